@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what ferry needs to build and test from Debian's archive. As root it installs what is
+# missing; otherwise it prints the apt-get line to run and fails.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
+  # tests and benchmarks: real peers and tools
+  socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ferry: missing packages; run as root:" >&2
+  echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "ferry: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

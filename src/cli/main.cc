@@ -1,0 +1,54 @@
+// ferry's entry point: parses the command line and dispatches to one subcommand.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/Commands.h"
+#include "io/Signals.h"
+
+namespace ferry::cli {
+
+void printError(const std::string& message) { fmt::print(stderr, "ferry: error: {}\n", message); }
+
+}  // namespace ferry::cli
+
+int main(int argc, char** argv) {
+  using namespace ferry::cli;
+  CLI::App app{
+      "ferry carries TCP connections between two machines that share only a directory\n"
+      "(or a TCP connection, or a stdio pipe)."};
+  app.name("ferry");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(FERRY_VERSION));
+
+  CommandRunner runner;
+  registerTunnelCommands(app, runner);
+  registerBenchCommands(app, runner);
+  app.add_subcommand("version", "Print the version")->callback([&] {
+    runner = [] {
+      fmt::print("ferry {}\n", FERRY_VERSION);
+      return 0;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    printError(e.what());
+    fmt::print(stderr, "Run 'ferry --help' (or 'ferry COMMAND --help') for usage.\n");
+    return 2;
+  }
+  ferry::io::ignoreSigpipe();
+  try {
+    return runner ? runner() : 0;
+  } catch (const std::exception& e) {
+    printError(e.what());
+    return 1;
+  }
+}

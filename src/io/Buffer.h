@@ -1,0 +1,66 @@
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+namespace ferry::io {
+
+/// A contiguous byte queue with a prepend zone (so a header can go in front of a payload without a
+/// copy) and helpers that read with readv (tail + 64 KiB stack spill) and write with write(2).
+class Buffer {
+ public:
+  static constexpr size_t kPrependSize = 64;
+  static constexpr size_t kInitialSize = 4096;
+
+  Buffer() : storage_(kPrependSize + kInitialSize), readIndex_(kPrependSize), writeIndex_(kPrependSize) {}
+
+  size_t readable() const { return writeIndex_ - readIndex_; }
+  bool empty() const { return readable() == 0; }
+  const uint8_t* data() const { return storage_.data() + readIndex_; }
+  uint8_t* data() { return storage_.data() + readIndex_; }
+  std::span<const uint8_t> view() const { return {data(), readable()}; }
+  size_t prependable() const { return readIndex_; }
+
+  void consume(size_t n);
+  void clear() { readIndex_ = writeIndex_ = kPrependSize; }
+
+  void append(const void* bytes, size_t n) {
+    std::memcpy(prepareWrite(n), bytes, n);
+    commit(n);
+  }
+  void append(std::span<const uint8_t> bytes) { append(bytes.data(), bytes.size()); }
+  /// Puts `n` bytes in front of the readable ones; needs n <= prependable().
+  void prepend(const void* bytes, size_t n);
+
+  /// Returns space for at least `n` bytes after the readable ones; commit() what was written.
+  uint8_t* prepareWrite(size_t n);
+  void commit(size_t n) { writeIndex_ += n; }
+
+  /// The readable bytes as one iovec.
+  iovec readableIovec() const {
+    return {const_cast<uint8_t*>(data()), readable()};
+  }
+
+  /// Reads at most `maxBytes` from `fd` with one readv. Returns bytes read, 0 at EOF, or -1 with
+  /// errno set (EAGAIN when nothing is ready).
+  ssize_t readFrom(int fd, size_t maxBytes);
+  /// Writes the readable bytes with one write(2) and consumes what was written.
+  ssize_t writeTo(int fd);
+
+  /// Gives memory back when a large transient buffer has drained.
+  void shrinkIfIdle();
+
+ private:
+  void makeSpace(size_t n);
+
+  std::vector<uint8_t> storage_;
+  size_t readIndex_;
+  size_t writeIndex_;
+};
+
+}  // namespace ferry::io

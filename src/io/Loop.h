@@ -1,0 +1,101 @@
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "io/Clock.h"
+#include "io/Fd.h"
+
+namespace ferry::io {
+
+/// A single-threaded epoll event loop with one timer heap and an end-of-tick hook.
+///
+/// Ordering contract for one tick: epoll_wait (with the nearest timer as timeout) -> fd callbacks
+/// in the order the kernel reported them -> expired timers in (deadline, creation) order ->
+/// deferred callbacks until none are left (a deferred callback may defer more). Deferred
+/// callbacks are where layers batch their output: one write per socket and per lane per tick.
+class Loop {
+ public:
+  using IoCallback = std::function<void(uint32_t events)>;
+  using Callback = std::function<void()>;
+  using TimerId = uint64_t;
+
+  Loop();
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// Registers `fd` for the EPOLL* `events`; the callback receives the fired mask.
+  void watch(int fd, uint32_t events, IoCallback callback);
+  void modify(int fd, uint32_t events);
+  /// Safe to call from inside any callback, including the fd's own.
+  void unwatch(int fd);
+  /// Number of registered fds, not counting the loop's own wake-up fd.
+  size_t watchedCount() const { return watchedCount_; }
+
+  TimerId addTimer(TimePoint deadline, Callback callback);
+  TimerId addTimerAfter(Duration delay, Callback callback) {
+    return addTimer(Clock::now() + delay, std::move(callback));
+  }
+  /// Cancelling an expired or unknown timer is a no-op.
+  void cancelTimer(TimerId id);
+  size_t timerCount() const { return timerCallbacks_.size(); }
+
+  /// Runs `callback` at the end of the current tick, before the loop sleeps again.
+  void defer(Callback callback);
+  /// Thread-safe: queues `callback` to run on the loop thread and wakes the loop.
+  void post(Callback callback);
+
+  /// Runs until stop() is called.
+  void run();
+  /// Runs one tick, sleeping at most `maxWait` for events.
+  void runOnce(Duration maxWait);
+  /// Thread-safe.
+  void stop();
+
+ private:
+  struct Handler {
+    IoCallback callback;
+    uint32_t generation = 0;
+    bool active = false;
+  };
+  struct TimerEntry {
+    TimePoint deadline;
+    TimerId id;
+    bool operator>(const TimerEntry& other) const {
+      return deadline != other.deadline ? deadline > other.deadline : id > other.id;
+    }
+  };
+
+  void dispatchEvents(int count);
+  void runExpiredTimers();
+  void runDeferred();
+  void drainPosted();
+  Duration timeUntilNextTimer(Duration maxWait);
+
+  Fd epoll_;
+  Fd wakeFd_;
+  // Indexed by fd. A deque, so that growing it from inside a callback never moves the running one.
+  std::deque<Handler> handlers_;
+  std::vector<epoll_event> fired_;
+  size_t watchedCount_ = 0;
+  std::vector<IoCallback> retiredCallbacks_;  // freed at end of tick, never mid-call
+
+  std::vector<TimerEntry> timerHeap_;
+  std::unordered_map<TimerId, Callback> timerCallbacks_;
+  TimerId nextTimerId_ = 1;
+
+  std::vector<Callback> deferred_;
+  std::mutex postedMutex_;
+  std::vector<Callback> posted_;
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace ferry::io

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "io/Error.h"
+#include "proto/Frame.h"
+
+namespace ferry::mux {
+
+/// Receives what a carrier reads. All calls happen on the loop thread.
+class CarrierListener {
+ public:
+  virtual ~CarrierListener() = default;
+  /// One session frame from the peer, in order and verified (checksum and sequence). The payload
+  /// is valid only during the call. Carrier frames (Rotate, SegmentAck) never arrive here.
+  virtual void onFrame(const proto::Frame& frame) = 0;
+  /// The channel is broken (peer closed it, corrupt or stuck input, I/O error, files removed).
+  /// No frame arrives after this.
+  virtual void onCarrierFailed(const std::string& reason) = 0;
+  /// congested() went from true to false.
+  virtual void onCarrierWritable() = 0;
+};
+
+/// An ordered, reliable channel of frames to one peer: the one seam between the multiplexer and
+/// the transports (shared directory, TCP, stdio). Every byte of a session goes through it.
+class Carrier {
+ public:
+  virtual ~Carrier() = default;
+
+  /// Must be called once before start().
+  virtual void setListener(CarrierListener* listener) = 0;
+  /// Starts reading (registers with the loop).
+  virtual void start() = 0;
+  /// Queues one frame. Frames queued during a loop tick leave together at the end of the tick
+  /// (one writev / one append per tick); the payload is copied.
+  virtual void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) = 0;
+  /// True while the carrier holds more unwritten (or, for files, unacknowledged) bytes than its
+  /// budget: the session stops reading sockets until onCarrierWritable().
+  virtual bool congested() const = 0;
+  /// Writes what is queued (best effort), stops all I/O and releases resources. With
+  /// `peerGone`, the peer is known dead or finished, so a carrier that keeps files also removes
+  /// the peer's. Never calls the listener. Idempotent.
+  virtual void close(bool peerGone) = 0;
+  /// Short human description for logs, e.g. "dir session 3f2a..." or "tcp 127.0.0.1:5000".
+  virtual std::string describe() const = 0;
+};
+
+using CarrierPtr = std::unique_ptr<Carrier>;
+
+/// Client side: opens new channels to a peer (publishes a directory session, dials TCP, ...).
+class CarrierConnector {
+ public:
+  virtual ~CarrierConnector() = default;
+  virtual io::Result<CarrierPtr> connect() = 0;
+};
+
+/// Server side: hands out a channel per peer that arrives (a claimed directory session, an
+/// accepted TCP connection, ...).
+class CarrierAcceptor {
+ public:
+  virtual ~CarrierAcceptor() = default;
+  using OnCarrier = std::function<void(CarrierPtr)>;
+  virtual io::Result<void> start(OnCarrier onCarrier) = 0;
+  /// Stops accepting new peers and removes what the acceptor itself created.
+  virtual void stop() = 0;
+};
+
+}  // namespace ferry::mux

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "io/Clock.h"
+#include "io/Error.h"
+#include "io/Fd.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+
+namespace ferry::mux {
+
+class Session;
+
+enum class Role : uint8_t { Client = 1, Server = 2 };
+
+struct SessionConfig {
+  /// Credit granted per stream, in bytes (bounds memory per stream on both sides).
+  uint32_t streamWindow = proto::kInitialStreamWindow;
+  /// A Ping is sent when nothing else was sent for this long.
+  io::Duration heartbeatInterval = std::chrono::seconds(1);
+  /// The peer is dead when nothing arrived from it for this long after its Hello.
+  io::Duration deadPeerTimeout = std::chrono::seconds(10);
+  /// Largest DATA frame payload, in bytes.
+  uint32_t maxDataFrame = 64 * 1024;
+};
+
+/// What a session asks of its owner. All calls happen on the loop thread.
+class SessionHandler {
+ public:
+  virtual ~SessionHandler() = default;
+  /// Server role: the peer opened a stream to `target` (empty: the server's default). Return a
+  /// socket with a non-blocking connect in progress, or an error: the stream is then reset and
+  /// the error logged with the stream id.
+  virtual io::Result<io::Fd> connectStream(std::string_view target) = 0;
+  /// The session ended, after resetting its streams and closing its carrier. Called at most once,
+  /// from a deferred callback, so the owner may destroy the session inside it.
+  virtual void onSessionEnded(Session& session, const std::string& reason) = 0;
+};
+
+struct SessionStats {
+  uint64_t openStreams = 0;
+  uint64_t totalStreams = 0;
+  uint64_t bytesFromSockets = 0;  // read from local sockets, sent to the peer
+  uint64_t bytesToSockets = 0;    // received from the peer, written to local sockets
+  uint64_t streamErrors = 0;      // resets sent or received, refused connects
+};
+
+/// Multiplexes many TCP streams over one Carrier. Owns the streams' sockets: reads them while the
+/// stream has credit, writes what the peer sends, and propagates half-close and reset both ways.
+/// Costs grow with active streams only: pending work is tracked in lists, never found by a scan.
+class Session : private CarrierListener {
+ public:
+  Session(io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
+          SessionConfig config = {});
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Sends Hello and starts the carrier.
+  void start();
+  /// Client role: carries an accepted socket to `target` on the peer ("" for its default).
+  void openStream(io::Fd socket, std::string target);
+  /// Resets every stream, sends Bye and closes the carrier; onSessionEnded follows.
+  void shutdown(const std::string& reason);
+
+  bool established() const;  // the peer's Hello arrived
+  const SessionStats& stats() const;
+  std::string describe() const;
+
+ private:
+  class Impl;
+  void onFrame(const proto::Frame& frame) override;
+  void onCarrierFailed(const std::string& reason) override;
+  void onCarrierWritable() override;
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::mux

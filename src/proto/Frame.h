@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace ferry::proto {
+
+/// Wire format version 1; see docs/protocol.md, which is the reference for every constant here.
+constexpr uint16_t kProtocolVersion = 1;
+constexpr uint16_t kFrameMagic = 0x7946;  // bytes 'F','y' on the wire: never zero
+constexpr size_t kHeaderSize = 28;
+/// Largest payload a peer may send; a larger length is rejected before anything is allocated.
+constexpr uint32_t kMaxPayload = 1u << 20;  // 1 MiB
+/// Credit each side grants per stream when the stream opens, in bytes.
+constexpr uint32_t kInitialStreamWindow = 256 * 1024;
+
+enum class FrameType : uint8_t {
+  // Session frames (mux layer).
+  Hello = 1,   // payload: HelloPayload
+  Open = 2,    // stream opens; payload: target "host:port", empty for the server's default
+  Data = 3,    // stream bytes
+  Fin = 4,     // sender will send no more Data on this stream (half-close)
+  Rst = 5,     // stream aborted; payload: optional UTF-8 reason
+  Window = 6,  // payload: u32 credit increment in bytes
+  Ping = 7,    // payload: u64 counter; liveness
+  Bye = 8,     // the sender is ending the session cleanly
+  // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
+  Rotate = 16,  // dir lane continues in segment number u64 (payload)
+  SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane
+};
+
+/// True for the frame types above.
+bool isKnownFrameType(uint8_t type);
+const char* frameTypeName(FrameType type);
+
+struct FrameHeader {
+  FrameType type = FrameType::Data;
+  uint8_t flags = 0;
+  uint32_t stream = 0;
+  uint32_t length = 0;  // payload bytes
+  uint64_t sequence = 0;  // per channel and direction: 0, 1, 2, ... with no gaps
+  uint32_t payloadCrc = 0;
+};
+
+struct Frame {
+  FrameHeader header;
+  std::span<const uint8_t> payload;
+};
+
+/// Writes the 28-byte header for `header` (payloadCrc must already be set) into `out`.
+void encodeHeader(const FrameHeader& header, uint8_t* out);
+
+enum class DecodeStatus {
+  Ok,        // `frame` is valid and `consumed` bytes long
+  NeedMore,  // the bytes are a valid prefix of a frame (or empty)
+  Invalid,   // the bytes at the start cannot be a frame; `error` says which rule failed
+};
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::NeedMore;
+  Frame frame;
+  size_t consumed = 0;
+  std::string error;
+};
+
+/// Decodes the frame at the start of `bytes`. Never reads outside `bytes`, never allocates for
+/// the payload (the frame's payload points into `bytes`), never throws on any input.
+DecodeResult decodeFrame(std::span<const uint8_t> bytes);
+
+/// Fixed-size payload of Hello.
+struct HelloPayload {
+  uint16_t version = kProtocolVersion;
+  uint8_t role = 0;  // 1 client, 2 server
+  uint32_t heartbeatMs = 0;  // how often the sender pings
+  static constexpr size_t kSize = 8;
+};
+void encodeHello(const HelloPayload& hello, uint8_t* out);
+bool decodeHello(std::span<const uint8_t> payload, HelloPayload& hello);
+
+/// Little-endian helpers for payload fields; memcpy-based, never a cast.
+void putU32(uint8_t* out, uint32_t value);
+void putU64(uint8_t* out, uint64_t value);
+uint32_t getU32(const uint8_t* in);
+uint64_t getU64(const uint8_t* in);
+
+}  // namespace ferry::proto

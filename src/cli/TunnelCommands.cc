@@ -1,7 +1,235 @@
+// `ferry client` and `ferry server`: parse the options, build the carrier, run the tunnel until
+// SIGINT/SIGTERM, then stop cleanly (streams reset, this side's files removed).
+#include <signal.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include <fmt/core.h>
+
+#include "carrier/dir/DirAcceptor.h"
+#include "carrier/dir/DirConnector.h"
+#include "carrier/stream/TcpCarrier.h"
 #include "cli/Commands.h"
+#include "cli/Logging.h"
+#include "forward/TunnelClient.h"
+#include "forward/TunnelServer.h"
+#include "io/Log.h"
+#include "io/Signals.h"
 
 namespace ferry::cli {
+namespace {
 
-void registerTunnelCommands(CLI::App&, CommandRunner&) {}
+struct CommonOptions {
+  std::string dir;
+  bool poll = false;
+  double pollMinMs = 0;  // 0: the carrier's default for the file system
+  double pollMaxMs = 50;
+  double statsSeconds = 0;
+  double deadPeerSeconds = 10;
+  uint64_t segmentBytes = 8 << 20;
+  std::string logLevel = "info";
+};
+
+struct ClientOptions {
+  CommonOptions common;
+  std::vector<std::string> listen;
+  std::string connect;  // TCP carrier instead of a directory
+};
+
+struct ServerOptions {
+  CommonOptions common;
+  std::string to;
+  std::string tcpListen;  // TCP carrier instead of a directory
+};
+
+io::Duration fromMs(double ms) {
+  return std::chrono::duration_cast<io::Duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+void addCommonOptions(CLI::App* command, CommonOptions& options) {
+  command->add_option("--dir", options.dir, "Shared directory that carries the tunnel")
+      ->type_name("DIR");
+  command->add_flag("--poll", options.poll,
+                    "Poll the directory instead of using inotify (automatic on network and FUSE "
+                    "file systems, which send no change notifications)");
+  command->add_option("--poll-min", options.pollMinMs,
+                      "Shortest poll interval in ms, used while traffic flows (default: 0.1 on "
+                      "local, 1 on network file systems)")
+      ->check(CLI::Range(0.01, 10000.0));
+  command->add_option("--poll-max", options.pollMaxMs, "Longest poll interval in ms, when idle")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 60000.0));
+  command->add_option("--stats", options.statsSeconds,
+                      "Print a stats line (sessions, streams, bytes, errors) every SECONDS")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.1, 86400.0));
+  command->add_option("--dead-peer-timeout", options.deadPeerSeconds,
+                      "Seconds of silence after which the peer is declared dead")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
+  command->add_option("--segment-size", options.segmentBytes,
+                      "Bytes after which a lane moves on to a new segment file")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
+  command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+carrier::dir::DirOptions dirOptions(const CommonOptions& common) {
+  carrier::dir::DirOptions options;
+  options.dir = common.dir;
+  options.forcePoll = common.poll;
+  if (common.pollMinMs > 0) {
+    options.pollMin = fromMs(common.pollMinMs);
+  }
+  options.pollMax = fromMs(common.pollMaxMs);
+  options.segmentSize = common.segmentBytes;
+  options.stuckTimeout = fromMs(common.deadPeerSeconds * 1000);
+  return options;
+}
+
+mux::SessionConfig sessionConfig(const CommonOptions& common) {
+  mux::SessionConfig config;
+  config.deadPeerTimeout = fromMs(common.deadPeerSeconds * 1000);
+  return config;
+}
+
+/// Runs the loop until SIGINT/SIGTERM, then `stop(done)`; prints the stats line on a timer.
+template <typename Tunnel>
+int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& common) {
+  bool stopping = false;
+  io::Fd signals = io::watchSignals(loop, {SIGINT, SIGTERM}, [&](int signal) {
+    if (stopping) {
+      spdlog::warn("second signal {}: exiting without cleanup", signal);
+      std::_Exit(1);
+    }
+    stopping = true;
+    spdlog::info("stopping (signal {})", signal);
+    tunnel.stop([&loop] { loop.stop(); });
+  });
+  std::function<void()> printStats = [&] {
+    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+    loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
+  };
+  if (common.statsSeconds > 0) {
+    loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
+  }
+  loop.run();
+  loop.unwatch(signals.get());
+  if (common.statsSeconds > 0) {
+    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+  }
+  return 0;
+}
+
+int runClient(const ClientOptions& options) {
+  setupLogging(options.common.logLevel);
+  io::Loop loop;
+  std::unique_ptr<mux::CarrierConnector> connector;
+  if (!options.connect.empty()) {
+    auto address = io::Address::parse(options.connect, false, false);
+    if (!address) {
+      printError(address.error().message);
+      return 2;
+    }
+    connector = std::make_unique<carrier::stream::TcpCarrierConnector>(loop, *address);
+  } else {
+    connector = std::make_unique<carrier::dir::DirConnector>(loop, dirOptions(options.common));
+  }
+  std::vector<io::Address> binds;
+  for (const std::string& text : options.listen) {
+    auto bind = io::Address::parse(text, true, false);
+    if (!bind) {
+      printError(bind.error().message);
+      return 2;
+    }
+    binds.push_back(*bind);
+  }
+  forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
+  for (const io::Address& bind : binds) {
+    auto bound = client.addListener(bind, "");
+    if (!bound) {
+      printError(bound.error().message);
+      return 1;
+    }
+    spdlog::info("listening on {}", bound->toString());
+  }
+  if (auto started = client.start(); !started) {
+    printError(started.error().message);
+    return 1;
+  }
+  return runUntilSignalled(loop, client, options.common);
+}
+
+int runServer(const ServerOptions& options) {
+  setupLogging(options.common.logLevel);
+  auto target = io::Address::parse(options.to, false, false);
+  if (!target) {
+    printError(target.error().message);
+    return 2;
+  }
+  io::Loop loop;
+  std::unique_ptr<mux::CarrierAcceptor> acceptor;
+  if (!options.tcpListen.empty()) {
+    auto address = io::Address::parse(options.tcpListen, true, false);
+    if (!address) {
+      printError(address.error().message);
+      return 2;
+    }
+    acceptor = std::make_unique<carrier::stream::TcpCarrierAcceptor>(loop, *address);
+  } else {
+    acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
+  }
+  forward::TunnelServer server(loop, *acceptor, forward::TargetPolicy(*target),
+                               sessionConfig(options.common));
+  if (auto started = server.start(); !started) {
+    printError(started.error().message);
+    return 1;
+  }
+  spdlog::info("serving {} -> {}", options.tcpListen.empty() ? options.common.dir
+                                                              : options.tcpListen,
+               target->toString());
+  return runUntilSignalled(loop, server, options.common);
+}
+
+}  // namespace
+
+void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
+  auto client = std::make_shared<ClientOptions>();
+  CLI::App* clientCommand = app.add_subcommand(
+      "client", "Listen on local TCP ports and carry each connection to the server side");
+  clientCommand->add_option("--listen", client->listen,
+                            "[HOST:]PORT to listen on (repeatable; HOST defaults to 127.0.0.1)")
+      ->required();
+  clientCommand->add_option("--connect", client->connect,
+                            "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
+                            "of a directory")
+      ->type_name("HOST:PORT");
+  addCommonOptions(clientCommand, client->common);
+  clientCommand->callback([client, &runner] {
+    if (client->common.dir.empty() == client->connect.empty()) {
+      throw CLI::ValidationError("--dir/--connect", "give exactly one of --dir or --connect");
+    }
+    runner = [client] { return runClient(*client); };
+  });
+
+  auto server = std::make_shared<ServerOptions>();
+  CLI::App* serverCommand = app.add_subcommand(
+      "server", "Serve tunnel sessions: open each carried connection to the destination");
+  serverCommand->add_option("--to", server->to, "Destination HOST:PORT for carried connections")
+      ->required();
+  serverCommand->add_option("--tcp-listen", server->tcpListen,
+                            "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
+      ->type_name("[HOST:]PORT");
+  addCommonOptions(serverCommand, server->common);
+  serverCommand->callback([server, &runner] {
+    if (server->common.dir.empty() == server->tcpListen.empty()) {
+      throw CLI::ValidationError("--dir/--tcp-listen", "give exactly one of --dir or --tcp-listen");
+    }
+    runner = [server] { return runServer(*server); };
+  });
+}
 
 }  // namespace ferry::cli

@@ -1,0 +1,72 @@
+#include "forward/TunnelServer.h"
+
+#include <vector>
+
+#include "io/Log.h"
+
+namespace ferry::forward {
+
+TunnelServer::TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
+                           mux::SessionConfig config)
+    : loop_(loop), acceptor_(acceptor), policy_(std::move(policy)), config_(config) {}
+
+TunnelServer::~TunnelServer() = default;
+
+io::Result<void> TunnelServer::start() {
+  return acceptor_.start([this](mux::CarrierPtr carrier) { onCarrier(std::move(carrier)); });
+}
+
+void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
+  if (stopping_) {
+    carrier->close(false);
+    return;
+  }
+  auto session = std::make_unique<mux::Session>(loop_, std::move(carrier), mux::Role::Server,
+                                                *this, config_);
+  mux::Session* raw = session.get();
+  sessions_.emplace(raw, std::move(session));
+  stats_.sessions++;
+  raw->start();
+  spdlog::info("session {} accepted", raw->describe());
+}
+
+io::Result<io::Fd> TunnelServer::connectStream(std::string_view target) {
+  return policy_.connect(target);
+}
+
+void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reason) {
+  spdlog::info("session {} ended: {}", session.describe(), reason);
+  addStats(stats_.finished, session.stats());
+  sessions_.erase(&session);
+  finishStopIfIdle();
+}
+
+void TunnelServer::stop(std::function<void()> done) {
+  stopping_ = true;
+  onStopped_ = std::move(done);
+  acceptor_.stop();
+  std::vector<mux::Session*> live;
+  for (auto& [raw, session] : sessions_) {
+    live.push_back(raw);
+  }
+  for (mux::Session* session : live) {
+    session->shutdown("server stopping");
+  }
+  finishStopIfIdle();
+}
+
+void TunnelServer::finishStopIfIdle() {
+  if (stopping_ && sessions_.empty() && onStopped_) {
+    std::exchange(onStopped_, nullptr)();
+  }
+}
+
+TunnelStats TunnelServer::stats() const {
+  TunnelStats result = stats_;
+  for (const auto& [raw, session] : sessions_) {
+    addStats(result.live, session->stats());
+  }
+  return result;
+}
+
+}  // namespace ferry::forward

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "forward/TargetPolicy.h"
+#include "forward/TunnelStats.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+#include "mux/Session.h"
+
+namespace ferry::forward {
+
+/// The server side of a tunnel: runs one session per peer that the acceptor hands over and opens
+/// each stream's destination through the TargetPolicy.
+class TunnelServer : private mux::SessionHandler {
+ public:
+  TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
+               mux::SessionConfig config);
+  ~TunnelServer() override;
+
+  io::Result<void> start();
+  /// Stops accepting peers, ends every session (removing this side's files) and calls `done`.
+  void stop(std::function<void()> done);
+
+  TunnelStats stats() const;
+
+ private:
+  void onCarrier(mux::CarrierPtr carrier);
+  void finishStopIfIdle();
+
+  io::Result<io::Fd> connectStream(std::string_view target) override;
+  void onSessionEnded(mux::Session& session, const std::string& reason) override;
+
+  io::Loop& loop_;
+  mux::CarrierAcceptor& acceptor_;
+  TargetPolicy policy_;
+  mux::SessionConfig config_;
+  std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
+  TunnelStats stats_;
+  bool stopping_ = false;
+  std::function<void()> onStopped_;
+};
+
+}  // namespace ferry::forward

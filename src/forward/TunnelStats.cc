@@ -1,0 +1,23 @@
+#include "forward/TunnelStats.h"
+
+#include <fmt/format.h>
+
+namespace ferry::forward {
+
+void addStats(mux::SessionStats& total, const mux::SessionStats& more) {
+  total.openStreams += more.openStreams;
+  total.totalStreams += more.totalStreams;
+  total.bytesFromSockets += more.bytesFromSockets;
+  total.bytesToSockets += more.bytesToSockets;
+  total.streamErrors += more.streamErrors;
+}
+
+std::string TunnelStats::format() const {
+  mux::SessionStats all = finished;
+  addStats(all, live);
+  return fmt::format("sessions={} streams={} opened={} sent={} received={} errors={}", sessions,
+                     live.openStreams, all.totalStreams, all.bytesFromSockets, all.bytesToSockets,
+                     all.streamErrors);
+}
+
+}  // namespace ferry::forward

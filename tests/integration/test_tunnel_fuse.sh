@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A tunnel where one side reaches DIR through sshfs (FUSE, default options: 20 s attribute
+# cache, no change notifications) to a loopback sshd and the other uses the underlying folder.
+# Each direction in turn: the echo table (1 B round trip under 100 ms) and 20 MB by SHA-256.
+source "$(dirname "$0")/lib.sh" "$@"
+
+if [ ! -c /dev/fuse ]; then
+  echo "SKIP: no /dev/fuse on this machine"
+  exit 77
+fi
+
+SSH="$WORK/ssh"
+mkdir -p "$SSH" "$WORK/export" "$WORK/mnt" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$SSH/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$SSH/userkey"
+cp "$SSH/userkey.pub" "$SSH/authorized_keys"
+SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$SSH/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $SSH/hostkey
+AuthorizedKeysFile $SSH/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+StrictModes no
+UsePAM no
+PidFile $SSH/sshd.pid
+Subsystem sftp internal-sftp
+CONF
+start sshd /usr/sbin/sshd -D -e -f "$SSH/sshd_config"
+wait_for_log sshd 'Server listening'
+sshfs -p "$SSH_PORT" "root@127.0.0.1:$WORK/export" "$WORK/mnt" \
+  -o "IdentityFile=$SSH/userkey,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes" ||
+  fail "sshfs mount failed"
+MOUNTED="$WORK/mnt"
+[ "$(stat -f -c %t "$WORK/mnt")" = 65735546 ] || fail "mount is not FUSE"
+
+start_echo_server echo
+run_case() {
+  local name=$1 server_dir=$2 client_dir=$3
+  start "server-$name" "$FERRY" server --dir "$server_dir" --to "127.0.0.1:$ECHO_PORT" --log-level debug
+  local server_pid=$LAST_PID
+  start "client-$name" "$FERRY" client --dir "$client_dir" --listen 127.0.0.1:0 --log-level debug
+  local client_pid=$LAST_PID
+  wait_for_log "client-$name" 'listening on'
+  local port
+  port=$(port_from_log "client-$name")
+  timeout 120 "$FERRY" bench echo --connect "127.0.0.1:$port" --mode "sshfs-$name" --count 20 \
+    >"$WORK/table-$name.txt" || fail "$name: echo failed"
+  local one_byte_ms
+  one_byte_ms=$(awk -F'\t' '$1 == "1" {print $2}' "$WORK/table-$name.txt")
+  python3 -c "import sys; sys.exit(0 if $one_byte_ms < 100 else 1)" ||
+    fail "$name: 1 B round trip $one_byte_ms ms is over 100 ms"
+  pass "$name: $(tr '\n' ' ' <"$WORK/table-$name.txt")"
+  python3 "$TOOLS/streams.py" --port "$port" --streams 1 --exact --max-bytes $((20 << 20)) \
+    --timeout 120 >"$WORK/sha-$name.txt" 2>&1 || fail "$name: $(cat "$WORK/sha-$name.txt")"
+  pass "$name: $(cat "$WORK/sha-$name.txt")"
+  stop_and_wait "$client_pid" || fail "$name: client exit status"
+  stop_and_wait "$server_pid" || fail "$name: server exit status"
+}
+
+run_case client-on-fuse "$WORK/export/a" "$WORK/mnt/a"
+run_case server-on-fuse "$WORK/mnt/b" "$WORK/export/b"
+wait_until 10 bash -c "[ -z \"\$(ls -A '$WORK/export/a' '$WORK/export/b' | grep -v '^\$' | grep -v ':$' | grep -v '^\.fuse_hidden')\" ]" ||
+  fail "files left behind: $(ls -laR "$WORK/export")"
+pass "no files left behind (ignoring .fuse_hidden*)"

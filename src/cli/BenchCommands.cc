@@ -1,7 +1,295 @@
+// `ferry bench ...`: the measuring stick. Parsing and validation live here (bad values become
+// CLI11 ParseErrors, exit status 2); the measurements themselves are in bench/.
+#include <signal.h>
+
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "bench/BlockingIo.h"
+#include "bench/EchoClient.h"
+#include "bench/EchoServer.h"
+#include "bench/RateClient.h"
+#include "bench/Report.h"
+#include "bench/ScaleClient.h"
+#include "bench/SizeList.h"
+#include "bench/ThroughputClient.h"
 #include "cli/Commands.h"
+#include "io/Address.h"
+#include "io/Loop.h"
+#include "io/Signals.h"
 
 namespace ferry::cli {
+namespace {
 
-void registerBenchCommands(CLI::App&, CommandRunner&) {}
+const CLI::Validator kListenAddress(
+    [](std::string& text) {
+      auto parsed = io::Address::parse(text, /*allowBarePort=*/true, /*bindAny=*/true);
+      return parsed ? std::string() : parsed.error().message;
+    },
+    "ADDR");
+
+const CLI::Validator kConnectAddress(
+    [](std::string& text) {
+      auto parsed = io::Address::parse(text, /*allowBarePort=*/false, /*bindAny=*/false);
+      return parsed ? std::string() : parsed.error().message;
+    },
+    "HOST:PORT");
+
+const CLI::Validator kPositive(
+    [](std::string& text) {
+      unsigned long long value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || end != text.data() + text.size()) {
+        return fmt::format("'{}' is not a whole number", text);
+      }
+      return value == 0 ? std::string("must be at least 1, got 0") : std::string();
+    },
+    "N>0");
+
+const CLI::Validator kPositiveSeconds(
+    [](std::string& text) {
+      double value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || end != text.data() + text.size()) {
+        return fmt::format("'{}' is not a number of seconds", text);
+      }
+      return value > 0 && value <= 86400
+                 ? std::string()
+                 : fmt::format("must be above 0 and at most 86400, got {}", text);
+    },
+    "SECONDS>0");
+
+const CLI::Validator kSizeList(
+    [](std::string& text) {
+      auto sizes = bench::parseSizeList(text);
+      return sizes ? std::string() : sizes.error().message;
+    },
+    "N,N,...");
+
+const CLI::Validator kModeName(
+    [](std::string& text) {
+      bool printable = !text.empty() && text.find_first_of("\t\r\n") == std::string::npos;
+      return printable ? std::string() : std::string("must be a non-empty name on one line");
+    },
+    "NAME");
+
+/// Options every client subcommand shares.
+struct ClientOptions {
+  std::string connect;
+  std::string json;
+};
+
+void addClientOptions(CLI::App* command, ClientOptions& options) {
+  command->add_option("--connect", options.connect, "Server address")
+      ->required()
+      ->check(kConnectAddress);
+  command->add_option("--json", options.json, "Also write the figures as JSON to FILE");
+}
+
+io::Address connectAddress(const ClientOptions& options) {
+  // Validated during parsing, so this cannot fail here.
+  return *io::Address::parse(options.connect, false, false);
+}
+
+/// Prints `text` to stdout and, when asked, writes `json`; returns the exit status.
+int report(const ClientOptions& options, const std::string& text, const std::string& json) {
+  fmt::print("{}", text);
+  std::fflush(stdout);
+  if (!options.json.empty()) {
+    if (auto written = bench::writeTextFile(options.json, json); !written) {
+      printError(written.error().message);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int fail(const io::Error& error) {
+  printError(error.message);
+  return 1;
+}
+
+int runServer(const std::string& listenText, bool discard) {
+  bench::raiseFileLimit();
+  io::Loop loop;
+  bench::EchoServer server(loop, discard);
+  auto bound = server.listen(*io::Address::parse(listenText, true, true));
+  if (!bound) {
+    return fail(bound.error());
+  }
+  io::Fd signals = io::watchSignals(loop, {SIGINT, SIGTERM}, [&loop](int) { loop.stop(); });
+  fmt::print(stderr, "listening on {}\n", bound->toString());
+  std::fflush(stderr);
+  loop.run();
+  loop.unwatch(signals.get());
+  return 0;
+}
+
+void addServerCommand(CLI::App* bench, CommandRunner& runner, const char* name,
+                      const char* description, bool sinkOnly) {
+  auto listen = std::make_shared<std::string>();
+  auto discard = std::make_shared<bool>(sinkOnly);
+  CLI::App* command = bench->add_subcommand(name, description);
+  command->add_option("--listen", *listen, "Address to listen on, e.g. 127.0.0.1:0")
+      ->required()
+      ->check(kListenAddress);
+  if (!sinkOnly) {
+    command->add_flag("--discard", *discard, "Read and drop instead of echoing (a sink)");
+  }
+  command->callback([&runner, listen, discard] {
+    runner = [listen, discard] { return runServer(*listen, *discard); };
+  });
+}
+
+void addEchoCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    std::string mode = "Direct";
+    std::string sizes = "1,10,100,1000,10000,100000";
+    size_t count = 1000;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = bench->add_subcommand(
+      "echo", "Echo round trips per message size (one connection per size), with percentiles");
+  addClientOptions(command, *options);
+  command->add_option("--mode", options->mode, "Label printed on the 'Mode:' line")
+      ->capture_default_str()
+      ->check(kModeName);
+  command->add_option("--sizes", options->sizes, "Comma-separated message sizes in bytes")
+      ->capture_default_str()
+      ->check(kSizeList);
+  command->add_option("--count", options->count, "Round trips per size")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->callback([&runner, options] {
+    runner = [options] {
+      auto sizes = *bench::parseSizeList(options->sizes);
+      bench::Progress progress;
+      auto rows = bench::runEcho(connectAddress(*options), sizes, options->count, progress);
+      if (!rows) {
+        return fail(rows.error());
+      }
+      return report(*options, bench::formatEchoTable(options->mode, *rows),
+                    bench::echoJson(options->mode, options->count, *rows));
+    };
+  });
+}
+
+void addRateCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    size_t size = 128;
+    size_t count = 1000000;
+    size_t batch = 0;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = bench->add_subcommand(
+      "rate", "Messages per second to a sink-server (runs --batch 1 and 64 unless given)");
+  addClientOptions(command, *options);
+  command->add_option("--size", options->size, "Bytes per message")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->add_option("--count", options->count, "Messages to send")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->add_option("--batch", options->batch, "Messages per write(2)")->check(kPositive);
+  command->callback([&runner, options] {
+    runner = [options] {
+      std::vector<size_t> batches =
+          options->batch ? std::vector<size_t>{options->batch} : std::vector<size_t>{1, 64};
+      std::vector<bench::RateResult> results;
+      bench::Progress progress;
+      for (size_t batch : batches) {
+        auto result = bench::runRate(connectAddress(*options), options->size, options->count, batch,
+                                     progress);
+        if (!result) {
+          return fail(result.error());
+        }
+        results.push_back(*result);
+      }
+      return report(*options, bench::formatRate(results), bench::rateJson(results));
+    };
+  });
+}
+
+void addThroughputCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    std::string seconds = "3";
+    size_t streams = 1;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command =
+      bench->add_subcommand("throughput", "Bulk Gbit/s to a sink-server over N streams");
+  addClientOptions(command, *options);
+  command->add_option("--seconds", options->seconds, "How long to send")
+      ->capture_default_str()
+      ->check(kPositiveSeconds);
+  command->add_option("--streams", options->streams, "Parallel connections")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->callback([&runner, options] {
+    runner = [options] {
+      io::Loop loop;
+      bench::Progress progress;
+      auto result = bench::runThroughput(loop, connectAddress(*options),
+                                         std::stod(options->seconds), options->streams, progress);
+      if (!result) {
+        return fail(result.error());
+      }
+      return report(*options, bench::formatThroughput(*result), bench::throughputJson(*result));
+    };
+  });
+}
+
+void addScaleCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    size_t connections = 0;
+    size_t count = 1000;
+    pid_t serverPid = 0;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = bench->add_subcommand(
+      "scale", "Echo round trip with 0, then N idle connections open to an echo-server");
+  addClientOptions(command, *options);
+  command->add_option("--connections", options->connections, "Idle connections to open")
+      ->required()
+      ->check(kPositive);
+  command->add_option("--count", options->count, "Round trips per measurement")
+      ->capture_default_str()
+      ->check(kPositive);
+  command
+      ->add_option("--server-pid", options->serverPid,
+                   "Also report this server process's memory (VmRSS)")
+      ->check(kPositive);
+  command->callback([&runner, options] {
+    runner = [options] {
+      bench::Progress progress;
+      auto rows = bench::runScale(connectAddress(*options), options->connections, options->count,
+                                  options->serverPid, progress);
+      if (!rows) {
+        return fail(rows.error());
+      }
+      return report(*options, bench::formatScale(*rows), bench::scaleJson(options->count, *rows));
+    };
+  });
+}
+
+}  // namespace
+
+void registerBenchCommands(CLI::App& app, CommandRunner& runner) {
+  CLI::App* bench = app.add_subcommand("bench", "Measure latency, message rate, throughput, scale");
+  bench->require_subcommand(1);
+  addServerCommand(bench, runner, "echo-server", "Echo every byte back (or --discard them)", false);
+  addServerCommand(bench, runner, "sink-server", "Read and drop every byte (echo-server --discard)",
+                   true);
+  addEchoCommand(bench, runner);
+  addRateCommand(bench, runner);
+  addThroughputCommand(bench, runner);
+  addScaleCommand(bench, runner);
+}
 
 }  // namespace ferry::cli

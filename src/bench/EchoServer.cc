@@ -1,0 +1,167 @@
+#include "bench/EchoServer.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "io/Log.h"
+#include "io/Socket.h"
+
+namespace ferry::bench {
+namespace {
+
+// Bytes read from one connection per readiness event: a fairness cap so one bulk sender cannot
+// starve thousands of interactive ones (the loop is level-triggered, so the rest comes next tick).
+constexpr size_t kReadPerEvent = 256 * 1024;
+// One read(2) at most; also the most a connection queues, as it is not read while it has a queue.
+constexpr size_t kScratchSize = 64 * 1024;
+
+}  // namespace
+
+EchoServer::EchoServer(io::Loop& loop, bool discard)
+    : loop_(loop),
+      discard_(discard),
+      spareFd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)),
+      scratch_(kScratchSize) {}
+
+EchoServer::~EchoServer() {
+  for (auto& [fd, connection] : connections_) {
+    loop_.unwatch(fd);
+  }
+  if (listener_) {
+    loop_.unwatch(listener_.get());
+  }
+}
+
+io::Result<io::Address> EchoServer::listen(const io::Address& address) {
+  auto listener = io::listenTcp(address);
+  if (!listener) {
+    return std::unexpected(listener.error());
+  }
+  listener_ = std::move(*listener);
+  loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAccept(); });
+  return io::localAddress(listener_.get());
+}
+
+void EchoServer::onAccept() {
+  while (true) {
+    io::Fd fd = io::acceptTcp(listener_.get());
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE) {
+        spdlog::warn("out of file descriptors: dropping a new connection");
+        spareFd_.reset();
+        io::Fd dropped(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        spareFd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        continue;
+      }
+      return;  // EAGAIN: all pending connections taken; other errors concern one client only
+    }
+    int raw = fd.get();
+    auto connection = std::make_unique<Connection>();
+    connection->fd = std::move(fd);
+    Connection& ref = *connection;
+    connections_[raw] = std::move(connection);
+    loop_.watch(raw, EPOLLIN | EPOLLRDHUP,
+                [this, &ref](uint32_t events) { onEvents(ref, events); });
+  }
+}
+
+void EchoServer::onEvents(Connection& connection, uint32_t events) {
+  if (events & EPOLLERR) {
+    close(connection);
+  } else if (connection.pending) {
+    flush(connection);
+  } else {
+    onReadable(connection);
+  }
+}
+
+void EchoServer::onReadable(Connection& connection) {
+  size_t taken = 0;
+  while (taken < kReadPerEvent) {
+    ssize_t n = ::read(connection.fd.get(), scratch_.data(), scratch_.size());
+    if (n > 0) {
+      taken += static_cast<size_t>(n);
+      bytesReceived_ += static_cast<uint64_t>(n);
+      if (!discard_ && !echo(connection, static_cast<size_t>(n))) {
+        return;
+      }
+      if (connection.pending) {
+        return;  // now waiting for EPOLLOUT; reading stops until the echo drains
+      }
+      continue;
+    }
+    if (n == 0) {
+      finish(connection);
+      return;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EAGAIN) {
+      close(connection);  // ECONNRESET and the like: this client is gone
+    }
+    return;
+  }
+}
+
+bool EchoServer::echo(Connection& connection, size_t n) {
+  size_t written = 0;
+  while (written < n) {
+    ssize_t w = ::write(connection.fd.get(), scratch_.data() + written, n - written);
+    if (w > 0) {
+      written += static_cast<size_t>(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else if (w < 0 && errno == EAGAIN) {
+      connection.pending = std::make_unique<io::Buffer>();
+      connection.pending->append(scratch_.data() + written, n - written);
+      loop_.modify(connection.fd.get(), EPOLLOUT);
+      return true;
+    } else {
+      close(connection);
+      return false;
+    }
+  }
+  return true;
+}
+
+void EchoServer::flush(Connection& connection) {
+  io::Buffer& pending = *connection.pending;
+  while (!pending.empty()) {
+    ssize_t n = pending.writeTo(connection.fd.get());
+    if (n < 0 && errno == EAGAIN) {
+      return;  // still EPOLLOUT-armed
+    }
+    if (n < 0 && errno != EINTR) {
+      close(connection);
+      return;
+    }
+  }
+  connection.pending.reset();
+  if (connection.peerClosed) {
+    finish(connection);
+    return;
+  }
+  loop_.modify(connection.fd.get(), EPOLLIN | EPOLLRDHUP);
+}
+
+void EchoServer::finish(Connection& connection) {
+  connection.peerClosed = true;
+  if (connection.pending) {
+    return;  // flush() finishes once the queued echo is out
+  }
+  // Everything is echoed and the client sent its FIN: send ours. Both directions are then done,
+  // so closing right away cannot discard data (our receive queue is empty, no RST is sent).
+  ::shutdown(connection.fd.get(), SHUT_WR);
+  close(connection);
+}
+
+void EchoServer::close(Connection& connection) {
+  int fd = connection.fd.get();
+  loop_.unwatch(fd);
+  connections_.erase(fd);  // destroys `connection` and closes the fd
+}
+
+}  // namespace ferry::bench

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# End-to-end checks of `ferry bench`: output formats, exit statuses and clean shutdown.
+# Usage: test_bench_cli.sh PATH_TO_FERRY
+set -euo pipefail
+
+FERRY=$1
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Starts `ferry bench SERVER --listen 127.0.0.1:0`, waits (up to 10 s) for its "listening on"
+# line and sets SERVER_PID and SERVER_ADDR.
+start_server() {
+  local kind=$1 log="$WORK/$1.log"
+  "$FERRY" bench "$kind" --listen 127.0.0.1:0 2>"$log" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  local deadline=$((SECONDS + 10))
+  SERVER_ADDR=
+  while [[ -z $SERVER_ADDR ]]; do
+    SERVER_ADDR=$(sed -n 's/^listening on //p' "$log")
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "$kind exited early: $(cat "$log")"
+    ((SECONDS < deadline)) || fail "$kind did not report its address within 10 s"
+    [[ -n $SERVER_ADDR ]] || sleep 0.02
+  done
+}
+
+start_server echo-server
+ECHO_PID=$SERVER_PID ECHO_ADDR=$SERVER_ADDR
+start_server sink-server
+SINK_PID=$SERVER_PID SINK_ADDR=$SERVER_ADDR
+
+# echo: exact format, Mode line then 6 rows SIZE<TAB>AVG_MS(4 decimals)<TAB>P50<TAB>P99.
+"$FERRY" bench echo --connect "$ECHO_ADDR" --count 50 --json "$WORK/echo.json" >"$WORK/echo.out"
+mapfile -t lines <"$WORK/echo.out"
+((${#lines[@]} == 7)) || fail "echo printed ${#lines[@]} lines, want 7: $(cat "$WORK/echo.out")"
+[[ ${lines[0]} == "Mode: Direct" ]] || fail "first line '${lines[0]}'"
+sizes=(1 10 100 1000 10000 100000)
+for i in "${!sizes[@]}"; do
+  row=${lines[$((i + 1))]}
+  [[ $row =~ ^${sizes[$i]}$'\t'[0-9]+\.[0-9]{4}$'\t'[0-9]+\.[0-9]$'\t'[0-9]+\.[0-9]$ ]] ||
+    fail "echo row '$row'"
+done
+grep -q '"size": 100000, "avg_ms": ' "$WORK/echo.json" || fail "echo JSON: $(cat "$WORK/echo.json")"
+
+out=$("$FERRY" bench echo --connect "$ECHO_ADDR" --count 3 --sizes 5,7 --mode 'socat x')
+[[ $out =~ ^"Mode: socat x"$'\n'5$'\t'.*$'\n'7$'\t' ]] || fail "echo --mode/--sizes: $out"
+
+out=$("$FERRY" bench rate --connect "$SINK_ADDR" --count 20000)
+[[ $out =~ ^batch=1$'\t'msgs/s=[0-9]+$'\t'MB/s=[0-9.]+$'\n'batch=64$'\t'msgs/s=[0-9]+ ]] ||
+  fail "rate: $out"
+
+out=$("$FERRY" bench throughput --connect "$SINK_ADDR" --seconds 1 --streams 2)
+[[ $out =~ ^streams=2$'\t'seconds=[0-9.]+$'\t'Gbit/s=[0-9.]+$ ]] || fail "throughput: $out"
+
+out=$("$FERRY" bench scale --connect "$ECHO_ADDR" --connections 200 --count 20 \
+  --server-pid "$ECHO_PID" --json "$WORK/scale.json")
+[[ $out =~ ^idle=0$'\t'open=1$'\t'avg_us=[0-9.]+.*$'\n'idle=200$'\t'open=201$'\t'avg_us=[0-9.]+.*rss_kb=[0-9]+$'\t'server_rss_kb=[0-9]+$ ]] ||
+  fail "scale: $out"
+grep -q '"idle": 200' "$WORK/scale.json" || fail "scale JSON"
+
+# Bad input: exit status and one error line naming the problem.
+expect_error() {
+  local want_status=$1 want_text=$2
+  shift 2
+  local status=0
+  "$FERRY" bench "$@" >"$WORK/out" 2>"$WORK/err" || status=$?
+  ((status == want_status)) || fail "'$*' exited $status, want $want_status: $(cat "$WORK/err")"
+  [[ $(grep -c '^ferry: error: ' "$WORK/err") == 1 ]] || fail "'$*' error output: $(cat "$WORK/err")"
+  grep -q -- "$want_text" "$WORK/err" || fail "'$*' error lacks '$want_text': $(cat "$WORK/err")"
+  [[ ! -s $WORK/out ]] || fail "'$*' printed on stdout: $(cat "$WORK/out")"
+}
+# A port nobody listens on: bind one, note it, close it.
+REFUSED=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect_error 2 "bad address 'nohost'" echo --connect nohost
+expect_error 2 "bad address '127.0.0.1:70000'" echo --connect 127.0.0.1:70000
+expect_error 2 "--count: must be at least 1" echo --connect "$ECHO_ADDR" --count 0
+expect_error 2 "size 'x'" echo --connect "$ECHO_ADDR" --sizes 1,x,3
+expect_error 2 "--bogus" echo --connect "$ECHO_ADDR" --bogus
+expect_error 2 "--connections is required" scale --connect "$ECHO_ADDR"
+expect_error 2 "--seconds" throughput --connect "$SINK_ADDR" --seconds 0
+expect_error 1 "Connection refused" echo --connect "127.0.0.1:$REFUSED" --count 1
+expect_error 1 "Connection refused" rate --connect "127.0.0.1:$REFUSED"
+expect_error 1 "Address already in use" echo-server --listen "$ECHO_ADDR"
+
+# Clean shutdown: SIGTERM and SIGINT both end the servers with status 0.
+kill -TERM "$ECHO_PID"
+status=0
+wait "$ECHO_PID" || status=$?
+((status == 0)) || fail "echo-server exited $status on SIGTERM"
+kill -INT "$SINK_PID"
+status=0
+wait "$SINK_PID" || status=$?
+((status == 0)) || fail "sink-server exited $status on SIGINT"
+echo "bench CLI: all checks passed"

@@ -50,16 +50,41 @@ mode_direct() {
   "$FERRY" bench echo --connect "$ECHO_ADDR" --count "$COUNT" --mode Direct
 }
 
-# ---- Further modes go here (lead: socat and Ferry). -------------------------------------------
-# Each mode is one function: start its relay with start_and_wait (so it is cleaned up by PID),
-# pointed at "$ECHO_ADDR", then run
-#   "$FERRY" bench echo --connect RELAY_ADDR --count "$COUNT" --mode NAME
-# and add the function to MODES below. For example:
-#   mode_socat() { ... }
-#   mode_ferry_dir() { ... }
-# -----------------------------------------------------------------------------------------------
+# Mode "socat": two socat relays in series, the usual user-space relay pair ferry is compared with.
+mode_socat() {
+  if ! command -v socat >/dev/null; then
+    echo "(socat not installed: skipping Mode: socat)"
+    return
+  fi
+  start_and_wait socat -d -d -b 262144 TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,nodelay \
+    "TCP:$ECHO_ADDR,nodelay"
+  local second=$READY_ADDR
+  start_and_wait socat -d -d -b 262144 TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,nodelay \
+    "TCP:$second,nodelay"
+  "$FERRY" bench echo --connect "$READY_ADDR" --count "$COUNT" --mode socat
+}
 
-MODES=(mode_direct)
+# Mode "Ferry": a ferry client and server tunnelling through a temporary directory (tmpfs when
+# /dev/shm exists, as on most Linux machines).
+mode_ferry() {
+  local base=/dev/shm
+  [[ -d $base && -w $base ]] || base=$WORK
+  local dir
+  dir=$(mktemp -d "$base/ferry-demo.XXXXXX")
+  # Either side may start first; the server has no port of its own to wait for.
+  "$FERRY" server --dir "$dir" --to "$ECHO_ADDR" --log-level warn &
+  PIDS+=("$!")
+  start_and_wait "$FERRY" client --dir "$dir" --listen 127.0.0.1:0
+  "$FERRY" bench echo --connect "$READY_ADDR" --count "$COUNT" --mode Ferry
+  # Stop both sides cleanly so that they remove their files, then the directory.
+  for pid in "${PIDS[@]: -2}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rmdir "$dir" 2>/dev/null || echo "demo: $dir was not left empty" >&2
+}
+
+MODES=(mode_direct mode_socat mode_ferry)
 for mode in "${MODES[@]}"; do
   "$mode"
   echo

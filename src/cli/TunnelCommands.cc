@@ -125,7 +125,7 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
 }
 
 int runClient(const ClientOptions& options) {
-  setupLogging(options.common.logLevel);
+  setLogLevel(options.common.logLevel);
   io::Loop loop;
   std::unique_ptr<mux::CarrierConnector> connector;
   if (!options.connect.empty()) {
@@ -164,7 +164,7 @@ int runClient(const ClientOptions& options) {
 }
 
 int runServer(const ServerOptions& options) {
-  setupLogging(options.common.logLevel);
+  setLogLevel(options.common.logLevel);
   auto target = io::Address::parse(options.to, false, false);
   if (!target) {
     printError(target.error().message);

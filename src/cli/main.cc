@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/Commands.h"
+#include "cli/Logging.h"
 #include "io/Signals.h"
 
 namespace ferry::cli {
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ferry::io::ignoreSigpipe();
+  setupLogging();
   try {
     return runner ? runner() : 0;
   } catch (const std::exception& e) {

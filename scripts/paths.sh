@@ -1,0 +1,85 @@
+# Shared by scripts/demo.sh and scripts/bench-suite.sh: starts the paths bytes can take to a
+# target (direct, a socat pair, a ferry tunnel through a directory) and cleans them up by PID.
+# Readiness is the "listening on ADDR" line, never a fixed sleep.
+# shellcheck shell=bash
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Runs "$@" in the background, waits up to 10 s for "listening on ADDR" on its stderr (socat -d -d
+# says "listening on AF=2 ADDR", also understood), and sets READY_ADDR to ADDR.
+start_and_wait() {
+  local log
+  log=$(mktemp "$WORK/log.XXXX")
+  "$@" 2>"$log" &
+  local pid=$!
+  PIDS+=("$pid")
+  local deadline=$((SECONDS + 10))
+  READY_ADDR=
+  while [[ -z $READY_ADDR ]]; do
+    READY_ADDR=$(sed -n 's/.*listening on \(AF=[0-9]* \)\{0,1\}//p' "$log" | head -n1)
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "'$*' exited early: $(cat "$log")" >&2
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "'$*' did not start listening within 10 s" >&2
+      exit 1
+    fi
+    [[ -n $READY_ADDR ]] || sleep 0.02
+  done
+}
+
+# Each path_* TARGET sets PATH_ADDR to an address whose connections reach TARGET.
+path_direct() { PATH_ADDR=$1; }
+
+# Two socat relays in series: the user-space relay pair ferry is compared with.
+path_socat() {
+  start_and_wait socat -d -d -b 262144 TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,nodelay \
+    "TCP:$1,nodelay"
+  start_and_wait socat -d -d -b 262144 TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,nodelay \
+    "TCP:$READY_ADDR,nodelay"
+  PATH_ADDR=$READY_ADDR
+}
+
+# A ferry client and server tunnelling through a fresh directory on tmpfs (/dev/shm) when there
+# is one. FERRY_ARGS adds options to both sides (e.g. --poll).
+path_ferry() {
+  local base=/dev/shm
+  [[ -d $base && -w $base ]] || base=$WORK
+  local dir
+  dir=$(mktemp -d "$base/ferry-bench.XXXXXX")
+  FERRY_DIRS+=("$dir")
+  # Either side may start first; the server has no port of its own to wait for.
+  # shellcheck disable=SC2086
+  "$FERRY" server --dir "$dir" --to "$1" --log-level warn ${FERRY_ARGS:-} &
+  PIDS+=("$!")
+  # shellcheck disable=SC2086
+  start_and_wait "$FERRY" client --dir "$dir" --listen 127.0.0.1:0 ${FERRY_ARGS:-}
+  PATH_ADDR=$READY_ADDR
+}
+
+# Stops every ferry process cleanly (they remove their files) and checks the directories are
+# left empty.
+stop_ferry_paths() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+  for dir in "${FERRY_DIRS[@]}"; do
+    rmdir "$dir" 2>/dev/null || echo "warning: $dir was not left empty" >&2
+  done
+  FERRY_DIRS=()
+}
+FERRY_DIRS=()
+
+have_socat() { command -v socat >/dev/null; }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +63,10 @@ class Loop {
 
  private:
   struct Handler {
-    IoCallback callback;
+    // Boxed so that the running callback never moves: unwatch() retires the box, and a re-watch
+    // of the same fd from inside the callback fills a new box instead of overwriting the object
+    // being executed (std::function keeps small lambdas inline).
+    std::unique_ptr<IoCallback> callback;
     uint32_t generation = 0;
     bool active = false;
   };
@@ -86,7 +90,8 @@ class Loop {
   std::deque<Handler> handlers_;
   std::vector<epoll_event> fired_;
   size_t watchedCount_ = 0;
-  std::vector<IoCallback> retiredCallbacks_;  // freed at end of tick, never mid-call
+  std::vector<std::unique_ptr<IoCallback>>
+      retiredCallbacks_;  // freed at end of tick, never mid-call
 
   std::vector<TimerEntry> timerHeap_;
   std::unordered_map<TimerId, Callback> timerCallbacks_;

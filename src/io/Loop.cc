@@ -116,14 +116,13 @@ void Loop::post(Callback callback) {
 }
 
 void Loop::stop() {
-  running_ = false;
+  stopRequested_ = true;
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wakeFd_.get(), &one, sizeof one);
 }
 
 void Loop::run() {
-  running_ = true;
-  while (running_) {
+  while (!stopRequested_.exchange(false)) {
     runOnce(std::chrono::hours(1));
   }
 }

@@ -54,7 +54,8 @@ class Loop {
   /// Thread-safe: queues `callback` to run on the loop thread and wakes the loop.
   void post(Callback callback);
 
-  /// Runs until stop() is called.
+  /// Runs until stop() is called. A stop() that came before run() (say from another thread
+  /// that raced ahead of it) makes run() return at once rather than being lost.
   void run();
   /// Runs one tick, sleeping at most `maxWait` for events.
   void runOnce(Duration maxWait);
@@ -100,7 +101,7 @@ class Loop {
   std::vector<Callback> deferred_;
   std::mutex postedMutex_;
   std::vector<Callback> posted_;
-  std::atomic<bool> running_{false};
+  std::atomic<bool> stopRequested_{false};  // consumed by the run() it ends
 };
 
 }  // namespace ferry::io

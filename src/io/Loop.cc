@@ -27,7 +27,8 @@ uint64_t packTag(int fd, uint32_t generation) {
 
 }  // namespace
 
-Loop::Loop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+Loop::Loop()
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!epoll_ || !wakeFd_) {
     fatal("creating the event loop");
   }
@@ -50,7 +51,10 @@ void Loop::watch(int fd, uint32_t events, IoCallback callback) {
   }
   Handler& handler = handlers_[fd];
   handler.generation++;
-  handler.callback = std::move(callback);
+  if (handler.callback) {
+    retiredCallbacks_.push_back(std::move(handler.callback));
+  }
+  handler.callback = std::make_unique<IoCallback>(std::move(callback));
   handler.active = true;
   epoll_event event{};
   event.events = events;
@@ -98,7 +102,9 @@ void Loop::cancelTimer(TimerId id) {
   }
 }
 
-void Loop::defer(Callback callback) { deferred_.push_back(std::move(callback)); }
+void Loop::defer(Callback callback) {
+  deferred_.push_back(std::move(callback));
+}
 
 void Loop::post(Callback callback) {
   {
@@ -110,14 +116,13 @@ void Loop::post(Callback callback) {
 }
 
 void Loop::stop() {
-  running_ = false;
+  stopRequested_ = true;
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wakeFd_.get(), &one, sizeof one);
 }
 
 void Loop::run() {
-  running_ = true;
-  while (running_) {
+  while (!stopRequested_.exchange(false)) {
     runOnce(std::chrono::hours(1));
   }
 }
@@ -142,8 +147,8 @@ void Loop::runOnce(Duration maxWait) {
   timespec timeout{};
   timeout.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(wait).count();
   timeout.tv_nsec = (wait - std::chrono::seconds(timeout.tv_sec)).count();
-  int count = ::epoll_pwait2(epoll_.get(), fired_.data(), static_cast<int>(fired_.size()),
-                             &timeout, nullptr);
+  int count = ::epoll_pwait2(epoll_.get(), fired_.data(), static_cast<int>(fired_.size()), &timeout,
+                             nullptr);
   if (count < 0 && errno != EINTR) {
     fatal("epoll_pwait2");
   }
@@ -166,9 +171,10 @@ void Loop::dispatchEvents(int count) {
     auto generation = static_cast<uint32_t>(tag >> 32);
     Handler& handler = handlers_[fd];
     if (handler.active && handler.generation == generation) {
-      // Copy-free call; unwatch() from inside moves the callback to retiredCallbacks_.
-      IoCallback& callback = handler.callback;
-      callback(fired_[i].events);
+      // Copy-free call; unwatch() from inside moves the box, not the callback, to
+      // retiredCallbacks_, so `callback` stays valid until the end of the tick.
+      IoCallback* callback = handler.callback.get();
+      (*callback)(fired_[i].events);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -53,7 +54,8 @@ class Loop {
   /// Thread-safe: queues `callback` to run on the loop thread and wakes the loop.
   void post(Callback callback);
 
-  /// Runs until stop() is called.
+  /// Runs until stop() is called. A stop() that came before run() (say from another thread
+  /// that raced ahead of it) makes run() return at once rather than being lost.
   void run();
   /// Runs one tick, sleeping at most `maxWait` for events.
   void runOnce(Duration maxWait);
@@ -62,7 +64,10 @@ class Loop {
 
  private:
   struct Handler {
-    IoCallback callback;
+    // Boxed so that the running callback never moves: unwatch() retires the box, and a re-watch
+    // of the same fd from inside the callback fills a new box instead of overwriting the object
+    // being executed (std::function keeps small lambdas inline).
+    std::unique_ptr<IoCallback> callback;
     uint32_t generation = 0;
     bool active = false;
   };
@@ -86,7 +91,8 @@ class Loop {
   std::deque<Handler> handlers_;
   std::vector<epoll_event> fired_;
   size_t watchedCount_ = 0;
-  std::vector<IoCallback> retiredCallbacks_;  // freed at end of tick, never mid-call
+  std::vector<std::unique_ptr<IoCallback>>
+      retiredCallbacks_;  // freed at end of tick, never mid-call
 
   std::vector<TimerEntry> timerHeap_;
   std::unordered_map<TimerId, Callback> timerCallbacks_;
@@ -95,7 +101,7 @@ class Loop {
   std::vector<Callback> deferred_;
   std::mutex postedMutex_;
   std::vector<Callback> posted_;
-  std::atomic<bool> running_{false};
+  std::atomic<bool> stopRequested_{false};  // consumed by the run() it ends
 };
 
 }  // namespace ferry::io

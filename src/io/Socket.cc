@@ -49,10 +49,13 @@ Result<Fd> listenTcp(const Address& address, int backlog) {
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (::bind(fd.get(), address.get(), address.length()) != 0) {
-    return std::unexpected(systemError(fmt::format("cannot listen on {}", address.toString())));
+    int error = errno;  // read before formatting, which may clobber it
+    return std::unexpected(
+        systemError(fmt::format("cannot listen on {}", address.toString()), error));
   }
   if (::listen(fd.get(), backlog) != 0) {
-    return std::unexpected(systemError(fmt::format("listen on {}", address.toString())));
+    int error = errno;  // read before formatting, which may clobber it
+    return std::unexpected(systemError(fmt::format("listen on {}", address.toString()), error));
   }
   return fd;
 }
@@ -64,7 +67,9 @@ Result<Fd> connectTcp(const Address& address) {
   }
   setNoDelay(fd.get());
   if (::connect(fd.get(), address.get(), address.length()) != 0 && errno != EINPROGRESS) {
-    return std::unexpected(systemError(fmt::format("cannot connect to {}", address.toString())));
+    int error = errno;  // read before formatting, which may clobber it
+    return std::unexpected(
+        systemError(fmt::format("cannot connect to {}", address.toString()), error));
   }
   return fd;
 }
@@ -76,7 +81,9 @@ Result<Fd> connectTcpBlocking(const Address& address) {
   }
   setNoDelay(fd.get());
   if (::connect(fd.get(), address.get(), address.length()) != 0) {
-    return std::unexpected(systemError(fmt::format("cannot connect to {}", address.toString())));
+    int error = errno;  // read before formatting, which may clobber it
+    return std::unexpected(
+        systemError(fmt::format("cannot connect to {}", address.toString()), error));
   }
   return fd;
 }

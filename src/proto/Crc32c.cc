@@ -35,7 +35,7 @@ uint32_t crc32cTable(const uint8_t* data, size_t size, uint32_t state) {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t crc32cHardware(const uint8_t* data, size_t size,
-                                                           uint32_t state) {
+                                                          uint32_t state) {
   uint64_t wide = state;
   while (size >= 8) {
     uint64_t word;
@@ -58,13 +58,16 @@ const bool kHasSse42 = __builtin_cpu_supports("sse4.2");
 }  // namespace
 
 uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc) {
-  uint32_t state = ~crc;
 #if defined(__x86_64__)
   if (kHasSse42) {
-    return ~crc32cHardware(bytes.data(), bytes.size(), state);
+    return ~crc32cHardware(bytes.data(), bytes.size(), ~crc);
   }
 #endif
-  return ~crc32cTable(bytes.data(), bytes.size(), state);
+  return crc32cPortable(bytes, crc);
+}
+
+uint32_t crc32cPortable(std::span<const uint8_t> bytes, uint32_t crc) {
+  return ~crc32cTable(bytes.data(), bytes.size(), ~crc);
 }
 
 }  // namespace ferry::proto

@@ -1,0 +1,80 @@
+#include "proto/Crc32c.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string_view>
+#include <vector>
+
+namespace ferry::proto {
+namespace {
+
+std::span<const uint8_t> bytesOf(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+/// Bit-at-a-time reference, independent of both implementations under test.
+uint32_t reference(std::span<const uint8_t> bytes) {
+  uint32_t crc = ~0u;
+  for (uint8_t byte : bytes) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc >> 1) ^ ((crc & 1) ? 0x82F63B78u : 0);
+    }
+  }
+  return ~crc;
+}
+
+TEST(Crc32cTest, KnownVectors) {
+  // RFC 3720 (iSCSI) appendix B.4 and the common check value.
+  std::vector<uint8_t> zeros(32, 0x00);
+  std::vector<uint8_t> ones(32, 0xff);
+  std::vector<uint8_t> ascending(32);
+  std::vector<uint8_t> descending(32);
+  for (uint8_t i = 0; i < 32; ++i) {
+    ascending[i] = i;
+    descending[i] = static_cast<uint8_t>(31 - i);
+  }
+  for (auto* function : {&crc32c, &crc32cPortable}) {
+    EXPECT_EQ(function(bytesOf("123456789"), 0), 0xE3069283u);
+    EXPECT_EQ(function(zeros, 0), 0x8A9136AAu);
+    EXPECT_EQ(function(ones, 0), 0x62A8AB43u);
+    EXPECT_EQ(function(ascending, 0), 0x46DD794Eu);
+    EXPECT_EQ(function(descending, 0), 0x113FDB5Cu);
+    EXPECT_EQ(function({}, 0), 0u);
+  }
+}
+
+TEST(Crc32cTest, HardwareAndTableAgreeOnRandomInputs) {
+  std::mt19937 random(12345);
+  std::vector<uint8_t> bytes(70000);
+  for (uint8_t& byte : bytes) {
+    byte = static_cast<uint8_t>(random());
+  }
+  for (size_t size = 0; size <= 300; ++size) {
+    for (size_t offset : {0u, 1u, 3u, 7u}) {  // unaligned starts too
+      std::span<const uint8_t> slice(bytes.data() + offset, size);
+      uint32_t expected = reference(slice);
+      ASSERT_EQ(crc32c(slice), expected) << "size " << size << " offset " << offset;
+      ASSERT_EQ(crc32cPortable(slice), expected) << "size " << size << " offset " << offset;
+    }
+  }
+  for (size_t size : {1023u, 4096u, 65536u, 69999u}) {
+    std::span<const uint8_t> slice(bytes.data() + 1, size);
+    EXPECT_EQ(crc32c(slice), crc32cPortable(slice)) << size;
+    EXPECT_EQ(crc32c(slice), reference(slice)) << size;
+  }
+}
+
+TEST(Crc32cTest, IncrementalEqualsOneShot) {
+  std::string_view text = "The quick brown fox jumps over the lazy dog";
+  uint32_t whole = crc32c(bytesOf(text));
+  for (size_t split = 0; split <= text.size(); ++split) {
+    uint32_t first = crc32c(bytesOf(text.substr(0, split)));
+    EXPECT_EQ(crc32c(bytesOf(text.substr(split)), first), whole) << split;
+    EXPECT_EQ(crc32cPortable(bytesOf(text.substr(split)), first), whole) << split;
+  }
+}
+
+}  // namespace
+}  // namespace ferry::proto

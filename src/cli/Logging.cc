@@ -12,6 +12,8 @@ void setupLogging() {
   spdlog::set_default_logger(logger);
 }
 
-void setLogLevel(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
+void setLogLevel(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
 
 }  // namespace ferry::cli

@@ -53,23 +53,27 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command->add_flag("--poll", options.poll,
                     "Poll the directory instead of using inotify (automatic on network and FUSE "
                     "file systems, which send no change notifications)");
-  command->add_option("--poll-min", options.pollMinMs,
-                      "Shortest poll interval in ms, used while traffic flows (default: 0.1 on "
-                      "local, 1 on network file systems)")
+  command
+      ->add_option("--poll-min", options.pollMinMs,
+                   "Shortest poll interval in ms, used while traffic flows (default: 0.1 on "
+                   "local, 1 on network file systems)")
       ->check(CLI::Range(0.01, 10000.0));
   command->add_option("--poll-max", options.pollMaxMs, "Longest poll interval in ms, when idle")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 60000.0));
-  command->add_option("--stats", options.statsSeconds,
-                      "Print a stats line (sessions, streams, bytes, errors) every SECONDS")
+  command
+      ->add_option("--stats", options.statsSeconds,
+                   "Print a stats line (sessions, streams, bytes, errors) every SECONDS")
       ->type_name("SECONDS")
       ->check(CLI::Range(0.1, 86400.0));
-  command->add_option("--dead-peer-timeout", options.deadPeerSeconds,
-                      "Seconds of silence after which the peer is declared dead")
+  command
+      ->add_option("--dead-peer-timeout", options.deadPeerSeconds,
+                   "Seconds of silence after which the peer is declared dead")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
-  command->add_option("--segment-size", options.segmentBytes,
-                      "Bytes after which a lane moves on to a new segment file")
+  command
+      ->add_option("--segment-size", options.segmentBytes,
+                   "Bytes after which a lane moves on to a new segment file")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
@@ -188,8 +192,8 @@ int runServer(const ServerOptions& options) {
     printError(started.error().message);
     return 1;
   }
-  spdlog::info("serving {} -> {}", options.tcpListen.empty() ? options.common.dir
-                                                              : options.tcpListen,
+  spdlog::info("serving {} -> {}",
+               options.tcpListen.empty() ? options.common.dir : options.tcpListen,
                target->toString());
   return runUntilSignalled(loop, server, options.common);
 }
@@ -200,12 +204,14 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   auto client = std::make_shared<ClientOptions>();
   CLI::App* clientCommand = app.add_subcommand(
       "client", "Listen on local TCP ports and carry each connection to the server side");
-  clientCommand->add_option("--listen", client->listen,
-                            "[HOST:]PORT to listen on (repeatable; HOST defaults to 127.0.0.1)")
+  clientCommand
+      ->add_option("--listen", client->listen,
+                   "[HOST:]PORT to listen on (repeatable; HOST defaults to 127.0.0.1)")
       ->required();
-  clientCommand->add_option("--connect", client->connect,
-                            "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
-                            "of a directory")
+  clientCommand
+      ->add_option("--connect", client->connect,
+                   "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
+                   "of a directory")
       ->type_name("HOST:PORT");
   addCommonOptions(clientCommand, client->common);
   clientCommand->callback([client, &runner] {
@@ -220,8 +226,9 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       "server", "Serve tunnel sessions: open each carried connection to the destination");
   serverCommand->add_option("--to", server->to, "Destination HOST:PORT for carried connections")
       ->required();
-  serverCommand->add_option("--tcp-listen", server->tcpListen,
-                            "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
+  serverCommand
+      ->add_option("--tcp-listen", server->tcpListen,
+                   "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
       ->type_name("[HOST:]PORT");
   addCommonOptions(serverCommand, server->common);
   serverCommand->callback([server, &runner] {

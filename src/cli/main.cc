@@ -9,7 +9,9 @@
 
 namespace ferry::cli {
 
-void printError(const std::string& message) { fmt::print(stderr, "ferry: error: {}\n", message); }
+void printError(const std::string& message) {
+  fmt::print(stderr, "ferry: error: {}\n", message);
+}
 
 }  // namespace ferry::cli
 

@@ -10,9 +10,9 @@ io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
   if (target.empty() || target == defaultTarget_.toString()) {
     return io::connectTcp(defaultTarget_);
   }
-  return std::unexpected(io::Error{
-      EACCES, fmt::format("destination '{}' is not allowed (this server forwards to {})", target,
-                          defaultTarget_.toString())});
+  return std::unexpected(
+      io::Error{EACCES, fmt::format("destination '{}' is not allowed (this server forwards to {})",
+                                    target, defaultTarget_.toString())});
 }
 
 }  // namespace ferry::forward

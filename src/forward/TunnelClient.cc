@@ -38,15 +38,17 @@ io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::
   return bound;
 }
 
-io::Result<void> TunnelClient::start() { return openSession(); }
+io::Result<void> TunnelClient::start() {
+  return openSession();
+}
 
 io::Result<void> TunnelClient::openSession() {
   auto carrier = connector_.connect();
   if (!carrier) {
     return std::unexpected(carrier.error());
   }
-  session_ = std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client, *this,
-                                            config_);
+  session_ =
+      std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client, *this, config_);
   stats_.sessions++;
   session_->start();
   spdlog::info("session {} opened", session_->describe());

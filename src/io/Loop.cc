@@ -15,6 +15,8 @@ namespace {
 
 constexpr int kMaxEventsPerTick = 1024;
 constexpr uint64_t kWakeTag = ~uint64_t{0};
+// Cancelled timer entries tolerated in the heap beyond twice the live ones.
+constexpr size_t kHeapSlack = 64;
 
 uint64_t packTag(int fd, uint32_t generation) {
   return (uint64_t{generation} << 32) | static_cast<uint32_t>(fd);
@@ -95,10 +97,16 @@ Loop::TimerId Loop::addTimer(TimePoint deadline, Callback callback) {
 }
 
 void Loop::cancelTimer(TimerId id) {
-  // The heap entry stays until it expires or surfaces; it is skipped then.
-  timerCallbacks_.erase(id);
-  if (timerCallbacks_.empty()) {
-    timerHeap_.clear();
+  // The heap entry stays until it expires or surfaces, and is skipped then. When cancelled
+  // entries outnumber live ones (a deadline re-armed on every frame), the heap is rebuilt, so
+  // its size stays within twice the live timers.
+  if (timerCallbacks_.erase(id) == 0) {
+    return;
+  }
+  if (timerHeap_.size() > 2 * timerCallbacks_.size() + kHeapSlack) {
+    std::erase_if(timerHeap_,
+                  [this](const TimerEntry& entry) { return !timerCallbacks_.contains(entry.id); });
+    std::make_heap(timerHeap_.begin(), timerHeap_.end(), std::greater<>{});
   }
 }
 

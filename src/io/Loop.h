@@ -48,6 +48,8 @@ class Loop {
   /// Cancelling an expired or unknown timer is a no-op.
   void cancelTimer(TimerId id);
   size_t timerCount() const { return timerCallbacks_.size(); }
+  /// Entries in the timer heap, cancelled ones included (bounded by 2 * timerCount() + 64).
+  size_t timerHeapSize() const { return timerHeap_.size(); }
 
   /// Runs `callback` at the end of the current tick, before the loop sleeps again.
   void defer(Callback callback);

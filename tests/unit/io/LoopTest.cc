@@ -275,6 +275,20 @@ TEST(LoopTest, CancellingTheLastPendingTimerFromATimerCallback) {
   EXPECT_EQ(laterFired, 0);
 }
 
+TEST(LoopTest, RearmingADeadlineKeepsTheHeapBounded) {
+  Loop loop;
+  int fired = 0;
+  Loop::TimerId deadline = 0;
+  for (int i = 0; i < 10000; ++i) {
+    loop.cancelTimer(deadline);
+    deadline = loop.addTimerAfter(std::chrono::milliseconds(1 + i % 7), [&] { fired++; });
+    EXPECT_LE(loop.timerHeapSize(), 2 * loop.timerCount() + 64);
+  }
+  EXPECT_EQ(loop.timerCount(), 1u);
+  ASSERT_TRUE(runUntil(loop, [&] { return fired == 1; }));
+  EXPECT_EQ(loop.timerCount(), 0u);
+}
+
 TEST(LoopTest, AddTimerFromInsideATimer) {
   Loop loop;
   std::vector<int> order;

@@ -25,7 +25,7 @@ start_and_wait() {
   local deadline=$((SECONDS + 10))
   READY_ADDR=
   while [[ -z $READY_ADDR ]]; do
-    READY_ADDR=$(sed -n 's/.*listening on \(AF=[0-9]* \)\{0,1\}//p' "$log" | head -n1)
+    READY_ADDR=$(sed -n 's/.*listening on \(AF=[0-9]* \)\{0,1\}//p' "$log" | head -n1 | cut -d' ' -f1)
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "'$*' exited early: $(cat "$log")" >&2
       exit 1

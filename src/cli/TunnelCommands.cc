@@ -34,12 +34,14 @@ struct CommonOptions {
 struct ClientOptions {
   CommonOptions common;
   std::vector<std::string> listen;
-  std::string connect;  // TCP carrier instead of a directory
+  std::vector<std::string> forwards;  // -L [BIND:]PORT:HOST:PORT
+  std::string connect;                // TCP carrier instead of a directory
 };
 
 struct ServerOptions {
   CommonOptions common;
   std::string to;
+  std::vector<std::string> allow;
   std::string tcpListen;  // TCP carrier instead of a directory
 };
 
@@ -142,23 +144,32 @@ int runClient(const ClientOptions& options) {
   } else {
     connector = std::make_unique<carrier::dir::DirConnector>(loop, dirOptions(options.common));
   }
-  std::vector<io::Address> binds;
+  std::vector<forward::ForwardSpec> specs;
   for (const std::string& text : options.listen) {
     auto bind = io::Address::parse(text, true, false);
     if (!bind) {
       printError(bind.error().message);
       return 2;
     }
-    binds.push_back(*bind);
+    specs.push_back({*bind, ""});
+  }
+  for (const std::string& text : options.forwards) {
+    auto spec = forward::parseForwardSpec(text);
+    if (!spec) {
+      printError(spec.error().message);
+      return 2;
+    }
+    specs.push_back(*spec);
   }
   forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
-  for (const io::Address& bind : binds) {
-    auto bound = client.addListener(bind, "");
+  for (const forward::ForwardSpec& spec : specs) {
+    auto bound = client.addListener(spec.bind, spec.target);
     if (!bound) {
       printError(bound.error().message);
       return 1;
     }
-    spdlog::info("listening on {}", bound->toString());
+    spdlog::info("listening on {} -> {}", bound->toString(),
+                 spec.target.empty() ? "the server's --to" : spec.target);
   }
   if (auto started = client.start(); !started) {
     printError(started.error().message);
@@ -169,9 +180,10 @@ int runClient(const ClientOptions& options) {
 
 int runServer(const ServerOptions& options) {
   setLogLevel(options.common.logLevel);
-  auto target = io::Address::parse(options.to, false, false);
-  if (!target) {
-    printError(target.error().message);
+  auto policy = forward::TargetPolicy::create(
+      options.to.empty() ? std::nullopt : std::optional(options.to), options.allow);
+  if (!policy) {
+    printError(policy.error().message);
     return 2;
   }
   io::Loop loop;
@@ -186,15 +198,14 @@ int runServer(const ServerOptions& options) {
   } else {
     acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
   }
-  forward::TunnelServer server(loop, *acceptor, forward::TargetPolicy(*target),
-                               sessionConfig(options.common));
+  forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common));
   if (auto started = server.start(); !started) {
     printError(started.error().message);
     return 1;
   }
   spdlog::info("serving {} -> {}",
                options.tcpListen.empty() ? options.common.dir : options.tcpListen,
-               target->toString());
+               policy->describe());
   return runUntilSignalled(loop, server, options.common);
 }
 
@@ -218,14 +229,22 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
     if (client->common.dir.empty() == client->connect.empty()) {
       throw CLI::ValidationError("--dir/--connect", "give exactly one of --dir or --connect");
     }
+    if (client->listen.empty() && client->forwards.empty()) {
+      throw CLI::ValidationError("--listen/-L", "give at least one --listen or -L");
+    }
     runner = [client] { return runClient(*client); };
   });
 
   auto server = std::make_shared<ServerOptions>();
   CLI::App* serverCommand = app.add_subcommand(
       "server", "Serve tunnel sessions: open each carried connection to the destination");
-  serverCommand->add_option("--to", server->to, "Destination HOST:PORT for carried connections")
-      ->required();
+  serverCommand->add_option("--to", server->to,
+                            "Destination HOST:PORT for connections that name none (--listen)");
+  serverCommand
+      ->add_option("--allow", server->allow,
+                   "HOST:PORT a client may ask for with -L (repeatable, or comma "
+                   "separated); nothing else is ever opened")
+      ->delimiter(',');
   serverCommand
       ->add_option("--tcp-listen", server->tcpListen,
                    "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
@@ -234,6 +253,9 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   serverCommand->callback([server, &runner] {
     if (server->common.dir.empty() == server->tcpListen.empty()) {
       throw CLI::ValidationError("--dir/--tcp-listen", "give exactly one of --dir or --tcp-listen");
+    }
+    if (server->to.empty() && server->allow.empty()) {
+      throw CLI::ValidationError("--to/--allow", "give --to, --allow or both");
     }
     runner = [server] { return runServer(*server); };
   });

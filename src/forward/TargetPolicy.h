@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,20 +11,39 @@
 
 namespace ferry::forward {
 
-/// Decides which destinations a server may open and starts the connection: the server's own
-/// `--to` target is used for streams that name none (or name it exactly).
+/// Decides which destinations a server may open, and starts the connection. Only destinations
+/// named at start-up (`--to`, `--allow`) are ever opened; they are resolved once, so a stream's
+/// request never waits for a name lookup.
 class TargetPolicy {
  public:
-  explicit TargetPolicy(io::Address defaultTarget) : defaultTarget_(std::move(defaultTarget)) {}
+  struct Entry {
+    std::string name;  // as the client names it: "host:port"
+    io::Address address;
+  };
 
-  /// Resolves `target` ("" = the default), refuses what is not allowed, and starts a
-  /// non-blocking connect. The error names the refused or failed destination.
+  /// `defaultTarget` serves streams that name no destination; it is also allowed by name.
+  static io::Result<TargetPolicy> create(std::optional<std::string> defaultTarget,
+                                         const std::vector<std::string>& allowed);
+
+  /// Starts a non-blocking connect to `target` ("" = the default). The error names the refused
+  /// destination or the failed connect.
   io::Result<io::Fd> connect(std::string_view target) const;
 
-  const io::Address& defaultTarget() const { return defaultTarget_; }
+  std::string describe() const;
 
  private:
-  io::Address defaultTarget_;
+  std::optional<Entry> defaultTarget_;
+  std::vector<Entry> allowed_;
 };
+
+/// One client forward: listen on `bind`, carry connections to `target` ("" = server default).
+struct ForwardSpec {
+  io::Address bind;
+  std::string target;
+};
+
+/// Parses an ssh-style `[BIND:]PORT:HOST:PORT` (BIND and HOST may be bracketed IPv6; BIND
+/// defaults to 127.0.0.1).
+io::Result<ForwardSpec> parseForwardSpec(std::string_view text);
 
 }  // namespace ferry::forward

@@ -47,8 +47,8 @@ io::Result<void> TunnelClient::openSession() {
   if (!carrier) {
     return std::unexpected(carrier.error());
   }
-  session_ =
-      std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client, *this, config_);
+  session_ = std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client,
+                                            asHandler(), config_);
   stats_.sessions++;
   session_->start();
   spdlog::info("session {} opened", session_->describe());

@@ -42,6 +42,9 @@ class TunnelClient : private mux::SessionHandler {
   io::Result<void> openSession();
   void scheduleReconnect();
 
+  // The handler base is private (it is not part of this class's API), so code outside the class,
+  // such as std::make_unique, needs the conversion done here.
+  mux::SessionHandler& asHandler() { return *this; }
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
 

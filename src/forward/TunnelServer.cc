@@ -21,8 +21,8 @@ void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
     carrier->close(false);
     return;
   }
-  auto session =
-      std::make_unique<mux::Session>(loop_, std::move(carrier), mux::Role::Server, *this, config_);
+  auto session = std::make_unique<mux::Session>(loop_, std::move(carrier), mux::Role::Server,
+                                                asHandler(), config_);
   mux::Session* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   stats_.sessions++;

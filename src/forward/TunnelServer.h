@@ -30,6 +30,9 @@ class TunnelServer : private mux::SessionHandler {
   void onCarrier(mux::CarrierPtr carrier);
   void finishStopIfIdle();
 
+  // The handler base is private (it is not part of this class's API), so code outside the class,
+  // such as std::make_unique, needs the conversion done here.
+  mux::SessionHandler& asHandler() { return *this; }
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
 

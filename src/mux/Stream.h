@@ -10,8 +10,9 @@
 namespace ferry::mux {
 
 /// One TCP-side stream of a session: its socket, the bytes waiting to be written to it and the
-/// flow-control counters of both directions. Owned by the session's stream table; every flag
-/// only ever goes from false to true, so the state can only move forward.
+/// flow-control counters of both directions. Owned by the session's stream table. The life state
+/// (phase, finSent, finReceived, writeShut, hangupSeen) only moves forward; the other flags mark
+/// membership in the session's work lists and the registered epoll mask.
 struct Stream {
   enum class Phase : uint8_t {
     Connecting,  // server side: non-blocking connect in progress, peer's Data is buffered

@@ -1,0 +1,67 @@
+#include "carrier/stream/TcpCarrierAcceptor.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "carrier/stream/StreamCarrier.h"
+#include "io/Log.h"
+#include "io/Socket.h"
+
+namespace ferry::carrier {
+namespace {
+
+// Connections accepted per readiness event, so a connection storm cannot hold the loop.
+constexpr int kMaxAcceptsPerTick = 64;
+
+std::string peerName(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return "unknown peer";
+  }
+  return io::Address(reinterpret_cast<sockaddr*>(&storage), length).toString();
+}
+
+}  // namespace
+
+io::Result<void> TcpCarrierAcceptor::start(OnCarrier onCarrier) {
+  io::Result<io::Fd> listener = io::listenTcp(address_);
+  if (!listener) {
+    return std::unexpected(listener.error());
+  }
+  listener_ = std::move(*listener);
+  onCarrier_ = std::move(onCarrier);
+  loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); });
+  return {};
+}
+
+void TcpCarrierAcceptor::stop() {
+  if (listener_) {
+    loop_.unwatch(listener_.get());
+    listener_.reset();
+  }
+}
+
+io::Address TcpCarrierAcceptor::localAddress() const {
+  return io::localAddress(listener_.get());
+}
+
+void TcpCarrierAcceptor::onAcceptable() {
+  for (int i = 0; i < kMaxAcceptsPerTick && listener_; ++i) {
+    io::Fd socket = io::acceptTcp(listener_.get());
+    if (!socket) {
+      if (errno != EAGAIN && errno != EINTR) {
+        spdlog::warn("tcp carrier on {}: accept: {}", address_.toString(), std::strerror(errno));
+      }
+      return;
+    }
+    std::string description = fmt::format("tcp from {}", peerName(socket.get()));
+    onCarrier_(std::make_unique<StreamCarrier>(loop_, std::move(socket), std::move(description)));
+  }
+}
+
+}  // namespace ferry::carrier

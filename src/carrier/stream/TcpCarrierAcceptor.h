@@ -1,0 +1,30 @@
+#pragma once
+
+#include "io/Address.h"
+#include "io/Fd.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+
+namespace ferry::carrier {
+
+/// Server side of the TCP carrier: listens, and makes each accepted connection a StreamCarrier.
+class TcpCarrierAcceptor : public mux::CarrierAcceptor {
+ public:
+  TcpCarrierAcceptor(io::Loop& loop, io::Address address) : loop_(loop), address_(address) {}
+  ~TcpCarrierAcceptor() override { stop(); }
+
+  io::Result<void> start(OnCarrier onCarrier) override;
+  void stop() override;
+  /// The bound address (its port when listening on port 0); valid after start().
+  io::Address localAddress() const;
+
+ private:
+  void onAcceptable();
+
+  io::Loop& loop_;
+  io::Address address_;
+  io::Fd listener_;
+  OnCarrier onCarrier_;
+};
+
+}  // namespace ferry::carrier

@@ -1,0 +1,311 @@
+#include "mux/SessionImpl.h"
+
+#include <fmt/format.h>
+
+#include "io/Log.h"
+#include "io/Socket.h"
+
+namespace ferry::mux {
+namespace {
+
+using proto::FrameType;
+
+const char* roleName(Role role) {
+  return role == Role::Client ? "client" : "server";
+}
+
+std::span<const uint8_t> textBytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+std::string_view bytesText(std::span<const uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// Unknown ids answered with Rst are remembered so that a burst of Data gets one Rst; the set is
+// bounded so a hostile peer cannot grow it without limit.
+constexpr size_t kMaxRejectedIds = 1024;
+
+}  // namespace
+
+Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role role,
+                    SessionHandler& handler, SessionConfig config)
+    : owner_(owner),
+      loop_(loop),
+      carrier_(std::move(carrier)),
+      role_(role),
+      handler_(handler),
+      config_(config),
+      keepalive_(config.heartbeatInterval, config.deadPeerTimeout, io::Clock::now()),
+      readScratch_(config.maxDataFrame),
+      nextStreamId_(role == Role::Client ? 1 : 2) {}
+
+Session::Impl::~Impl() {
+  *alive_ = false;
+  if (!ended_) {
+    resetAllStreams(false);
+    carrier_->close(false);
+  }
+  if (timer_ != 0) {
+    loop_.cancelTimer(timer_);
+  }
+}
+
+std::string Session::Impl::describe() const {
+  return fmt::format("{} session over {}", roleName(role_), carrier_->describe());
+}
+
+void Session::Impl::start() {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  proto::HelloPayload hello;
+  hello.role = static_cast<uint8_t>(role_);
+  hello.heartbeatMs = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.heartbeatInterval).count());
+  uint8_t payload[proto::HelloPayload::kSize];
+  proto::encodeHello(hello, payload);
+  send(FrameType::Hello, 0, payload);
+  carrier_->start();
+  armTimer();
+}
+
+void Session::Impl::shutdown(const std::string& reason) {
+  end(fmt::format("shut down: {}", reason), true, false);
+}
+
+void Session::Impl::send(FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
+  if (ended_) {
+    return;
+  }
+  carrier_->send(type, stream, payload);
+  keepalive_.onSent(io::Clock::now());
+}
+
+void Session::Impl::onFrame(const proto::Frame& frame) {
+  if (ended_) {
+    return;
+  }
+  keepalive_.onReceived(io::Clock::now());
+  const proto::FrameHeader& header = frame.header;
+  if (header.type == FrameType::Hello) {
+    onHello(frame);
+    return;
+  }
+  if (!peerHelloSeen_) {
+    end(fmt::format("protocol error: {} frame before the peer's Hello",
+                    proto::frameTypeName(header.type)),
+        true, false);
+    return;
+  }
+  switch (header.type) {
+    case FrameType::Open:
+      onOpen(header.stream, bytesText(frame.payload));
+      return;
+    case FrameType::Ping:
+      return;
+    case FrameType::Bye:
+      end(fmt::format("peer ended the session: {}", bytesText(frame.payload)), false, true);
+      return;
+    case FrameType::Data:
+    case FrameType::Fin:
+    case FrameType::Rst:
+    case FrameType::Window:
+      break;
+    default:
+      end(fmt::format("protocol error: unexpected {} frame", proto::frameTypeName(header.type)),
+          true, false);
+      return;
+  }
+  auto found = streams_.find(header.stream);
+  if (found == streams_.end()) {
+    onUnknownStream(header);
+    return;
+  }
+  Stream& stream = *found->second;
+  switch (header.type) {
+    case FrameType::Data:
+      onData(stream, frame.payload);
+      break;
+    case FrameType::Fin:
+      onFin(stream);
+      break;
+    case FrameType::Rst:
+      onRst(stream, bytesText(frame.payload));
+      break;
+    default:
+      onWindow(stream, frame.payload);
+      break;
+  }
+}
+
+void Session::Impl::onHello(const proto::Frame& frame) {
+  proto::HelloPayload hello;
+  if (peerHelloSeen_) {
+    end("protocol error: second Hello from the peer", true, false);
+  } else if (!proto::decodeHello(frame.payload, hello)) {
+    end(fmt::format("protocol error: Hello payload of {} bytes", frame.payload.size()), true,
+        false);
+  } else if (hello.version != proto::kProtocolVersion) {
+    end(fmt::format("protocol version mismatch: the peer speaks version {}, this ferry speaks {}",
+                    hello.version, proto::kProtocolVersion),
+        true, false);
+  } else if (hello.role == static_cast<uint8_t>(role_)) {
+    end(fmt::format("protocol error: the peer is also a {}", roleName(role_)), true, false);
+  } else {
+    peerHelloSeen_ = true;
+    keepalive_.onPeerHello(io::Clock::now(), std::chrono::milliseconds(hello.heartbeatMs));
+    spdlog::info("{}: established (peer pings every {} ms)", describe(), hello.heartbeatMs);
+    // The dead-peer deadline may come before the heartbeat deadline the timer is set for.
+    armTimer();
+  }
+}
+
+void Session::Impl::onOpen(uint32_t id, std::string_view target) {
+  if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
+    spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
+    stats_.streamErrors++;
+    send(FrameType::Rst, id, textBytes("stream id refused"));
+    return;
+  }
+  highestPeerId_ = id;
+  io::Result<io::Fd> socket = handler_.connectStream(target);
+  if (!socket) {
+    spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, target,
+                 socket.error().message);
+    stats_.streamErrors++;
+    send(FrameType::Rst, id, textBytes(socket.error().message));
+    return;
+  }
+  spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
+  addStream(id, std::move(*socket), Stream::Phase::Connecting);
+}
+
+void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
+  if (stream.finReceived) {
+    resetStream(stream, "protocol error: Data after Fin", true);
+    return;
+  }
+  if (payload.size() > stream.receiveCredit) {
+    resetStream(stream,
+                fmt::format("protocol error: {} bytes of Data with {} bytes of credit",
+                            payload.size(), stream.receiveCredit),
+                true);
+    return;
+  }
+  stream.receiveCredit -= payload.size();
+  stream.output.append(payload);
+  queueOutput(stream);
+}
+
+void Session::Impl::onFin(Stream& stream) {
+  stream.finReceived = true;
+  queueOutput(stream);
+}
+
+void Session::Impl::onRst(Stream& stream, std::string_view reason) {
+  spdlog::info("{}: stream {} reset by the peer: {}", describe(), stream.id, reason);
+  stats_.streamErrors++;
+  destroyStream(stream, true);
+}
+
+void Session::Impl::onWindow(Stream& stream, std::span<const uint8_t> payload) {
+  if (payload.size() != 4) {
+    resetStream(stream, fmt::format("protocol error: Window payload of {} bytes", payload.size()),
+                true);
+    return;
+  }
+  // Credit beyond a few windows means a confused peer; clamping keeps the counter sane.
+  constexpr uint64_t kMaxCredit = uint64_t{1} << 40;
+  stream.sendCredit = std::min(stream.sendCredit + proto::getU32(payload.data()), kMaxCredit);
+  updateEvents(stream);
+}
+
+bool Session::Impl::isPastStream(uint32_t id) const {
+  bool ours = (id % 2 == 1) == (role_ == Role::Client);
+  return ours ? id < nextStreamId_ : id <= highestPeerId_;
+}
+
+void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
+  // Frames for streams that ended (reset here, refused, or finished) are late and harmless.
+  if (header.type != FrameType::Data || isPastStream(header.stream)) {
+    return;
+  }
+  if (rejected_.size() >= kMaxRejectedIds) {
+    rejected_.clear();
+  }
+  if (rejected_.insert(header.stream).second) {
+    spdlog::warn("{}: Data for unknown stream {}", describe(), header.stream);
+    send(FrameType::Rst, header.stream, textBytes("unknown stream"));
+  }
+}
+
+void Session::Impl::onCarrierFailed(const std::string& reason) {
+  end(fmt::format("carrier failed: {}", reason), false, true);
+}
+
+void Session::Impl::end(const std::string& reason, bool notifyPeer, bool peerGone) {
+  if (ended_) {
+    return;
+  }
+  if (notifyPeer) {
+    spdlog::info("{}: ending: {}", describe(), reason);
+  } else {
+    spdlog::warn("{}: ended: {}", describe(), reason);
+  }
+  resetAllStreams(notifyPeer);
+  if (notifyPeer) {
+    send(FrameType::Bye, 0, textBytes(reason));
+  }
+  ended_ = true;
+  carrier_->close(peerGone);
+  if (timer_ != 0) {
+    loop_.cancelTimer(timer_);
+    timer_ = 0;
+  }
+  loop_.defer([this, alive = std::weak_ptr<bool>(alive_), reason] {
+    if (!alive.expired()) {
+      handler_.onSessionEnded(owner_, reason);
+    }
+  });
+}
+
+void Session::Impl::armTimer() {
+  io::TimePoint deadline = keepalive_.nextDeadline();
+  if (ended_ || (timer_ != 0 && timerDeadline_ <= deadline)) {
+    // The armed timer fires first; it re-arms for whatever is due then.
+    return;
+  }
+  if (timer_ != 0) {
+    loop_.cancelTimer(timer_);
+  }
+  timerDeadline_ = deadline;
+  timer_ = loop_.addTimer(deadline, [this] {
+    timer_ = 0;
+    onTimer();
+  });
+}
+
+void Session::Impl::onTimer() {
+  switch (keepalive_.due(io::Clock::now())) {
+    case Keepalive::Action::PeerDead:
+      end(fmt::format(
+              "peer dead: nothing received for {} ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(keepalive_.deadPeerTimeout())
+                  .count()),
+          false, true);
+      return;
+    case Keepalive::Action::SendPing: {
+      uint8_t payload[8];
+      proto::putU64(payload, ++pingCounter_);
+      send(FrameType::Ping, 0, payload);
+      break;
+    }
+    case Keepalive::Action::None:
+      break;
+  }
+  armTimer();
+}
+
+}  // namespace ferry::mux

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "mux/Keepalive.h"
+#include "mux/Session.h"
+#include "mux/Stream.h"
+
+namespace ferry::mux {
+
+/// The session's state and logic; Session forwards to it. Frame handling and the session's life
+/// are in SessionImpl.cc, the socket side of streams in SessionStreams.cc.
+class Session::Impl {
+ public:
+  Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
+       SessionConfig config);
+  ~Impl();
+
+  void setCarrierListener(CarrierListener* listener) { carrier_->setListener(listener); }
+  void start();
+  void openStream(io::Fd socket, std::string target);
+  void shutdown(const std::string& reason);
+  void onFrame(const proto::Frame& frame);
+  void onCarrierFailed(const std::string& reason);
+  void onCarrierWritable();
+
+  bool established() const { return peerHelloSeen_; }
+  const SessionStats& stats() const { return stats_; }
+  std::string describe() const;
+
+ private:
+  // Frames from the peer.
+  void onHello(const proto::Frame& frame);
+  void onOpen(uint32_t id, std::string_view target);
+  void onData(Stream& stream, std::span<const uint8_t> payload);
+  void onFin(Stream& stream);
+  void onRst(Stream& stream, std::string_view reason);
+  void onWindow(Stream& stream, std::span<const uint8_t> payload);
+  void onUnknownStream(const proto::FrameHeader& header);
+  bool isPastStream(uint32_t id) const;
+
+  // The socket side of streams (SessionStreams.cc).
+  Stream& addStream(uint32_t id, io::Fd socket, Stream::Phase phase);
+  void onSocketEvent(Stream& stream, uint32_t events);
+  void onConnectDone(Stream& stream);
+  void readSocket(Stream& stream);
+  /// Writes the stream's output once; false when the stream was closed or reset meanwhile.
+  bool writeSocket(Stream& stream);
+  void returnCredit(Stream& stream);
+  void updateEvents(Stream& stream);
+  void queueOutput(Stream& stream);
+  void scheduleFlush();
+  void flushOutputs();
+  void stallOnCarrier(Stream& stream);
+  void resetStream(Stream& stream, const std::string& reason, bool notifyPeer);
+  void closeStream(Stream& stream);
+  /// Unregisters, closes (with RST when `reset`) and forgets the stream.
+  void destroyStream(Stream& stream, bool reset);
+  void resetAllStreams(bool notifyPeer);
+
+  // Session life.
+  void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload = {});
+  void end(const std::string& reason, bool notifyPeer, bool peerGone);
+  void armTimer();
+  void onTimer();
+
+  Session& owner_;
+  io::Loop& loop_;
+  CarrierPtr carrier_;
+  Role role_;
+  SessionHandler& handler_;
+  SessionConfig config_;
+  SessionStats stats_;
+  Keepalive keepalive_;
+
+  std::unordered_map<uint32_t, std::unique_ptr<Stream>> streams_;
+  std::vector<uint32_t> pendingOutput_;    // ids with Stream::flushQueued set
+  std::vector<uint32_t> carrierWaiters_;   // ids with Stream::carrierStalled set
+  std::unordered_set<uint32_t> rejected_;  // unknown ids already answered with Rst
+  std::vector<uint8_t> readScratch_;
+  uint32_t nextStreamId_;
+  uint32_t highestPeerId_ = 0;
+  uint64_t pingCounter_ = 0;
+  io::Loop::TimerId timer_ = 0;
+  io::TimePoint timerDeadline_{};
+  bool started_ = false;
+  bool peerHelloSeen_ = false;
+  bool flushScheduled_ = false;
+  bool ended_ = false;
+  // Deferred callbacks hold a weak_ptr to this, so a session destroyed before they run is safe.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ferry::mux

@@ -1,0 +1,294 @@
+// The socket side of a session's streams: reading with credit, writing once per tick, half-close
+// and reset. Part of Session::Impl (declared in SessionImpl.h).
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "io/Log.h"
+#include "io/Socket.h"
+#include "mux/SessionImpl.h"
+
+namespace ferry::mux {
+namespace {
+
+using proto::FrameType;
+
+// Fairness: a ready socket gets at most this many bytes and reads per tick, so one bulk stream
+// cannot starve many interactive ones (level-triggered epoll reports it again next tick).
+constexpr size_t kReadBudgetBytes = 64 * 1024;
+constexpr int kMaxReadsPerTick = 4;
+
+std::span<const uint8_t> textBytes(const std::string& text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+}  // namespace
+
+void Session::Impl::openStream(io::Fd socket, std::string target) {
+  if (ended_ || !socket) {
+    io::resetAndClose(socket);
+    return;
+  }
+  if (nextStreamId_ > UINT32_MAX - 2) {
+    spdlog::warn("{}: stream ids exhausted, refusing a connection", describe());
+    io::resetAndClose(socket);
+    return;
+  }
+  uint32_t id = nextStreamId_;
+  nextStreamId_ += 2;
+  io::setNonBlocking(socket.get());
+  spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
+  send(FrameType::Open, id, {reinterpret_cast<const uint8_t*>(target.data()), target.size()});
+  addStream(id, std::move(socket), Stream::Phase::Open);
+}
+
+Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase) {
+  auto owned = std::make_unique<Stream>(id, std::move(socket), phase, config_.streamWindow);
+  Stream& stream = *owned;
+  streams_[id] = std::move(owned);
+  stats_.openStreams++;
+  stats_.totalStreams++;
+  updateEvents(stream);
+  return stream;
+}
+
+void Session::Impl::updateEvents(Stream& stream) {
+  uint32_t events = stream.desiredEvents();
+  if (events == 0 && stream.hangupSeen) {
+    // Epoll reports HUP whatever the mask; with nothing to do, stop watching until credit or
+    // output makes the socket interesting again.
+    if (stream.watched) {
+      loop_.unwatch(stream.fd.get());
+      stream.watched = false;
+    }
+    return;
+  }
+  if (!stream.watched) {
+    Stream* raw = &stream;
+    loop_.watch(stream.fd.get(), events,
+                [this, raw](uint32_t fired) { onSocketEvent(*raw, fired); });
+    stream.watched = true;
+  } else if (events != stream.watchedEvents) {
+    loop_.modify(stream.fd.get(), events);
+  }
+  stream.watchedEvents = events;
+}
+
+void Session::Impl::onSocketEvent(Stream& stream, uint32_t events) {
+  if (stream.phase == Stream::Phase::Connecting) {
+    onConnectDone(stream);
+    return;
+  }
+  if (events & EPOLLERR) {
+    int error = io::socketError(stream.fd.get());
+    resetStream(stream, fmt::format("socket error: {}", std::strerror(error ? error : EIO)), true);
+    return;
+  }
+  if ((events & EPOLLOUT) && !writeSocket(stream)) {
+    return;
+  }
+  if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
+    return;
+  }
+  if (stream.wantsRead()) {
+    readSocket(stream);
+  } else if (events & (EPOLLRDHUP | EPOLLHUP)) {
+    stream.hangupSeen = true;
+    updateEvents(stream);
+  }
+}
+
+void Session::Impl::onConnectDone(Stream& stream) {
+  int error = io::socketError(stream.fd.get());
+  if (error != 0) {
+    std::string reason = fmt::format("connect failed: {}", std::strerror(error));
+    spdlog::info("{}: stream {} {}", describe(), stream.id, reason);
+    stats_.streamErrors++;
+    send(FrameType::Rst, stream.id, textBytes(reason));
+    destroyStream(stream, false);
+    return;
+  }
+  spdlog::debug("{}: stream {} connected", describe(), stream.id);
+  stream.phase = Stream::Phase::Open;
+  if (writeSocket(stream)) {
+    updateEvents(stream);
+  }
+}
+
+void Session::Impl::readSocket(Stream& stream) {
+  size_t budget = kReadBudgetBytes;
+  for (int reads = 0; reads < kMaxReadsPerTick && budget > 0 && stream.sendCredit > 0; ++reads) {
+    if (carrier_->congested()) {
+      stallOnCarrier(stream);
+      break;
+    }
+    size_t want = std::min<uint64_t>({readScratch_.size(), stream.sendCredit, budget});
+    ssize_t n = ::read(stream.fd.get(), readScratch_.data(), want);
+    if (n > 0) {
+      auto got = static_cast<size_t>(n);
+      send(FrameType::Data, stream.id, {readScratch_.data(), got});
+      stream.sendCredit -= got;
+      stats_.bytesFromSockets += got;
+      budget -= got;
+      if (got < want) {
+        break;  // drained: another read would only say EAGAIN
+      }
+    } else if (n == 0) {
+      stream.finSent = true;
+      send(FrameType::Fin, stream.id);
+      if (stream.finished()) {
+        closeStream(stream);
+        return;
+      }
+      break;
+    } else if (errno == EAGAIN || errno == EINTR) {
+      break;
+    } else {
+      resetStream(stream, fmt::format("read: {}", std::strerror(errno)), true);
+      return;
+    }
+  }
+  updateEvents(stream);
+}
+
+void Session::Impl::stallOnCarrier(Stream& stream) {
+  if (!stream.carrierStalled) {
+    stream.carrierStalled = true;
+    carrierWaiters_.push_back(stream.id);
+  }
+}
+
+void Session::Impl::onCarrierWritable() {
+  std::vector<uint32_t> waiters;
+  waiters.swap(carrierWaiters_);
+  for (uint32_t id : waiters) {
+    auto found = streams_.find(id);
+    if (found != streams_.end()) {
+      found->second->carrierStalled = false;
+      updateEvents(*found->second);
+    }
+  }
+}
+
+void Session::Impl::queueOutput(Stream& stream) {
+  // A connecting stream writes when the connect completes; a blocked one on EPOLLOUT.
+  if (stream.flushQueued || stream.writeBlocked || stream.phase != Stream::Phase::Open) {
+    return;
+  }
+  stream.flushQueued = true;
+  pendingOutput_.push_back(stream.id);
+  scheduleFlush();
+}
+
+void Session::Impl::scheduleFlush() {
+  if (flushScheduled_) {
+    return;
+  }
+  flushScheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      flushOutputs();
+    }
+  });
+}
+
+void Session::Impl::flushOutputs() {
+  flushScheduled_ = false;
+  std::vector<uint32_t> pending;
+  pending.swap(pendingOutput_);
+  for (uint32_t id : pending) {
+    auto found = streams_.find(id);
+    if (found == streams_.end() || !found->second->flushQueued) {
+      continue;
+    }
+    found->second->flushQueued = false;
+    writeSocket(*found->second);
+  }
+}
+
+bool Session::Impl::writeSocket(Stream& stream) {
+  if (!stream.output.empty()) {
+    ssize_t n = stream.output.writeTo(stream.fd.get());
+    if (n > 0) {
+      stats_.bytesToSockets += static_cast<uint64_t>(n);
+      stream.unreturnedCredit += static_cast<uint64_t>(n);
+      returnCredit(stream);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      resetStream(stream, fmt::format("write: {}", std::strerror(errno)), true);
+      return false;
+    }
+  }
+  stream.writeBlocked = !stream.output.empty();
+  if (!stream.writeBlocked) {
+    stream.output.shrinkIfIdle();
+    if (stream.finReceived && !stream.writeShut) {
+      ::shutdown(stream.fd.get(), SHUT_WR);
+      stream.writeShut = true;
+      if (stream.finished()) {
+        closeStream(stream);
+        return false;
+      }
+    }
+  }
+  updateEvents(stream);
+  return true;
+}
+
+void Session::Impl::returnCredit(Stream& stream) {
+  // Batch Window frames: return credit once half the window was written out.
+  if (stream.finReceived || stream.unreturnedCredit < config_.streamWindow / 2) {
+    return;
+  }
+  uint8_t payload[4];
+  auto increment = static_cast<uint32_t>(stream.unreturnedCredit);
+  proto::putU32(payload, increment);
+  send(FrameType::Window, stream.id, payload);
+  stream.receiveCredit += increment;
+  stream.unreturnedCredit = 0;
+}
+
+void Session::Impl::resetStream(Stream& stream, const std::string& reason, bool notifyPeer) {
+  spdlog::info("{}: stream {} reset: {}", describe(), stream.id, reason);
+  stats_.streamErrors++;
+  if (notifyPeer) {
+    send(FrameType::Rst, stream.id, textBytes(reason));
+  }
+  destroyStream(stream, true);
+}
+
+void Session::Impl::closeStream(Stream& stream) {
+  spdlog::debug("{}: stream {} closed", describe(), stream.id);
+  destroyStream(stream, false);
+}
+
+void Session::Impl::destroyStream(Stream& stream, bool reset) {
+  if (stream.watched) {
+    loop_.unwatch(stream.fd.get());
+  }
+  if (reset) {
+    io::resetAndClose(stream.fd);
+  }
+  stats_.openStreams--;
+  streams_.erase(stream.id);
+}
+
+void Session::Impl::resetAllStreams(bool notifyPeer) {
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, stream] : streams) {
+    if (stream->watched) {
+      loop_.unwatch(stream->fd.get());
+    }
+    if (notifyPeer) {
+      send(FrameType::Rst, id, textBytes(std::string("session ending")));
+    }
+    io::resetAndClose(stream->fd);
+  }
+  stats_.openStreams = 0;
+  pendingOutput_.clear();
+  carrierWaiters_.clear();
+}
+
+}  // namespace ferry::mux

@@ -9,7 +9,8 @@
 
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirConnector.h"
-#include "carrier/stream/TcpCarrier.h"
+#include "carrier/stream/TcpCarrierAcceptor.h"
+#include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
 #include "cli/Logging.h"
 #include "forward/TunnelClient.h"
@@ -140,7 +141,7 @@ int runClient(const ClientOptions& options) {
       printError(address.error().message);
       return 2;
     }
-    connector = std::make_unique<carrier::stream::TcpCarrierConnector>(loop, *address);
+    connector = std::make_unique<carrier::TcpCarrierConnector>(loop, *address);
   } else {
     connector = std::make_unique<carrier::dir::DirConnector>(loop, dirOptions(options.common));
   }
@@ -188,13 +189,16 @@ int runServer(const ServerOptions& options) {
   }
   io::Loop loop;
   std::unique_ptr<mux::CarrierAcceptor> acceptor;
+  carrier::TcpCarrierAcceptor* tcpAcceptor = nullptr;
   if (!options.tcpListen.empty()) {
     auto address = io::Address::parse(options.tcpListen, true, false);
     if (!address) {
       printError(address.error().message);
       return 2;
     }
-    acceptor = std::make_unique<carrier::stream::TcpCarrierAcceptor>(loop, *address);
+    auto tcp = std::make_unique<carrier::TcpCarrierAcceptor>(loop, *address);
+    tcpAcceptor = tcp.get();
+    acceptor = std::move(tcp);
   } else {
     acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
   }
@@ -203,9 +207,12 @@ int runServer(const ServerOptions& options) {
     printError(started.error().message);
     return 1;
   }
-  spdlog::info("serving {} -> {}",
-               options.tcpListen.empty() ? options.common.dir : options.tcpListen,
-               policy->describe());
+  if (tcpAcceptor) {
+    spdlog::info("listening on {} for tunnel sessions, forwarding to {}",
+                 tcpAcceptor->localAddress().toString(), policy->describe());
+  } else {
+    spdlog::info("serving {}, forwarding to {}", options.common.dir, policy->describe());
+  }
   return runUntilSignalled(loop, server, options.common);
 }
 

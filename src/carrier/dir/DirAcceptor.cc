@@ -1,0 +1,192 @@
+#include "carrier/dir/DirAcceptor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "carrier/dir/DirCarrier.h"
+#include "carrier/dir/Manifest.h"
+#include "carrier/dir/Names.h"
+#include "io/Log.h"
+
+namespace ferry::carrier::dir {
+
+DirAcceptor::DirAcceptor(io::Loop& loop, DirOptions options)
+    : loop_(loop), options_(std::move(options)), instanceId_(Names::randomId()) {}
+
+DirAcceptor::~DirAcceptor() {
+  stop();
+}
+
+io::Result<void> DirAcceptor::start(OnCarrier onCarrier) {
+  auto dir = SharedDir::open(options_);
+  if (!dir) {
+    return std::unexpected(dir.error());
+  }
+  dir_ = std::move(*dir);
+  onCarrier_ = std::move(onCarrier);
+  spdlog::info("serving shared directory {} on {} ({})", dir_->path, dir_->fs.name,
+               dir_->remote ? "remote: polling, flush per batch" : "local: inotify");
+  if (!dir_->remote && !options_.forcePoll) {
+    auto shared = Inotify::forLoop(loop_);
+    if (shared) {
+      inotify_ = *shared;
+      auto added = inotify_->add(dir_->path, IN_CREATE | IN_MOVED_TO,
+                                 [this](uint32_t mask, std::string_view name) {
+                                   if ((mask & IN_Q_OVERFLOW) || Names::manifestSessionId(name)) {
+                                     scheduleScan();
+                                   }
+                                 });
+      dirWatch_ = added ? *added : 0;
+    }
+  }
+  scan();
+  armScanTimer();
+  return {};
+}
+
+void DirAcceptor::stop() {
+  if (inotify_) {
+    inotify_->remove(dirWatch_);
+    dirWatch_ = 0;
+  }
+  if (scanTimer_ != 0) {
+    loop_.cancelTimer(scanTimer_);
+    scanTimer_ = 0;
+  }
+  onCarrier_ = nullptr;
+}
+
+void DirAcceptor::armScanTimer() {
+  scanTimer_ = loop_.addTimerAfter(kScanInterval, [this] {
+    scanTimer_ = 0;
+    scan();
+    armScanTimer();
+  });
+}
+
+void DirAcceptor::scheduleScan() {
+  if (scanScheduled_) {
+    return;
+  }
+  scanScheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      scanScheduled_ = false;
+      scan();
+    }
+  });
+}
+
+void DirAcceptor::scan() {
+  if (!dir_ || !onCarrier_) {
+    return;
+  }
+  DIR* listing = ::fdopendir(dir_->dup().release());
+  if (listing == nullptr) {
+    spdlog::warn("listing shared directory {}: {}", dir_->path, std::strerror(errno));
+    return;
+  }
+  ::rewinddir(listing);  // a dup shares the file offset, which the last scan left at the end
+  std::unordered_set<std::string> present;
+  size_t entries = 0;
+  while (dirent* entry = ::readdir(listing)) {
+    if (++entries > kMaxEntriesPerScan) {
+      break;
+    }
+    std::string name = entry->d_name;
+    if (auto sid = Names::manifestSessionId(name)) {
+      present.insert(*sid);
+      if (!handled_.contains(*sid)) {
+        consider(name, *sid);
+      }
+    } else if (name != "." && name != ".." && !name.starts_with("ferry-")) {
+      noteGarbage(name, "not a ferry name");
+    }
+  }
+  ::closedir(listing);
+  // A session whose manifest is gone is over: forget it, so the set stays small.
+  std::erase_if(handled_, [&](const std::string& sid) { return !present.contains(sid); });
+  if (garbage_.size() > kMaxEntriesPerScan) {
+    garbage_.clear();
+  }
+}
+
+void DirAcceptor::noteGarbage(const std::string& name, const char* why) {
+  if (garbage_.insert(name).second) {
+    spdlog::debug("shared directory {}: ignoring {}: {}", dir_->path, name, why);
+  }
+}
+
+std::optional<std::string> DirAcceptor::readManifest(const std::string& name) {
+  // O_NONBLOCK: a FIFO planted under a manifest name must not block the loop.
+  io::Fd fd(::openat(dir_->fd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    return std::nullopt;
+  }
+  char text[Manifest::kMaxSize + 1];
+  ssize_t n = ::pread(fd.get(), text, sizeof text, 0);
+  if (n <= 0 || static_cast<size_t>(n) > Manifest::kMaxSize) {
+    return std::nullopt;
+  }
+  return Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
+}
+
+void DirAcceptor::consider(const std::string& name, const std::string& sid) {
+  std::optional<std::string> manifestSid = readManifest(name);
+  if (!manifestSid || *manifestSid != sid) {
+    noteGarbage(name, "not a valid manifest");  // looked at again next scan, logged once
+    return;
+  }
+  std::string folder = Names::folder(sid);
+  io::Fd folderFd(
+      ::openat(dir_->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!folderFd) {
+    noteGarbage(name, "its session folder cannot be opened");
+    return;
+  }
+  handled_.insert(sid);
+  if (!claim(folderFd.get())) {
+    return;
+  }
+  auto writer = std::make_unique<LaneWriter>(
+      loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
+                                options_.segmentSize, options_.laneBudget});
+  if (auto opened = writer->open(); !opened) {
+    spdlog::warn("session {} in {}: {}", sid, dir_->path, opened.error().message);
+    ::unlinkat(folderFd.get(), std::string(Names::kClaim).c_str(), 0);
+    return;
+  }
+  spdlog::info("claimed session {} in {}", sid, dir_->path);
+  DirCarrier::Parts parts;
+  parts.role = DirCarrier::Role::Server;
+  parts.sessionId = sid;
+  parts.dirPath = dir_->path;
+  parts.dirFd = dir_->dup();
+  parts.folderFd = std::move(folderFd);
+  parts.fs = dir_->fs;
+  parts.remote = dir_->remote;
+  parts.pollMin = dir_->pollMin(options_);
+  parts.inotify = inotify_;
+  parts.writer = std::move(writer);
+  onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
+}
+
+bool DirAcceptor::claim(int folderFd) {
+  std::string mine = instanceId_ + "\n";
+  const char* claimName = Names::kClaim.data();
+  io::Fd fd(
+      ::openat(folderFd, claimName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd && ::pwrite(fd.get(), mine.data(), mine.size(), 0) == static_cast<ssize_t>(mine.size()) &&
+      (!dir_->remote || ::fdatasync(fd.get()) == 0)) {
+    return true;
+  }
+  // EEXIST or any error: a retransmitted create can report EEXIST for our own success, so the
+  // claim's content decides. Empty means another server has not written its id yet.
+  io::Fd existing(::openat(folderFd, claimName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  char text[64] = {};
+  ssize_t n = existing ? ::pread(existing.get(), text, sizeof text, 0) : -1;
+  return n == static_cast<ssize_t>(mine.size()) && std::string_view(text, n) == mine;
+}
+
+}  // namespace ferry::carrier::dir

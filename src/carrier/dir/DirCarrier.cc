@@ -1,0 +1,168 @@
+#include "carrier/dir/DirCarrier.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "carrier/dir/Names.h"
+#include "io/Log.h"
+
+namespace ferry::carrier::dir {
+
+DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
+    : loop_(loop), options_(options), parts_(std::move(parts)) {
+  bool client = parts_.role == Role::Client;
+  LaneReader::Config config;
+  config.folderFd = parts_.folderFd.get();
+  config.folderPath = parts_.dirPath + "/" + Names::folder(parts_.sessionId);
+  config.lane = client ? Names::kServerLane : Names::kClientLane;
+  config.sessionId = parts_.sessionId;
+  config.remoteReads = parts_.remote;
+  config.poll = parts_.remote || options_.forcePoll || !parts_.inotify;
+  config.pollMin = parts_.pollMin;
+  config.pollMax = options_.pollMax;
+  config.stuckTimeout = options_.stuckTimeout;
+  config.firstSegmentExists = !client;
+  LaneReader::Callbacks callbacks;
+  callbacks.onFrame = [this](const proto::Frame& frame) {
+    if (!failed_ && !closed_ && listener_ != nullptr) {
+      listener_->onFrame(frame);
+    }
+  };
+  callbacks.onSegmentAck = [this](uint64_t segment) { parts_.writer->onSegmentAck(segment); };
+  callbacks.onSegmentDone = [this](uint64_t segment) {
+    uint8_t payload[sizeof(uint64_t)];
+    proto::putU64(payload, segment);
+    parts_.writer->send(proto::FrameType::SegmentAck, 0, payload);
+  };
+  callbacks.onFailed = [this](const std::string& reason) { fail(reason); };
+  reader_ = std::make_unique<LaneReader>(loop_, config.poll ? nullptr : parts_.inotify, config,
+                                         std::move(callbacks));
+  parts_.writer->setCallbacks(
+      [this] {
+        if (!failed_ && !closed_ && listener_ != nullptr) {
+          listener_->onCarrierWritable();
+        }
+      },
+      [this](const std::string& reason) { fail(reason); });
+}
+
+DirCarrier::~DirCarrier() {
+  if (safetyTimer_ != 0) {
+    loop_.cancelTimer(safetyTimer_);
+  }
+}
+
+void DirCarrier::start() {
+  if (started_ || closed_) {
+    return;
+  }
+  started_ = true;
+  reader_->start();
+  armSafetyPoll();
+}
+
+void DirCarrier::armSafetyPoll() {
+  safetyTimer_ = loop_.addTimerAfter(options_.pollMax, [this] {
+    safetyTimer_ = 0;
+    if (failed_ || closed_) {
+      return;
+    }
+    // Local only: a remote fstat answers from a stale cache (SHARES trap 2).
+    if (!parts_.remote && parts_.writer->unlinked()) {
+      fail(fmt::format("lane file {} of session {} was removed", parts_.writer->currentName(),
+                       parts_.sessionId));
+      return;
+    }
+    reader_->safetyPoll();
+    if (!failed_ && !closed_) {
+      armSafetyPoll();
+    }
+  });
+}
+
+void DirCarrier::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
+  if (closed_ || failed_) {
+    return;
+  }
+  parts_.writer->send(type, stream, payload);
+  reader_->onLocalSend();
+}
+
+bool DirCarrier::congested() const {
+  return parts_.writer->congested();
+}
+
+void DirCarrier::fail(const std::string& reason) {
+  if (failed_ || closed_) {
+    return;
+  }
+  failed_ = true;
+  reader_->stop();
+  if (safetyTimer_ != 0) {
+    loop_.cancelTimer(safetyTimer_);
+    safetyTimer_ = 0;
+  }
+  if (listener_ != nullptr) {
+    listener_->onCarrierFailed(fmt::format("dir session {}: {}", parts_.sessionId, reason));
+  }
+}
+
+void DirCarrier::close(bool peerGone) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  if (safetyTimer_ != 0) {
+    loop_.cancelTimer(safetyTimer_);
+    safetyTimer_ = 0;
+  }
+  reader_->stop();
+  removeFiles(peerGone);
+}
+
+void DirCarrier::removeFiles(bool peerGone) {
+  int dirFd = parts_.dirFd.get();
+  int folderFd = parts_.folderFd.get();
+  bool client = parts_.role == Role::Client;
+  // The manifest goes first, so no server claims a session that is being taken apart.
+  if (client || peerGone) {
+    ::unlinkat(dirFd, Names::manifest(parts_.sessionId).c_str(), 0);
+  }
+  parts_.writer->close();
+  if (!client || peerGone) {
+    ::unlinkat(folderFd, std::string(Names::kClaim).c_str(), 0);
+  }
+  if (peerGone) {
+    // Cleanup only: the peer may have left segments we never heard of, so list the folder.
+    char peerLane = client ? Names::kServerLane : Names::kClientLane;
+    if (DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0))) {
+      ::rewinddir(listing);
+      while (dirent* entry = ::readdir(listing)) {
+        if (Names::isSegment(entry->d_name, peerLane)) {
+          ::unlinkat(folderFd, entry->d_name, 0);
+        }
+      }
+      ::closedir(listing);
+    }
+  }
+  // ENOTEMPTY (the peer's files, or .nfs*/.fuse_hidden* of files still open), ENOENT, EBUSY
+  // and ESTALE are all normal here: whoever leaves last removes the folder.
+  std::string folder = Names::folder(parts_.sessionId);
+  if (::unlinkat(dirFd, folder.c_str(), AT_REMOVEDIR) != 0 && errno != ENOTEMPTY &&
+      errno != ENOENT && errno != EBUSY && errno != ESTALE) {
+    spdlog::debug("dir session {}: removing {}: {}", parts_.sessionId, folder,
+                  std::strerror(errno));
+  }
+  parts_.folderFd.reset();
+}
+
+std::string DirCarrier::describe() const {
+  return fmt::format("dir session {} ({}, {}, {})", parts_.sessionId,
+                     parts_.role == Role::Client ? "client" : "server", parts_.fs.name,
+                     reader_->polling() ? "polling" : "inotify");
+}
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "carrier/dir/DirOptions.h"
+#include "carrier/dir/Inotify.h"
+#include "carrier/dir/LaneReader.h"
+#include "carrier/dir/LaneWriter.h"
+#include "carrier/dir/SharedDir.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+
+namespace ferry::carrier::dir {
+
+/// One session of the directory carrier: this side's lane (LaneWriter) and the peer's lane
+/// (LaneReader) in DIR/ferry-<sid>-d/. Made by DirConnector (client) or DirAcceptor (server).
+/// Do not destroy it from inside a listener callback; close() there is fine.
+class DirCarrier : public mux::Carrier {
+ public:
+  enum class Role { Client, Server };
+
+  struct Parts {
+    Role role = Role::Client;
+    std::string sessionId;
+    std::string dirPath;
+    io::Fd dirFd;
+    io::Fd folderFd;
+    FsClass fs;
+    bool remote = false;
+    io::Duration pollMin{};
+    std::shared_ptr<Inotify> inotify;    // null: poll
+    std::unique_ptr<LaneWriter> writer;  // already open()ed on folderFd
+  };
+
+  DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts);
+  ~DirCarrier() override;
+
+  void setListener(mux::CarrierListener* listener) override { listener_ = listener; }
+  void start() override;
+  void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) override;
+  bool congested() const override;
+  void close(bool peerGone) override;
+  std::string describe() const override;
+
+  const std::string& sessionId() const { return parts_.sessionId; }
+  bool polling() const { return reader_->polling(); }
+
+ private:
+  void fail(const std::string& reason);
+  void armSafetyPoll();
+  void removeFiles(bool peerGone);
+
+  io::Loop& loop_;
+  DirOptions options_;
+  Parts parts_;
+  std::unique_ptr<LaneReader> reader_;
+  mux::CarrierListener* listener_ = nullptr;
+  io::Loop::TimerId safetyTimer_ = 0;
+  bool started_ = false;
+  bool failed_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ferry::carrier::dir

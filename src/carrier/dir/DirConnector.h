@@ -1,0 +1,23 @@
+#pragma once
+
+#include "carrier/dir/DirOptions.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+
+namespace ferry::carrier::dir {
+
+/// Client side of the directory carrier: each connect() publishes a new session in DIR (session
+/// folder with lane segment c-0000000000, then the manifest by rename) and returns its carrier.
+/// The carrier accepts frames at once; they wait in the lane until a server claims the session.
+class DirConnector : public mux::CarrierConnector {
+ public:
+  DirConnector(io::Loop& loop, DirOptions options);
+  io::Result<mux::CarrierPtr> connect() override;
+
+ private:
+  io::Loop& loop_;
+  DirOptions options_;
+  bool loggedClass_ = false;
+};
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,416 @@
+#include "carrier/dir/LaneReader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "carrier/dir/Names.h"
+#include "carrier/dir/SegmentHeader.h"
+#include "io/Log.h"
+
+namespace ferry::carrier::dir {
+namespace {
+
+constexpr uint64_t kAlign = 4096;           // O_DIRECT offset and buffer alignment
+constexpr size_t kIdleRequest = 64 * 1024;  // sshfs splits larger requests into many reads
+constexpr size_t kBusyRequest = 1024 * 1024;
+constexpr size_t kBufferedRequest = 256 * 1024;
+constexpr int kMaxReadsPerWake = 64;  // fairness: other lanes and sockets get their turn
+
+}  // namespace
+
+LaneReader::LaneReader(io::Loop& loop, std::shared_ptr<Inotify> inotify, Config config,
+                       Callbacks callbacks)
+    : loop_(loop),
+      inotify_(std::move(inotify)),
+      config_(std::move(config)),
+      callbacks_(std::move(callbacks)),
+      schedule_(config_.pollMin, config_.pollMax) {
+  if (!inotify_) {
+    config_.poll = true;
+  }
+}
+
+LaneReader::~LaneReader() {
+  stop();
+}
+
+std::string LaneReader::currentName() const {
+  return Names::segment(config_.lane, segment_);
+}
+
+void LaneReader::start() {
+  if (config_.poll) {
+    armPoll(io::Duration::zero());
+    return;
+  }
+  if (!openSegment() && !stopped_) {
+    watchFolderForFirstSegment();
+  }
+  scheduleRead();
+}
+
+void LaneReader::stop() {
+  stopped_ = true;
+  if (inotify_) {
+    inotify_->remove(fileWatch_);
+    inotify_->remove(folderWatch_);
+  }
+  fileWatch_ = folderWatch_ = 0;
+  if (pollTimer_ != 0) {
+    loop_.cancelTimer(pollTimer_);
+    pollTimer_ = 0;
+  }
+  fd_.reset();
+  previous_.reset();
+}
+
+void LaneReader::fail(const std::string& reason) {
+  if (stopped_) {
+    return;
+  }
+  stop();
+  callbacks_.onFailed(reason);
+}
+
+bool LaneReader::openSegment() {
+  std::string name = currentName();
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+  io::Fd fd(::openat(config_.folderFd, name.c_str(), flags | (config_.remoteReads ? O_DIRECT : 0)));
+  if (!fd && errno == EINVAL && config_.remoteReads) {
+    if (!reopenEachPoll_) {
+      spdlog::info("dir lane {}: O_DIRECT refused, reading with open + statx per poll", name);
+    }
+    reopenEachPoll_ = true;
+    // Held fds go stale on such file systems: only the existence matters here.
+    segmentOpen_ = io::Fd(::openat(config_.folderFd, name.c_str(), flags)).valid();
+  } else if (fd) {
+    direct_ = config_.remoteReads;
+    fd_ = std::move(fd);
+    segmentOpen_ = true;
+  }
+  if (!segmentOpen_) {
+    if (errno != ENOENT) {
+      fail(io::systemError("opening lane segment " + name).message);
+    }
+    return false;
+  }
+  headerOk_ = false;
+  fileOffset_ = 0;
+  buffer_.clear();
+  if (!config_.poll) {
+    watchCurrent();  // before the first read, so no write can fall between read and watch
+  }
+  return true;
+}
+
+void LaneReader::watchCurrent() {
+  auto added = inotify_->add(config_.folderPath + "/" + currentName(), IN_MODIFY,
+                             [this](uint32_t, std::string_view) {
+                               eventSeen_ = true;
+                               scheduleRead();
+                             });
+  if (!added) {
+    switchToPolling(added.error().message);
+    return;
+  }
+  fileWatch_ = *added;
+}
+
+void LaneReader::watchFolderForFirstSegment() {
+  std::string first = Names::segment(config_.lane, 0);
+  auto added = inotify_->add(config_.folderPath, IN_CREATE | IN_MOVED_TO,
+                             [this, first](uint32_t mask, std::string_view name) {
+                               if (name == first || (mask & IN_Q_OVERFLOW)) {
+                                 scheduleRead();
+                               }
+                             });
+  if (!added) {
+    switchToPolling(added.error().message);
+    return;
+  }
+  folderWatch_ = *added;
+}
+
+void LaneReader::scheduleRead() {
+  if (readScheduled_ || stopped_) {
+    return;
+  }
+  readScheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      readScheduled_ = false;
+      readAvailable();
+    }
+  });
+}
+
+bool LaneReader::readAvailable() {
+  bool gotBytes = false;
+  for (int reads = 0; reads < kMaxReadsPerWake; ++reads) {
+    if (stopped_ || (!segmentOpen_ && !openAnnounced())) {
+      return gotBytes;
+    }
+    bool more = false;
+    ssize_t n = readOnce(more);
+    if (n < 0) {
+      fail(io::systemError("reading lane segment " + currentName()).message);
+      return gotBytes;
+    }
+    gotBytes = gotBytes || n > 0;
+    busy_ = n > 0;
+    uint64_t before = segment_;
+    parse();
+    if (segment_ == before && !more) {
+      return gotBytes;
+    }
+  }
+  scheduleRead();
+  return gotBytes;
+}
+
+bool LaneReader::openAnnounced() {
+  if (!openSegment()) {
+    if ((segment_ > 0 || config_.firstSegmentExists) && !stopped_) {
+      noteStuck("announced segment not found");
+    }
+    return false;
+  }
+  if (inotify_ && folderWatch_ != 0) {
+    inotify_->remove(folderWatch_);
+    folderWatch_ = 0;
+  }
+  if (unackedPrevious_) {
+    // Close before acknowledging: the writer unlinks N as soon as it reads the ack.
+    previous_.reset();
+    callbacks_.onSegmentDone(*std::exchange(unackedPrevious_, std::nullopt));
+  }
+  return !stopped_;
+}
+
+ssize_t LaneReader::readOnce(bool& more) {
+  if (reopenEachPoll_) {
+    return readReopening(more);
+  }
+  if (direct_) {
+    return readDirect(more);
+  }
+  uint64_t at = fileOffset_ + buffer_.readable();
+  ssize_t n;
+  do {
+    n = ::pread(fd_.get(), buffer_.prepareWrite(kBufferedRequest), kBufferedRequest,
+                static_cast<off_t>(at));
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    buffer_.commit(static_cast<size_t>(n));
+  }
+  more = n == static_cast<ssize_t>(kBufferedRequest);
+  return n;
+}
+
+ssize_t LaneReader::readDirect(bool& more) {
+  if (!aligned_) {
+    aligned_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kBusyRequest)));
+  }
+  // O_DIRECT bypasses the page cache and, on FUSE and NFS, the cached file size (SHARES trap 2).
+  uint64_t want = fileOffset_ + buffer_.readable();
+  uint64_t start = want & ~(kAlign - 1);
+  size_t request = busy_ ? kBusyRequest : kIdleRequest;
+  ssize_t n;
+  do {
+    n = ::pread(fd_.get(), aligned_.get(), request, static_cast<off_t>(start));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EINVAL) {
+    spdlog::info("dir lane {}: O_DIRECT read refused, reading with open + statx per poll",
+                 currentName());
+    direct_ = false;
+    reopenEachPoll_ = true;
+    fd_.reset();
+    return readReopening(more);
+  }
+  if (n < 0) {
+    return n;
+  }
+  more = n == static_cast<ssize_t>(request);
+  uint64_t skip = want - start;
+  if (static_cast<uint64_t>(n) <= skip) {
+    return 0;
+  }
+  buffer_.append(aligned_.get() + skip, static_cast<size_t>(n) - skip);
+  return n - static_cast<ssize_t>(skip);
+}
+
+ssize_t LaneReader::readReopening(bool& more) {
+  // A fresh open plus a forced attribute refresh is what revalidates FUSE and NFS caches.
+  io::Fd fd(::openat(config_.folderFd, currentName().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    return -1;
+  }
+  struct statx info {};
+  ::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE, &info);
+  uint64_t at = fileOffset_ + buffer_.readable();
+  ssize_t n;
+  do {
+    n = ::pread(fd.get(), buffer_.prepareWrite(kIdleRequest), kIdleRequest, static_cast<off_t>(at));
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    buffer_.commit(static_cast<size_t>(n));
+  }
+  more = n == static_cast<ssize_t>(kIdleRequest);
+  return n;
+}
+
+void LaneReader::parse() {
+  while (!stopped_) {
+    if (!headerOk_) {
+      if (buffer_.readable() < SegmentHeader::kSize) {
+        if (!buffer_.empty()) {
+          noteStuck("incomplete segment header");
+        }
+        return;
+      }
+      std::string error;
+      if (!SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
+                                 config_.sessionId, segment_, error)) {
+        buffer_.clear();  // re-read these bytes later: they may be stale
+        noteStuck(error);
+        return;
+      }
+      buffer_.consume(SegmentHeader::kSize);
+      fileOffset_ += SegmentHeader::kSize;
+      headerOk_ = true;
+    }
+    if (buffer_.empty()) {
+      stuckSince_.reset();
+      return;
+    }
+    proto::DecodeResult result = parser_.next(buffer_.view());
+    if (result.status == proto::DecodeStatus::NeedMore) {
+      noteStuck("incomplete frame");
+      return;
+    }
+    if (result.status == proto::DecodeStatus::Invalid) {
+      buffer_.clear();  // a torn or stale tail: re-read from the same offset later
+      noteStuck(result.error);
+      return;
+    }
+    stuckSince_.reset();
+    const proto::Frame& frame = result.frame;
+    if (frame.header.type == proto::FrameType::Rotate) {
+      handleRotate(frame);
+      return;
+    }
+    if (frame.header.type == proto::FrameType::SegmentAck) {
+      if (frame.payload.size() != sizeof(uint64_t)) {
+        fail(fmt::format("lane {}: SegmentAck with a {}-byte payload", currentName(),
+                         frame.payload.size()));
+        return;
+      }
+      callbacks_.onSegmentAck(proto::getU64(frame.payload.data()));
+    } else {
+      callbacks_.onFrame(frame);
+    }
+    if (stopped_) {
+      return;
+    }
+    buffer_.consume(result.consumed);
+    fileOffset_ += result.consumed;
+  }
+}
+
+void LaneReader::handleRotate(const proto::Frame& frame) {
+  if (frame.payload.size() != sizeof(uint64_t) ||
+      proto::getU64(frame.payload.data()) != segment_ + 1) {
+    fail(fmt::format("lane {}: Rotate does not name segment {}", currentName(), segment_ + 1));
+    return;
+  }
+  if (inotify_) {
+    inotify_->remove(fileWatch_);
+    fileWatch_ = 0;
+  }
+  previous_ = std::move(fd_);
+  unackedPrevious_ = segment_;
+  segment_++;
+  segmentOpen_ = false;
+  direct_ = false;
+  headerOk_ = false;
+  fileOffset_ = 0;
+  buffer_.clear();
+}
+
+void LaneReader::noteStuck(const std::string& error) {
+  io::TimePoint now = io::Clock::now();
+  if (!stuckSince_) {
+    stuckSince_ = now;
+    return;
+  }
+  if (now - *stuckSince_ >= config_.stuckTimeout) {
+    fail(fmt::format("lane {} stuck at offset {}: {}", currentName(), fileOffset_, error));
+  }
+}
+
+void LaneReader::armPoll(io::Duration delay) {
+  pollDeadline_ = io::Clock::now() + delay;
+  pollTimer_ = loop_.addTimer(pollDeadline_, [this] { onPollTimer(); });
+}
+
+void LaneReader::onPollTimer() {
+  pollTimer_ = 0;
+  bool gotBytes = readAvailable();
+  if (stopped_) {
+    return;
+  }
+  io::TimePoint now = io::Clock::now();
+  if (gotBytes) {
+    schedule_.onActivity(now);
+  }
+  armPoll(schedule_.next(now));
+}
+
+void LaneReader::onLocalSend() {
+  io::TimePoint now = io::Clock::now();
+  schedule_.onActivity(now);
+  if (config_.poll && pollTimer_ != 0 && pollDeadline_ > now + schedule_.pollMin()) {
+    loop_.cancelTimer(pollTimer_);
+    armPoll(schedule_.pollMin());
+  }
+}
+
+void LaneReader::safetyPoll() {
+  if (stopped_ || config_.poll) {
+    return;
+  }
+  bool watched = segmentOpen_ && fileWatch_ != 0;
+  uint64_t before = segment_;
+  bool announced = readScheduled_;
+  eventSeen_ = false;
+  inotify_->drain();
+  bool gotBytes = readAvailable();
+  if (!gotBytes || stopped_ || !watched || segment_ != before) {
+    return;
+  }
+  inotify_->drain();
+  if (!announced && !eventSeen_) {
+    switchToPolling("the safety poll found data that no inotify event announced");
+  }
+}
+
+void LaneReader::switchToPolling(const std::string& why) {
+  if (config_.poll || stopped_) {
+    return;
+  }
+  spdlog::info("dir lane {}: switching to polling: {}", currentName(), why);
+  config_.poll = true;
+  if (inotify_) {
+    inotify_->remove(fileWatch_);
+    inotify_->remove(folderWatch_);
+  }
+  fileWatch_ = folderWatch_ = 0;
+  armPoll(schedule_.pollMin());
+}
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "carrier/dir/Inotify.h"
+#include "carrier/dir/PollSchedule.h"
+#include "io/Buffer.h"
+#include "io/Fd.h"
+#include "io/Loop.h"
+#include "proto/FrameWriter.h"
+
+namespace ferry::carrier::dir {
+
+/// Reads the peer's lane of a session folder, segment by segment, opening only the names the
+/// lane announces (segment 0, then each Rotate target). Local file systems: buffered pread woken
+/// by inotify IN_MODIFY on the current segment, plus a safety poll. Remote ones (or forcePoll):
+/// an adaptive poll timer, with O_DIRECT reads from an aligned offset where the file system is
+/// remote (fallback: open + statx(FORCE_SYNC) + pread + close per poll). An invalid or
+/// incomplete frame at the read position means "not yet" until stuckTimeout.
+class LaneReader {
+ public:
+  struct Config {
+    int folderFd = -1;  // not owned
+    std::string folderPath;
+    char lane = 's';  // the peer's lane
+    std::string sessionId;
+    bool remoteReads = false;  // cache-bypassing reads (network and FUSE file systems)
+    bool poll = false;         // wake by timer instead of inotify
+    io::Duration pollMin{};
+    io::Duration pollMax{};
+    io::Duration stuckTimeout{};
+    /// Segment 0 exists before the reader starts (server side): missing, it counts as stuck.
+    bool firstSegmentExists = false;
+  };
+  struct Callbacks {
+    std::function<void(const proto::Frame&)> onFrame;  // session frames
+    std::function<void(uint64_t)> onSegmentAck;        // the peer consumed our segment N
+    std::function<void(uint64_t)> onSegmentDone;       // we closed the peer's segment N
+    std::function<void(const std::string&)> onFailed;
+  };
+
+  /// `inotify` may be null when config.poll is set.
+  LaneReader(io::Loop& loop, std::shared_ptr<Inotify> inotify, Config config, Callbacks callbacks);
+  ~LaneReader();
+  LaneReader(const LaneReader&) = delete;
+  LaneReader& operator=(const LaneReader&) = delete;
+
+  void start();
+  /// Stops all reading; no callback runs afterwards. Idempotent.
+  void stop();
+  /// We just sent something: a reply is likely, so poll tightly for a while.
+  void onLocalSend();
+  /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
+  /// and switches to polling if it finds data that no inotify event announced.
+  void safetyPoll();
+
+  uint64_t segment() const { return segment_; }
+  bool polling() const { return config_.poll; }
+
+ private:
+  /// Reads what is new and parses it; true if bytes arrived.
+  bool readAvailable();
+  /// Opens segment_ by its announced name; false while it does not exist yet.
+  bool openSegment();
+  /// openSegment(), then finishes a rotation: closes and acknowledges the previous segment.
+  bool openAnnounced();
+  /// One read of new bytes into buffer_: bytes appended (or -1 with errno); `more` when the read
+  /// was not short, so more may follow.
+  ssize_t readOnce(bool& more);
+  ssize_t readDirect(bool& more);
+  ssize_t readReopening(bool& more);
+  void fail(const std::string& reason);
+  void parse();
+  /// Rotate(N+1) ends segment N: switch to N+1 (opened by openAnnounced()).
+  void handleRotate(const proto::Frame& frame);
+  void noteStuck(const std::string& error);
+  void watchCurrent();
+  void watchFolderForFirstSegment();
+  void scheduleRead();
+  void armPoll(io::Duration delay);
+  void onPollTimer();
+  void switchToPolling(const std::string& why);
+  std::string currentName() const;
+
+  io::Loop& loop_;
+  std::shared_ptr<Inotify> inotify_;
+  Config config_;
+  Callbacks callbacks_;
+  PollSchedule schedule_;
+  proto::FrameParser parser_;
+
+  uint64_t segment_ = 0;
+  io::Fd fd_;
+  io::Fd previous_;  // segment N after Rotate(N+1), closed once N+1 is open
+  std::optional<uint64_t> unackedPrevious_;
+  bool segmentOpen_ = false;  // the current segment was found (fd_ may be closed when reopening)
+  bool headerOk_ = false;
+  uint64_t fileOffset_ = 0;  // file offset of the first byte of buffer_
+  io::Buffer buffer_;        // bytes read but not yet parsed
+  bool direct_ = false;      // fd_ is O_DIRECT
+  bool reopenEachPoll_ = false;
+  std::unique_ptr<uint8_t, void (*)(void*)> aligned_{nullptr, free};
+  bool busy_ = false;  // the last read found data: read larger blocks
+
+  std::optional<io::TimePoint> stuckSince_;
+  Inotify::WatchId fileWatch_ = 0;
+  Inotify::WatchId folderWatch_ = 0;
+  bool readScheduled_ = false;
+  bool eventSeen_ = false;
+  io::Loop::TimerId pollTimer_ = 0;
+  io::TimePoint pollDeadline_{};
+  bool stopped_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // guards deferred callbacks
+};
+
+}  // namespace ferry::carrier::dir

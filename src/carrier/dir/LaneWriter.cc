@@ -1,0 +1,279 @@
+#include "carrier/dir/LaneWriter.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "carrier/dir/Names.h"
+#include "carrier/dir/SegmentHeader.h"
+#include "io/Log.h"
+
+namespace ferry::carrier::dir {
+namespace {
+
+constexpr io::Duration kFirstBackoff = std::chrono::milliseconds(1);
+constexpr io::Duration kMaxBackoff = std::chrono::seconds(1);
+constexpr size_t kRotateFrameSize = proto::kHeaderSize + sizeof(uint64_t);
+
+bool isRetryable(int error) {
+  return error == 0 || error == ENOSPC || error == EDQUOT || error == EIO || error == EAGAIN ||
+         error == EINTR;
+}
+
+}  // namespace
+
+LaneWriter::LaneWriter(io::Loop& loop, Config config) : loop_(loop), config_(std::move(config)) {}
+
+LaneWriter::~LaneWriter() {
+  if (retryTimer_ != 0) {
+    loop_.cancelTimer(retryTimer_);
+  }
+}
+
+std::string LaneWriter::currentName() const {
+  return Names::segment(config_.lane, current_.number);
+}
+
+void LaneWriter::setCallbacks(std::function<void()> onWritable,
+                              std::function<void(const std::string&)> onFailed) {
+  onWritable_ = std::move(onWritable);
+  onFailed_ = std::move(onFailed);
+}
+
+io::Result<void> LaneWriter::open() {
+  std::string name = Names::segment(config_.lane, 0);
+  io::Fd fd(::openat(config_.folderFd, name.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) {
+    return std::unexpected(io::systemError("creating lane segment " + name));
+  }
+  auto header = SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, 0}.encode();
+  if (::pwrite(fd.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()) ||
+      (config_.remote && ::fdatasync(fd.get()) != 0)) {
+    io::Error error = io::systemError("writing the header of lane segment " + name);
+    ::unlinkat(config_.folderFd, name.c_str(), 0);
+    return std::unexpected(error);
+  }
+  current_ = Segment{std::move(fd), 0, SegmentHeader::kSize};
+  logicalSize_ = SegmentHeader::kSize;
+  return {};
+}
+
+void LaneWriter::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
+  if (failed_ || isClosed_) {
+    return;
+  }
+  frames_.append(type, stream, payload);
+  logicalSize_ += proto::kHeaderSize + payload.size();
+  if (logicalSize_ >= config_.segmentSize) {
+    // Rotate(N+1) is the last frame of N; frames sent after it belong to N+1.
+    uint8_t next[sizeof(uint64_t)];
+    proto::putU64(next, ++logicalSegment_);
+    frames_.append(proto::FrameType::Rotate, 0, next);
+    pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), true});
+    logicalSize_ = SegmentHeader::kSize;
+  }
+  scheduleFlush();
+  updateWritable();
+}
+
+void LaneWriter::scheduleFlush() {
+  if (flushScheduled_) {
+    return;
+  }
+  flushScheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      flush();
+    }
+  });
+}
+
+void LaneWriter::flush() {
+  flushScheduled_ = false;
+  if (failed_ || isClosed_ || retryTimer_ != 0) {
+    return;  // a pending retry writes everything queued by then
+  }
+  if (!frames_.batch().empty()) {
+    pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), false});
+  }
+  if (writePending()) {
+    recovered();
+  }
+  updateWritable();
+}
+
+bool LaneWriter::writePending() {
+  while (!pending_.empty()) {
+    Chunk& chunk = pending_.front();
+    if (chunk.rotateAfter && !next_.fd && !createSegment(current_.number + 1)) {
+      return false;
+    }
+    if (next_.fd && next_.offset < SegmentHeader::kSize) {
+      auto header =
+          SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, next_.number}
+              .encode();
+      io::Buffer bytes;
+      bytes.append(header.data() + next_.offset, header.size() - next_.offset);
+      if (!writeBytes(next_, bytes) || !syncIfRemote(next_.fd.get())) {
+        return false;
+      }
+    }
+    if (!writeBytes(current_, chunk.bytes)) {
+      return false;
+    }
+    if (chunk.rotateAfter) {
+      if (!syncIfRemote(current_.fd.get())) {
+        return false;
+      }
+      closed_.emplace_back(current_.number, current_.offset);
+      closedBytes_ += current_.offset;
+      current_ = std::move(next_);
+      next_ = Segment{};
+    }
+    pending_.pop_front();
+  }
+  return syncIfRemote(current_.fd.get());
+}
+
+bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
+  while (!bytes.empty()) {
+    iovec iov = bytes.readableIovec();
+    ssize_t n = ::pwritev(segment.fd.get(), &iov, 1, static_cast<off_t>(segment.offset));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return stall(errno, Names::segment(config_.lane, segment.number));
+    }
+    bytes.consume(static_cast<size_t>(n));
+    segment.offset += static_cast<uint64_t>(n);
+    if (static_cast<size_t>(n) < iov.iov_len) {
+      return stall(0, Names::segment(config_.lane, segment.number));
+    }
+  }
+  return true;
+}
+
+bool LaneWriter::createSegment(uint64_t number) {
+  std::string name = Names::segment(config_.lane, number);
+  io::Fd fd(::openat(config_.folderFd, name.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) {
+    return stall(errno, name);
+  }
+  next_ = Segment{std::move(fd), number, 0};
+  return true;
+}
+
+bool LaneWriter::syncIfRemote(int fd) {
+  // Network file systems keep written pages until a flush: the peer would see nothing.
+  if (!config_.remote || ::fdatasync(fd) == 0) {
+    return true;
+  }
+  return stall(errno, "fdatasync");
+}
+
+bool LaneWriter::stall(int error, const std::string& what) {
+  if (isClosed_) {
+    return false;  // close() makes one attempt only and reports nothing
+  }
+  if (!isRetryable(error)) {
+    failed_ = true;
+    if (onFailed_) {
+      onFailed_(fmt::format("writing lane {}: {}", what, std::strerror(error)));
+    }
+    return false;
+  }
+  if (!inEpisode_) {
+    inEpisode_ = true;
+    backoff_ = kFirstBackoff;
+    spdlog::warn("dir lane {}: {} ({}), keeping the unwritten bytes and retrying", what,
+                 error == 0 ? "short write" : std::strerror(error), config_.sessionId);
+  }
+  retryTimer_ = loop_.addTimerAfter(backoff_, [this] {
+    retryTimer_ = 0;
+    flush();
+  });
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  return false;
+}
+
+void LaneWriter::recovered() {
+  if (inEpisode_) {
+    inEpisode_ = false;
+    spdlog::info("dir lane {}: writes resumed", currentName());
+  }
+}
+
+void LaneWriter::onSegmentAck(uint64_t segment) {
+  while (!closed_.empty() && closed_.front().first <= segment) {
+    std::string name = Names::segment(config_.lane, closed_.front().first);
+    ::unlinkat(config_.folderFd, name.c_str(), 0);  // ENOENT or ESTALE: already gone, fine
+    closedBytes_ -= closed_.front().second;
+    closed_.pop_front();
+  }
+  updateWritable();
+}
+
+uint64_t LaneWriter::unackedBytes() const {
+  uint64_t total = closedBytes_ + current_.offset + frames_.batch().readable();
+  for (const Chunk& chunk : pending_) {
+    total += chunk.bytes.readable();
+  }
+  return total;
+}
+
+bool LaneWriter::congested() const {
+  return inEpisode_ || unackedBytes() > config_.laneBudget;
+}
+
+void LaneWriter::updateWritable() {
+  bool now = congested();
+  if (reportedCongested_ && !now && onWritable_ && !failed_ && !isClosed_) {
+    reportedCongested_ = false;
+    onWritable_();
+    return;
+  }
+  reportedCongested_ = now;
+}
+
+bool LaneWriter::unlinked() const {
+  struct stat info {};
+  return current_.fd && ::fstat(current_.fd.get(), &info) == 0 && info.st_nlink == 0;
+}
+
+void LaneWriter::close() {
+  if (isClosed_) {
+    return;
+  }
+  bool canWrite = !failed_ && retryTimer_ == 0;
+  isClosed_ = true;
+  if (canWrite) {
+    if (!frames_.batch().empty()) {
+      pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), false});
+    }
+    writePending();
+  }
+  if (retryTimer_ != 0) {
+    loop_.cancelTimer(retryTimer_);
+    retryTimer_ = 0;
+  }
+  for (const auto& [number, bytes] : closed_) {
+    ::unlinkat(config_.folderFd, Names::segment(config_.lane, number).c_str(), 0);
+  }
+  closed_.clear();
+  for (Segment* segment : {&current_, &next_}) {
+    if (segment->fd) {
+      segment->fd.reset();
+      ::unlinkat(config_.folderFd, Names::segment(config_.lane, segment->number).c_str(), 0);
+    }
+  }
+  pending_.clear();
+}
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "io/Buffer.h"
+#include "io/Error.h"
+#include "io/Fd.h"
+#include "io/Loop.h"
+#include "proto/FrameWriter.h"
+
+namespace ferry::carrier::dir {
+
+/// Writes one lane (this side's direction) of a session folder as numbered segment files: a
+/// 64-byte SegmentHeader, then whole frames. Frames sent during a loop tick leave with one
+/// pwritev at an explicit offset at the end of the tick. A segment that passed segmentSize ends
+/// with Rotate(N+1), written only after N+1 exists with its header; N is unlinked once the peer
+/// acknowledges it (SegmentAck). Short writes and ENOSPC/EDQUOT/EIO keep the unwritten tail and
+/// retry at the same offset with back-off.
+class LaneWriter {
+ public:
+  struct Config {
+    int folderFd = -1;  // the session folder; not owned
+    char lane = 'c';    // Names::kClientLane or kServerLane
+    std::string sessionId;
+    bool remote = false;  // fdatasync after each batch (network and FUSE file systems)
+    uint64_t segmentSize = 8ull << 20;
+    uint64_t laneBudget = 64ull << 20;
+  };
+
+  LaneWriter(io::Loop& loop, Config config);
+  ~LaneWriter();
+  LaneWriter(const LaneWriter&) = delete;
+  LaneWriter& operator=(const LaneWriter&) = delete;
+
+  /// Creates segment 0 with its header (flushed when remote).
+  io::Result<void> open();
+  /// `onWritable`: congested() turned false. `onFailed`: an error that retrying cannot fix.
+  void setCallbacks(std::function<void()> onWritable,
+                    std::function<void(const std::string&)> onFailed);
+
+  void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
+  /// The peer consumed and closed segment `segment` of this lane: unlink it.
+  void onSegmentAck(uint64_t segment);
+  /// Unacknowledged bytes above the lane budget, or a write error episode in progress.
+  bool congested() const;
+  /// Local file systems only: the current segment was unlinked by someone else.
+  bool unlinked() const;
+  /// Writes what is queued (one attempt), then closes and unlinks every segment of this lane.
+  void close();
+
+  uint64_t segment() const { return current_.number; }
+  std::string currentName() const;
+
+ private:
+  struct Segment {
+    io::Fd fd;
+    uint64_t number = 0;
+    uint64_t offset = 0;  // bytes written, header included
+  };
+  struct Chunk {
+    io::Buffer bytes;
+    bool rotateAfter = false;  // ends with Rotate: the next segment follows this chunk
+  };
+
+  void scheduleFlush();
+  void flush();
+  /// Returns false when writing stalled (retry armed) or failed.
+  bool writePending();
+  bool writeBytes(Segment& segment, io::Buffer& bytes);
+  bool createSegment(uint64_t number);
+  bool syncIfRemote(int fd);
+  bool stall(int error, const std::string& what);
+  void recovered();
+  void updateWritable();
+  uint64_t unackedBytes() const;
+
+  io::Loop& loop_;
+  Config config_;
+  std::function<void()> onWritable_;
+  std::function<void(const std::string&)> onFailed_;
+  proto::FrameWriter frames_;
+  uint64_t logicalSegment_ = 0;  // segment that frames sent now will land in
+  uint64_t logicalSize_ = 0;     // bytes the current logical segment will hold once written
+  std::deque<Chunk> pending_;
+  Segment current_;
+  Segment next_;  // created ahead of a rotation; fd invalid otherwise
+  std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
+  uint64_t closedBytes_ = 0;
+  bool flushScheduled_ = false;
+  bool failed_ = false;
+  bool isClosed_ = false;
+  bool reportedCongested_ = false;
+  io::Loop::TimerId retryTimer_ = 0;
+  io::Duration backoff_{};
+  bool inEpisode_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // guards deferred callbacks
+};
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace ferry::carrier::dir {
+
+/// The 64 bytes at the start of every lane segment, written once before any frame. Layout
+/// (little-endian): magic "ferrylan" (8) | version u16 | lane u8 ('c' or 's') | zero u8 |
+/// session id (16 raw bytes) | segment number u64 | zeros (20) | crc32c of bytes 0..59 u32.
+struct SegmentHeader {
+  static constexpr size_t kSize = 64;
+  static constexpr uint16_t kVersion = 1;
+
+  uint16_t version = kVersion;
+  char lane = 'c';
+  std::string sessionId;  // 32 lowercase hex digits
+  uint64_t segment = 0;
+
+  std::array<uint8_t, kSize> encode() const;
+  /// Checks magic, version, checksum and that lane, session id and segment are the expected
+  /// ones; on failure `error` says which field differed.
+  static bool verify(std::span<const uint8_t> bytes, char lane, const std::string& sessionId,
+                     uint64_t segment, std::string& error);
+};
+
+}  // namespace ferry::carrier::dir

@@ -1,0 +1,174 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "carrier/dir/DirAcceptor.h"
+#include "carrier/dir/DirCarrier.h"
+#include "carrier/dir/DirConnector.h"
+#include "carrier/dir/Names.h"
+#include "dir_test_util.h"
+
+namespace ferry::carrier::dir {
+namespace {
+
+using testing::bytesOf;
+using testing::FakeListener;
+using testing::runUntil;
+using testing::TempDir;
+
+struct Mode {
+  const char* base;
+  bool forcePoll;
+  bool assumeRemote;
+  const char* name;
+};
+
+class DirCarrierTest : public ::testing::TestWithParam<Mode> {
+ protected:
+  DirCarrierTest() : tmp_(GetParam().base) {}
+
+  DirOptions options() const {
+    DirOptions options;
+    options.dir = tmp_.path() + "/share";
+    options.forcePoll = GetParam().forcePoll;
+    options.assumeRemote = GetParam().assumeRemote;
+    options.pollMax = std::chrono::milliseconds(20);
+    return options;
+  }
+
+  /// Publishes a client session, claims it with an acceptor and starts both carriers.
+  void connectPair(const DirOptions& options) {
+    acceptor_ = std::make_unique<DirAcceptor>(loop_, options);
+    ASSERT_TRUE(acceptor_->start(
+        [this](mux::CarrierPtr carrier) { servers_.push_back(std::move(carrier)); }));
+    DirConnector connector(loop_, options);
+    auto connected = connector.connect();
+    ASSERT_TRUE(connected) << connected.error().message;
+    client_ = std::move(*connected);
+    client_->setListener(&clientSeen_);
+    client_->start();
+    ASSERT_TRUE(runUntil(loop_, [&] { return servers_.size() == 1; }));
+    server_ = servers_[0].get();
+    server_->setListener(&serverSeen_);
+    server_->start();
+  }
+
+  std::vector<std::string> laneFiles(char lane) const {
+    auto* carrier = dynamic_cast<DirCarrier*>(client_.get());
+    std::vector<std::string> names;
+    for (const std::string& name : tmp_.entries("share/" + Names::folder(carrier->sessionId()))) {
+      if (Names::isSegment(name, lane)) {
+        names.push_back(name);
+      }
+    }
+    return names;
+  }
+
+  TempDir tmp_;
+  io::Loop loop_;
+  std::unique_ptr<DirAcceptor> acceptor_;
+  std::vector<mux::CarrierPtr> servers_;
+  mux::CarrierPtr client_;
+  mux::Carrier* server_ = nullptr;
+  FakeListener clientSeen_;
+  FakeListener serverSeen_;
+};
+
+TEST_P(DirCarrierTest, FramesArriveInOrderBothWays) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    client_->send(proto::FrameType::Data, 1 + i % 3, bytesOf("to server " + std::to_string(i)));
+  }
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 100; }));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(serverSeen_.frames[i].payload, "to server " + std::to_string(i));
+    EXPECT_EQ(serverSeen_.frames[i].stream, 1u + i % 3);
+  }
+  for (int i = 0; i < 100; ++i) {
+    server_->send(proto::FrameType::Window, 7, bytesOf("to client " + std::to_string(i)));
+    loop_.runOnce(io::Duration::zero());  // spread over many ticks and batches
+  }
+  ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.frames.size() == 100; }));
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(clientSeen_.frames[i].payload, "to client " + std::to_string(i));
+    EXPECT_EQ(clientSeen_.frames[i].type, proto::FrameType::Window);
+  }
+  EXPECT_EQ(clientSeen_.failures + serverSeen_.failures, 0)
+      << clientSeen_.failure << serverSeen_.failure;
+  auto* dirCarrier = dynamic_cast<DirCarrier*>(client_.get());
+  EXPECT_EQ(dirCarrier->polling(), GetParam().forcePoll || GetParam().assumeRemote);
+}
+
+TEST_P(DirCarrierTest, RotationDeliversEverythingAndDeletesConsumedSegments) {
+  DirOptions small = options();
+  small.segmentSize = 1024;
+  connectPair(small);
+  ASSERT_NE(server_, nullptr);
+  constexpr int kFrames = 600;
+  std::string payload(100, 'x');
+  for (int i = 0; i < kFrames; ++i) {
+    payload[0] = static_cast<char>('a' + i % 26);
+    client_->send(proto::FrameType::Data, 5, bytesOf(payload));
+    if (i % 7 == 0) {
+      loop_.runOnce(io::Duration::zero());
+    }
+  }
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == kFrames; }))
+      << serverSeen_.frames.size() << " " << serverSeen_.failure;
+  for (int i = 0; i < kFrames; ++i) {
+    ASSERT_EQ(serverSeen_.frames[i].payload[0], static_cast<char>('a' + i % 26)) << i;
+  }
+  // 600 frames of 128 bytes in 1 KiB segments: dozens of rotations. Every consumed segment is
+  // acknowledged (server lane) and then unlinked by the client: only the current one stays.
+  ASSERT_TRUE(runUntil(loop_, [&] { return laneFiles('c').size() == 1; })) << laneFiles('c').size();
+  EXPECT_GE(laneFiles('c')[0], "c-0000000060");
+  EXPECT_EQ(clientSeen_.failures + serverSeen_.failures, 0) << serverSeen_.failure;
+}
+
+TEST_P(DirCarrierTest, CleanCloseOnBothSidesLeavesDirEmpty) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  client_->send(proto::FrameType::Bye, 0, {});
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 1; }));
+  EXPECT_FALSE(tmp_.entries("share").empty());
+  server_->close(false);
+  client_->close(false);
+  client_->close(false);  // idempotent
+  EXPECT_EQ(tmp_.entries("share"), std::vector<std::string>{});
+  acceptor_->stop();
+}
+
+TEST_P(DirCarrierTest, CloseWithPeerGoneRemovesThePeersFiles) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  client_->send(proto::FrameType::Ping, 0, bytesOf("12345678"));
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 1; }));
+  server_->close(true);
+  EXPECT_EQ(tmp_.entries("share"), std::vector<std::string>{});
+  EXPECT_EQ(clientSeen_.failures, 0) << "close never calls a listener";
+}
+
+TEST_P(DirCarrierTest, RemovedSessionFolderFailsBothCarriers) {
+  if (GetParam().assumeRemote) {
+    GTEST_SKIP() << "st_nlink is only trusted on local file systems";
+  }
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  auto* dirCarrier = dynamic_cast<DirCarrier*>(client_.get());
+  std::filesystem::remove_all(tmp_.path() + "/share/" + Names::folder(dirCarrier->sessionId()));
+  ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.failures == 1 && serverSeen_.failures; }));
+  EXPECT_NE(clientSeen_.failure.find("was removed"), std::string::npos) << clientSeen_.failure;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, DirCarrierTest,
+                         ::testing::Values(Mode{"/tmp", false, false, "TmpInotify"},
+                                           Mode{"/dev/shm", false, false, "ShmInotify"},
+                                           Mode{"/dev/shm", true, false, "ShmPoll"},
+                                           Mode{"/tmp", true, true, "TmpRemote"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace ferry::carrier::dir

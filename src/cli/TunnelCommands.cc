@@ -222,10 +222,12 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   auto client = std::make_shared<ClientOptions>();
   CLI::App* clientCommand = app.add_subcommand(
       "client", "Listen on local TCP ports and carry each connection to the server side");
-  clientCommand
-      ->add_option("--listen", client->listen,
-                   "[HOST:]PORT to listen on (repeatable; HOST defaults to 127.0.0.1)")
-      ->required();
+  clientCommand->add_option("--listen", client->listen,
+                            "[HOST:]PORT to listen on, carried to the server's --to (repeatable; "
+                            "HOST defaults to 127.0.0.1)");
+  clientCommand->add_option("-L,--forward", client->forwards,
+                            "[BIND:]PORT:HOST:PORT: listen on BIND:PORT and ask the server for "
+                            "HOST:PORT, which its --allow must permit (repeatable)");
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "

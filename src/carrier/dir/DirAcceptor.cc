@@ -166,6 +166,7 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   parts.folderFd = std::move(folderFd);
   parts.fs = dir_->fs;
   parts.remote = dir_->remote;
+  parts.fuse = dir_->fs.fuse();
   parts.pollMin = dir_->pollMin(options_);
   parts.inotify = inotify_;
   parts.writer = std::move(writer);

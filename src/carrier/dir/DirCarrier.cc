@@ -20,6 +20,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
   config.lane = client ? Names::kServerLane : Names::kClientLane;
   config.sessionId = parts_.sessionId;
   config.remoteReads = parts_.remote;
+  config.reopenReads = parts_.fuse;
   config.poll = parts_.remote || options_.forcePoll || !parts_.inotify;
   config.pollMin = parts_.pollMin;
   config.pollMax = options_.pollMax;

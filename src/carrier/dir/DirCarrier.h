@@ -28,6 +28,7 @@ class DirCarrier : public mux::Carrier {
     io::Fd folderFd;
     FsClass fs;
     bool remote = false;
+    bool fuse = false;
     io::Duration pollMin{};
     std::shared_ptr<Inotify> inotify;    // null: poll
     std::unique_ptr<LaneWriter> writer;  // already open()ed on folderFd

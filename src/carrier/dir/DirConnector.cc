@@ -87,6 +87,7 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
   parts.folderFd = std::move(folderFd);
   parts.fs = dir->fs;
   parts.remote = dir->remote;
+  parts.fuse = dir->fs.fuse();
   parts.pollMin = dir->pollMin(options_);
   parts.inotify = std::move(inotify);
   parts.writer = std::move(writer);

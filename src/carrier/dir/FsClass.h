@@ -16,6 +16,9 @@ struct FsClass {
 
   /// Classifies the file system holding the open directory `dirFd`; unknown on statfs failure.
   static FsClass of(int dirFd);
+  /// FUSE answers an O_DIRECT read at an offset past its cached file size with 0 bytes
+  /// (measured on sshfs: the size stays stale for 20 s), so readers there reopen each poll.
+  bool fuse() const { return magic == 0x65735546; }
   static FsClass fromMagic(uint64_t magic);
 };
 

@@ -80,11 +80,17 @@ void LaneReader::fail(const std::string& reason) {
 bool LaneReader::openSegment() {
   std::string name = currentName();
   int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
-  io::Fd fd(::openat(config_.folderFd, name.c_str(), flags | (config_.remoteReads ? O_DIRECT : 0)));
-  if (!fd && errno == EINVAL && config_.remoteReads) {
-    if (!reopenEachPoll_) {
+  bool reopen = config_.reopenReads;
+  io::Fd fd;
+  if (!reopen) {
+    fd = io::Fd(
+        ::openat(config_.folderFd, name.c_str(), flags | (config_.remoteReads ? O_DIRECT : 0)));
+    reopen = !fd && errno == EINVAL && config_.remoteReads;
+    if (reopen && !reopenEachPoll_) {
       spdlog::info("dir lane {}: O_DIRECT refused, reading with open + statx per poll", name);
     }
+  }
+  if (reopen) {
     reopenEachPoll_ = true;
     // Held fds go stale on such file systems: only the existence matters here.
     segmentOpen_ = io::Fd(::openat(config_.folderFd, name.c_str(), flags)).valid();

@@ -29,6 +29,7 @@ class LaneReader {
     char lane = 's';  // the peer's lane
     std::string sessionId;
     bool remoteReads = false;  // cache-bypassing reads (network and FUSE file systems)
+    bool reopenReads = false;  // open + statx(FORCE_SYNC) + pread + close per poll (FUSE)
     bool poll = false;         // wake by timer instead of inotify
     io::Duration pollMin{};
     io::Duration pollMax{};

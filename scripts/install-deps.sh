@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
+  libsodium-dev
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc
 )

@@ -14,6 +14,7 @@ using CommandRunner = std::function<int()>;
 /// action in `runner`.
 void registerBenchCommands(CLI::App& app, CommandRunner& runner);
 void registerTunnelCommands(CLI::App& app, CommandRunner& runner);
+void registerKeyCommands(CLI::App& app, CommandRunner& runner);
 
 /// Prints "ferry: error: MESSAGE" to stderr.
 void printError(const std::string& message);

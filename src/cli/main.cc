@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   CommandRunner runner;
   registerTunnelCommands(app, runner);
   registerBenchCommands(app, runner);
+  registerKeyCommands(app, runner);
   app.add_subcommand("version", "Print the version")->callback([&] {
     runner = [] {
       fmt::print("ferry {}\n", FERRY_VERSION);

@@ -55,7 +55,9 @@ bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
           type <= static_cast<uint8_t>(FrameType::Bye)) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
-         type == static_cast<uint8_t>(FrameType::SegmentAck);
+         type == static_cast<uint8_t>(FrameType::SegmentAck) ||
+         (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
+          type <= static_cast<uint8_t>(FrameType::Sealed));
 }
 
 const char* frameTypeName(FrameType type) {
@@ -70,6 +72,9 @@ const char* frameTypeName(FrameType type) {
     case FrameType::Bye: return "BYE";
     case FrameType::Rotate: return "ROTATE";
     case FrameType::SegmentAck: return "SEGACK";
+    case FrameType::AuthHello: return "AUTH_HELLO";
+    case FrameType::AuthProof: return "AUTH_PROOF";
+    case FrameType::Sealed: return "SEALED";
   }
   return "UNKNOWN";
 }

@@ -29,6 +29,10 @@ enum class FrameType : uint8_t {
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
   Rotate = 16,  // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane
+  // Pre-shared-key frames (stream 0): consumed by carrier/secure, never seen by mux.
+  AuthHello = 32,  // payload: auth version u8, role u8, reserved u16, 32-byte random nonce
+  AuthProof = 33,  // payload: 32-byte MAC proving the sender holds the key
+  Sealed = 34,     // payload: one AEAD-sealed session frame (type, stream, payload) + 16-byte tag
 };
 
 /// True for the frame types above.

@@ -12,7 +12,8 @@ namespace {
 
 constexpr FrameType kAllTypes[] = {
     FrameType::Hello,  FrameType::Open, FrameType::Data, FrameType::Fin,    FrameType::Rst,
-    FrameType::Window, FrameType::Ping, FrameType::Bye,  FrameType::Rotate, FrameType::SegmentAck};
+    FrameType::Window, FrameType::Ping, FrameType::Bye,  FrameType::Rotate, FrameType::SegmentAck,
+    FrameType::AuthHello, FrameType::AuthProof, FrameType::Sealed};
 
 std::vector<uint8_t> randomBytes(std::mt19937& random, size_t size) {
   std::vector<uint8_t> bytes(size);

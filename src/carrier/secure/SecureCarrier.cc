@@ -1,0 +1,263 @@
+#include "carrier/secure/SecureCarrier.h"
+
+#include <fmt/format.h>
+
+#include "io/Log.h"
+
+namespace ferry::carrier::secure {
+namespace {
+
+Direction sendDirection(Role role) {
+  return role == Role::Client ? Direction::ClientToServer : Direction::ServerToClient;
+}
+
+Direction receiveDirection(Role role) {
+  return role == Role::Client ? Direction::ServerToClient : Direction::ClientToServer;
+}
+
+bool isSessionFrameType(proto::FrameType type) {
+  return type >= proto::FrameType::Hello && type <= proto::FrameType::Bye;
+}
+
+}  // namespace
+
+SecureCarrier::SecureCarrier(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role,
+                             SecureOptions options)
+    : loop_(loop), inner_(std::move(inner)), role_(role), options_(options), handshake_(key, role) {
+  inner_->setListener(this);
+}
+
+SecureCarrier::~SecureCarrier() {
+  if (handshakeTimer_ != 0) {
+    loop_.cancelTimer(handshakeTimer_);
+  }
+}
+
+void SecureCarrier::setListener(mux::CarrierListener* listener) {
+  listener_ = listener;
+}
+
+void SecureCarrier::start() {
+  if (options_.handshakeTimeout > io::Duration::zero()) {
+    handshakeTimer_ = loop_.addTimerAfter(options_.handshakeTimeout, [this] {
+      handshakeTimer_ = 0;
+      fail(fmt::format(
+          "the peer did not prove the key within {} ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.handshakeTimeout)
+              .count()));
+    });
+  }
+  // Hello first, then start: the same order as the session, so the hello leaves in the first
+  // batch whatever the inner carrier.
+  inner_->send(proto::FrameType::AuthHello, 0, handshake_.hello());
+  inner_->start();
+}
+
+void SecureCarrier::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
+  if (!active()) {
+    return;
+  }
+  if (sendCipher_) {
+    sendSealed(type, stream, payload);
+    return;
+  }
+  size_t cost = payload.size() + RecordCipher::kOverhead;
+  if (pendingBytes_ + cost > options_.pendingLimit) {
+    failLater(
+        fmt::format("more than {} bytes of session frames queued before the peer answered "
+                    "the key handshake",
+                    options_.pendingLimit));
+    return;
+  }
+  pending_.push_back({type, stream, {payload.begin(), payload.end()}});
+  pendingBytes_ += cost;
+}
+
+bool SecureCarrier::congested() const {
+  return pendingBytes_ > options_.pendingBudget || inner_->congested();
+}
+
+void SecureCarrier::close(bool peerGone) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  if (handshakeTimer_ != 0) {
+    loop_.cancelTimer(handshakeTimer_);
+    handshakeTimer_ = 0;
+  }
+  // Frames still queued have no keys to be sealed with, and must never leave in plaintext.
+  pending_.clear();
+  pendingBytes_ = 0;
+  inner_->close(peerGone);
+}
+
+std::string SecureCarrier::describe() const {
+  return fmt::format("{} (pre-shared key)", inner_->describe());
+}
+
+void SecureCarrier::onFrame(const proto::Frame& frame) {
+  if (!active()) {
+    return;
+  }
+  const proto::FrameHeader& header = frame.header;
+  if (header.stream != 0) {
+    fail(fmt::format("{} frame on stream {}: with a key every frame travels on stream 0",
+                     proto::frameTypeName(header.type), header.stream));
+    return;
+  }
+  switch (header.type) {
+    case proto::FrameType::AuthHello:
+      onPeerHello(frame);
+      return;
+    case proto::FrameType::AuthProof:
+      onPeerProof(frame);
+      return;
+    case proto::FrameType::Sealed:
+      onSealed(frame);
+      return;
+    default:
+      fail(
+          fmt::format("unexpected {} frame: with a key the peer sends only AUTH_HELLO, "
+                      "AUTH_PROOF and SEALED frames (does the peer run without the key?)",
+                      proto::frameTypeName(header.type)));
+      return;
+  }
+}
+
+void SecureCarrier::onPeerHello(const proto::Frame& frame) {
+  auto proof = handshake_.onPeerHello(frame.payload);
+  if (!proof) {
+    fail(proof.error());
+    return;
+  }
+  inner_->send(proto::FrameType::AuthProof, 0, *proof);
+  // Records sealed from here on can only be read by a holder of the key, and they are bound to
+  // this side's fresh nonce, so they may leave before the peer's proof arrives.
+  sendCipher_.emplace(handshake_.sendKey(), sendDirection(role_));
+  flushPending();
+}
+
+void SecureCarrier::onPeerProof(const proto::Frame& frame) {
+  auto proved = handshake_.onPeerProof(frame.payload);
+  if (!proved) {
+    fail(proved.error());
+    return;
+  }
+  receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));
+  if (handshakeTimer_ != 0) {
+    loop_.cancelTimer(handshakeTimer_);
+    handshakeTimer_ = 0;
+  }
+  spdlog::debug("{}: peer proved the pre-shared key", inner_->describe());
+}
+
+void SecureCarrier::onSealed(const proto::Frame& frame) {
+  if (!receiveCipher_) {
+    fail(handshake_.state() == Handshake::State::AwaitHello
+             ? "SEALED record before the peer's AUTH_HELLO"
+             : "SEALED record before the peer proved the key");
+    return;
+  }
+  uint64_t number = receiveCipher_->counter();
+  std::optional<RecordCipher::Opened> opened = receiveCipher_->open(frame.payload);
+  if (!opened) {
+    fail(
+        fmt::format("record {} failed authentication (tampered, forged, dropped, replayed or "
+                    "reordered)",
+                    number));
+    return;
+  }
+  if (!isSessionFrameType(opened->type)) {
+    fail(fmt::format("record {} holds frame type {}, which is not a session frame", number,
+                     static_cast<int>(opened->type)));
+    return;
+  }
+  proto::Frame inner;
+  inner.header.type = opened->type;
+  inner.header.stream = opened->stream;
+  inner.header.length = static_cast<uint32_t>(opened->payload.size());
+  inner.header.sequence = number;
+  inner.payload = opened->payload;
+  if (listener_ != nullptr) {
+    listener_->onFrame(inner);
+  }
+}
+
+void SecureCarrier::onCarrierFailed(const std::string& reason) {
+  if (!active()) {
+    return;
+  }
+  fail(reason);
+}
+
+void SecureCarrier::onCarrierWritable() {
+  if (active() && listener_ != nullptr && !congested()) {
+    listener_->onCarrierWritable();
+  }
+}
+
+void SecureCarrier::sendSealed(proto::FrameType type, uint32_t stream,
+                               std::span<const uint8_t> payload) {
+  if (!sendCipher_->seal(type, stream, payload, sealed_)) {
+    failLater(fmt::format("{} frame of {} bytes does not fit a sealed record (at most {} bytes)",
+                          proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload));
+    return;
+  }
+  inner_->send(proto::FrameType::Sealed, 0, sealed_);
+}
+
+void SecureCarrier::flushPending() {
+  bool wasCongested = congested();
+  while (!pending_.empty() && active()) {
+    PendingFrame& frame = pending_.front();
+    sendSealed(frame.type, frame.stream, frame.payload);
+    pending_.pop_front();
+  }
+  pending_.clear();
+  pendingBytes_ = 0;
+  if (wasCongested && active() && listener_ != nullptr && !congested()) {
+    listener_->onCarrierWritable();
+  }
+}
+
+void SecureCarrier::fail(const std::string& reason) {
+  if (!active()) {
+    return;
+  }
+  failed_ = true;
+  if (handshakeTimer_ != 0) {
+    loop_.cancelTimer(handshakeTimer_);
+    handshakeTimer_ = 0;
+  }
+  if (listener_ != nullptr) {
+    listener_->onCarrierFailed(reason);
+  }
+}
+
+void SecureCarrier::failLater(std::string reason) {
+  if (!active()) {
+    return;
+  }
+  // Stop at once (nothing more is sent or delivered), report once the session's call returned.
+  failed_ = true;
+  if (handshakeTimer_ != 0) {
+    loop_.cancelTimer(handshakeTimer_);
+    handshakeTimer_ = 0;
+  }
+  loop_.defer([this, alive = std::weak_ptr<bool>(alive_), reason = std::move(reason)] {
+    if (!alive.expired() && !closed_ && listener_ != nullptr) {
+      listener_->onCarrierFailed(reason);
+    }
+  });
+}
+
+mux::CarrierPtr wrap(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role) {
+  SecureOptions options;
+  if (role == Role::Server) {
+    options.handshakeTimeout = kServerHandshakeTimeout;
+  }
+  return std::make_unique<SecureCarrier>(loop, std::move(inner), key, role, options);
+}
+
+}  // namespace ferry::carrier::secure

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "carrier/secure/Handshake.h"
+#include "carrier/secure/Key.h"
+#include "carrier/secure/RecordCipher.h"
+#include "io/Loop.h"
+#include "mux/Carrier.h"
+
+namespace ferry::carrier::secure {
+
+struct SecureOptions {
+  /// The carrier fails when the peer has not proved the key this long after start(); zero waits
+  /// forever (a client may wait for a server that is not running yet).
+  io::Duration handshakeTimeout{};
+  /// Session bytes queued before the keys exist beyond which congested() is true.
+  size_t pendingBudget = 256 * 1024;
+  /// Session bytes queued before the keys exist beyond which the carrier fails.
+  size_t pendingLimit = 16 * 1024 * 1024;
+};
+
+/// A Carrier that authenticates the peer with a pre-shared key and seals every session frame
+/// (AEAD), wrapping any other carrier (decorator: it is the inner carrier's listener).
+///
+/// On start() it sends AUTH_HELLO through the inner carrier, answers the peer's AUTH_HELLO with
+/// AUTH_PROOF, and from then on sends each session frame as one SEALED frame on stream 0.
+/// Session frames sent before the keys exist wait in a bounded queue. Nothing reaches the
+/// listener before the peer's proof checked out, and a record that fails authentication ends
+/// the carrier (onCarrierFailed) without any of it being delivered. See docs/security.md.
+class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
+ public:
+  SecureCarrier(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role,
+                SecureOptions options = {});
+  ~SecureCarrier() override;
+  SecureCarrier(const SecureCarrier&) = delete;
+  SecureCarrier& operator=(const SecureCarrier&) = delete;
+
+  void setListener(mux::CarrierListener* listener) override;
+  void start() override;
+  void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) override;
+  bool congested() const override;
+  void close(bool peerGone) override;
+  std::string describe() const override;
+
+  /// True once the peer proved that it holds the key.
+  bool authenticated() const { return handshake_.state() == Handshake::State::Done; }
+
+ private:
+  struct PendingFrame {
+    proto::FrameType type;
+    uint32_t stream;
+    std::vector<uint8_t> payload;
+  };
+
+  void onFrame(const proto::Frame& frame) override;
+  void onCarrierFailed(const std::string& reason) override;
+  void onCarrierWritable() override;
+
+  void onPeerHello(const proto::Frame& frame);
+  void onPeerProof(const proto::Frame& frame);
+  void onSealed(const proto::Frame& frame);
+  void sendSealed(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
+  void flushPending();
+  /// Reports `reason` once and stops delivering; call only from a callback of the inner carrier
+  /// or the loop, never from inside send().
+  void fail(const std::string& reason);
+  /// fail() at the end of the tick, for failures found inside the session's own call.
+  void failLater(std::string reason);
+  bool active() const { return !failed_ && !closed_; }
+
+  io::Loop& loop_;
+  mux::CarrierPtr inner_;
+  Role role_;
+  SecureOptions options_;
+  mux::CarrierListener* listener_ = nullptr;
+  Handshake handshake_;
+  std::optional<RecordCipher> sendCipher_;     // exists once the peer's hello arrived
+  std::optional<RecordCipher> receiveCipher_;  // exists once the peer's proof checked out
+  std::deque<PendingFrame> pending_;
+  size_t pendingBytes_ = 0;
+  std::vector<uint8_t> sealed_;  // reused output buffer
+  io::Loop::TimerId handshakeTimer_ = 0;
+  bool failed_ = false;
+  bool closed_ = false;
+  // Deferred callbacks hold a weak reference, so they do nothing once the carrier is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+/// Handshake timeout that wrap() gives a server: a peer that cannot prove the key in this time
+/// is dropped, so strangers cannot hold server sessions open.
+constexpr io::Duration kServerHandshakeTimeout = std::chrono::seconds(10);
+
+/// Wraps `inner` in a SecureCarrier for `role`, with kServerHandshakeTimeout on the server and
+/// no handshake timeout on the client.
+mux::CarrierPtr wrap(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role);
+
+}  // namespace ferry::carrier::secure

@@ -9,6 +9,8 @@
 
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirConnector.h"
+#include "carrier/secure/KeyFile.h"
+#include "carrier/secure/SecureEndpoints.h"
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
@@ -30,6 +32,8 @@ struct CommonOptions {
   double deadPeerSeconds = 10;
   uint64_t segmentBytes = 8 << 20;
   std::string logLevel = "info";
+  std::string keyFile;
+  bool insecureDir = false;
 };
 
 struct ClientOptions {
@@ -79,6 +83,13 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
                    "Bytes after which a lane moves on to a new segment file")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
+  command
+      ->add_option("--key-file", options.keyFile,
+                   "Pre-shared key (from `ferry keygen`, mode 0600): the peers prove it to "
+                   "each other and every record is encrypted and authenticated")
+      ->type_name("FILE");
+  command->add_flag("--insecure-dir", options.insecureDir,
+                    "Accept a world-writable DIR without the sticky bit");
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -94,13 +105,35 @@ carrier::dir::DirOptions dirOptions(const CommonOptions& common) {
   options.pollMax = fromMs(common.pollMaxMs);
   options.segmentSize = common.segmentBytes;
   options.stuckTimeout = fromMs(common.deadPeerSeconds * 1000);
+  options.insecureDir = common.insecureDir;
   return options;
+}
+
+/// The key of --key-file, or none.
+io::Result<std::optional<carrier::secure::Key>> loadOptionalKey(const CommonOptions& common) {
+  if (common.keyFile.empty()) {
+    return std::nullopt;
+  }
+  auto key = carrier::secure::loadKeyFile(common.keyFile);
+  if (!key) {
+    return std::unexpected(key.error());
+  }
+  return std::optional(std::move(*key));
 }
 
 mux::SessionConfig sessionConfig(const CommonOptions& common) {
   mux::SessionConfig config;
   config.deadPeerTimeout = fromMs(common.deadPeerSeconds * 1000);
   return config;
+}
+
+/// Said once, when a tunnel without a key has started.
+void warnIfNoKey(const CommonOptions& common) {
+  if (common.keyFile.empty()) {
+    spdlog::warn(
+        "no --key-file: whoever can read the tunnel's directory or connection sees the traffic, "
+        "and whoever can write it can open connections; use it only where that is trusted");
+  }
 }
 
 /// Runs the loop until SIGINT/SIGTERM, then `stop(done)`; prints the stats line on a timer.
@@ -162,6 +195,15 @@ int runClient(const ClientOptions& options) {
     }
     specs.push_back(*spec);
   }
+  auto key = loadOptionalKey(options.common);
+  if (!key) {
+    printError(key.error().message);
+    return 1;
+  }
+  if (*key) {
+    connector =
+        std::make_unique<carrier::secure::SecureConnector>(loop, std::move(connector), **key);
+  }
   forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
   for (const forward::ForwardSpec& spec : specs) {
     auto bound = client.addListener(spec.bind, spec.target);
@@ -176,6 +218,7 @@ int runClient(const ClientOptions& options) {
     printError(started.error().message);
     return 1;
   }
+  warnIfNoKey(options.common);
   return runUntilSignalled(loop, client, options.common);
 }
 
@@ -202,6 +245,14 @@ int runServer(const ServerOptions& options) {
   } else {
     acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
   }
+  auto key = loadOptionalKey(options.common);
+  if (!key) {
+    printError(key.error().message);
+    return 1;
+  }
+  if (*key) {
+    acceptor = std::make_unique<carrier::secure::SecureAcceptor>(loop, std::move(acceptor), **key);
+  }
   forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common));
   if (auto started = server.start(); !started) {
     printError(started.error().message);
@@ -213,6 +264,7 @@ int runServer(const ServerOptions& options) {
   } else {
     spdlog::info("serving {}, forwarding to {}", options.common.dir, policy->describe());
   }
+  warnIfNoKey(options.common);
   return runUntilSignalled(loop, server, options.common);
 }
 

@@ -28,6 +28,9 @@ struct DirOptions {
   /// An invalid or incomplete frame that stays at the read position this long fails the carrier
   /// (the dead-peer timeout: heartbeats would queue behind it anyway).
   io::Duration stuckTimeout = std::chrono::seconds(10);
+  /// Accept a DIR that anyone may write to without the sticky bit (anyone could then delete or
+  /// replace this side's files).
+  bool insecureDir = false;
 };
 
 }  // namespace ferry::carrier::dir

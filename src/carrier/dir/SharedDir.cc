@@ -23,6 +23,14 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options) {
   if (!fd) {
     return std::unexpected(io::systemError("shared directory " + path));
   }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) == 0 && (info.st_mode & S_IWOTH) && !(info.st_mode & S_ISVTX) &&
+      !options.insecureDir) {
+    return std::unexpected(io::Error{
+        EPERM, "shared directory " + path +
+                   " is writable by every user and has no sticky bit, so anyone could delete or "
+                   "replace ferry's files: chmod o-w or +t it, or pass --insecure-dir"});
+  }
   if (::access(path.c_str(), W_OK | X_OK) != 0) {
     return std::unexpected(io::systemError("shared directory " + path + " is not writable"));
   }

@@ -16,9 +16,9 @@ Result<uint16_t> parsePort(std::string_view text, std::string_view whole) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value > 65535) {
-    return std::unexpected(
-        Error{EINVAL, fmt::format("bad address '{}': port '{}' is not a number from 0 to 65535",
-                                  whole, text)});
+    return std::unexpected(Error{
+        EINVAL,
+        fmt::format("bad address '{}': port '{}' is not a number from 0 to 65535", whole, text)});
   }
   return static_cast<uint16_t>(value);
 }
@@ -68,8 +68,8 @@ Result<Address> Address::parse(std::string_view text, bool allowBarePort, bool b
     } else {
       if (text.find(':') != colon) {
         return std::unexpected(Error{
-            EINVAL, fmt::format("bad address '{}': put an IPv6 address in brackets, [::1]:PORT",
-                                text)});
+            EINVAL,
+            fmt::format("bad address '{}': put an IPv6 address in brackets, [::1]:PORT", text)});
       }
       host = std::string(text.substr(0, colon));
       portText = text.substr(colon + 1);

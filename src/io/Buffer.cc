@@ -36,7 +36,8 @@ uint8_t* Buffer::prepareWrite(size_t n) {
 
 void Buffer::makeSpace(size_t n) {
   size_t used = readable();
-  if (readIndex_ - kPrependSize + (storage_.size() - writeIndex_) >= n && used < storage_.size() / 2) {
+  if (readIndex_ - kPrependSize + (storage_.size() - writeIndex_) >= n &&
+      used < storage_.size() / 2) {
     // Enough room overall: slide the readable bytes back to the prepend mark.
     std::memmove(storage_.data() + kPrependSize, data(), used);
   } else {

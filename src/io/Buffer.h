@@ -17,7 +17,10 @@ class Buffer {
   static constexpr size_t kPrependSize = 64;
   static constexpr size_t kInitialSize = 4096;
 
-  Buffer() : storage_(kPrependSize + kInitialSize), readIndex_(kPrependSize), writeIndex_(kPrependSize) {}
+  Buffer()
+      : storage_(kPrependSize + kInitialSize),
+        readIndex_(kPrependSize),
+        writeIndex_(kPrependSize) {}
 
   size_t readable() const { return writeIndex_ - readIndex_; }
   bool empty() const { return readable() == 0; }
@@ -42,9 +45,7 @@ class Buffer {
   void commit(size_t n) { writeIndex_ += n; }
 
   /// The readable bytes as one iovec.
-  iovec readableIovec() const {
-    return {const_cast<uint8_t*>(data()), readable()};
-  }
+  iovec readableIovec() const { return {const_cast<uint8_t*>(data()), readable()}; }
 
   /// Reads at most `maxBytes` from `fd` with one readv. Returns bytes read, 0 at EOF, or -1 with
   /// errno set (EAGAIN when nothing is ready).

@@ -29,6 +29,8 @@ Fd watchSignals(Loop& loop, std::initializer_list<int> signals, std::function<vo
   return fd;
 }
 
-void ignoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }
+void ignoreSigpipe() {
+  ::signal(SIGPIPE, SIG_IGN);
+}
 
 }  // namespace ferry::io

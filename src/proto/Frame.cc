@@ -38,8 +38,12 @@ DecodeResult invalid(std::string error) {
 
 }  // namespace
 
-void putU32(uint8_t* out, uint32_t value) { std::memcpy(out, &value, sizeof value); }
-void putU64(uint8_t* out, uint64_t value) { std::memcpy(out, &value, sizeof value); }
+void putU32(uint8_t* out, uint32_t value) {
+  std::memcpy(out, &value, sizeof value);
+}
+void putU64(uint8_t* out, uint64_t value) {
+  std::memcpy(out, &value, sizeof value);
+}
 uint32_t getU32(const uint8_t* in) {
   uint32_t value;
   std::memcpy(&value, in, sizeof value);
@@ -62,19 +66,32 @@ bool isKnownFrameType(uint8_t type) {
 
 const char* frameTypeName(FrameType type) {
   switch (type) {
-    case FrameType::Hello: return "HELLO";
-    case FrameType::Open: return "OPEN";
-    case FrameType::Data: return "DATA";
-    case FrameType::Fin: return "FIN";
-    case FrameType::Rst: return "RST";
-    case FrameType::Window: return "WINDOW";
-    case FrameType::Ping: return "PING";
-    case FrameType::Bye: return "BYE";
-    case FrameType::Rotate: return "ROTATE";
-    case FrameType::SegmentAck: return "SEGACK";
-    case FrameType::AuthHello: return "AUTH_HELLO";
-    case FrameType::AuthProof: return "AUTH_PROOF";
-    case FrameType::Sealed: return "SEALED";
+    case FrameType::Hello:
+      return "HELLO";
+    case FrameType::Open:
+      return "OPEN";
+    case FrameType::Data:
+      return "DATA";
+    case FrameType::Fin:
+      return "FIN";
+    case FrameType::Rst:
+      return "RST";
+    case FrameType::Window:
+      return "WINDOW";
+    case FrameType::Ping:
+      return "PING";
+    case FrameType::Bye:
+      return "BYE";
+    case FrameType::Rotate:
+      return "ROTATE";
+    case FrameType::SegmentAck:
+      return "SEGACK";
+    case FrameType::AuthHello:
+      return "AUTH_HELLO";
+    case FrameType::AuthProof:
+      return "AUTH_PROOF";
+    case FrameType::Sealed:
+      return "SEALED";
   }
   return "UNKNOWN";
 }

@@ -27,7 +27,7 @@ enum class FrameType : uint8_t {
   Ping = 7,    // payload: u64 counter; liveness
   Bye = 8,     // the sender is ending the session cleanly
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
-  Rotate = 16,  // dir lane continues in segment number u64 (payload)
+  Rotate = 16,      // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane
   // Pre-shared-key frames (stream 0): consumed by carrier/secure, never seen by mux.
   AuthHello = 32,  // payload: auth version u8, role u8, reserved u16, 32-byte random nonce
@@ -43,7 +43,7 @@ struct FrameHeader {
   FrameType type = FrameType::Data;
   uint8_t flags = 0;
   uint32_t stream = 0;
-  uint32_t length = 0;  // payload bytes
+  uint32_t length = 0;    // payload bytes
   uint64_t sequence = 0;  // per channel and direction: 0, 1, 2, ... with no gaps
   uint32_t payloadCrc = 0;
 };
@@ -76,7 +76,7 @@ DecodeResult decodeFrame(std::span<const uint8_t> bytes);
 /// Fixed-size payload of Hello.
 struct HelloPayload {
   uint16_t version = kProtocolVersion;
-  uint8_t role = 0;  // 1 client, 2 server
+  uint8_t role = 0;          // 1 client, 2 server
   uint32_t heartbeatMs = 0;  // how often the sender pings
   static constexpr size_t kSize = 8;
 };

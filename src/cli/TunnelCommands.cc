@@ -11,6 +11,8 @@
 #include "carrier/dir/DirConnector.h"
 #include "carrier/secure/KeyFile.h"
 #include "carrier/secure/SecureEndpoints.h"
+#include "carrier/stream/ExecConnector.h"
+#include "carrier/stream/StdioAcceptor.h"
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
@@ -41,6 +43,7 @@ struct ClientOptions {
   std::vector<std::string> listen;
   std::vector<std::string> forwards;  // -L [BIND:]PORT:HOST:PORT
   std::string connect;                // TCP carrier instead of a directory
+  std::string exec;                   // stdio carrier: a command that runs `ferry server --stdio`
 };
 
 struct ServerOptions {
@@ -48,6 +51,7 @@ struct ServerOptions {
   std::string to;
   std::vector<std::string> allow;
   std::string tcpListen;  // TCP carrier instead of a directory
+  bool stdio = false;     // one session over stdin/stdout
 };
 
 io::Duration fromMs(double ms) {
@@ -175,6 +179,8 @@ int runClient(const ClientOptions& options) {
       return 2;
     }
     connector = std::make_unique<carrier::TcpCarrierConnector>(loop, *address);
+  } else if (!options.exec.empty()) {
+    connector = std::make_unique<carrier::ExecConnector>(loop, options.exec);
   } else {
     connector = std::make_unique<carrier::dir::DirConnector>(loop, dirOptions(options.common));
   }
@@ -242,6 +248,8 @@ int runServer(const ServerOptions& options) {
     auto tcp = std::make_unique<carrier::TcpCarrierAcceptor>(loop, *address);
     tcpAcceptor = tcp.get();
     acceptor = std::move(tcp);
+  } else if (options.stdio) {
+    acceptor = std::make_unique<carrier::StdioAcceptor>(loop);
   } else {
     acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
   }
@@ -262,9 +270,16 @@ int runServer(const ServerOptions& options) {
     spdlog::info("listening on {} for tunnel sessions, forwarding to {}",
                  tcpAcceptor->localAddress().toString(), policy->describe());
   } else {
-    spdlog::info("serving {}, forwarding to {}", options.common.dir, policy->describe());
+    spdlog::info("serving {}, forwarding to {}",
+                 options.stdio ? std::string("stdin/stdout") : options.common.dir,
+                 policy->describe());
   }
-  warnIfNoKey(options.common);
+  if (options.stdio) {
+    server.setOnIdle([&loop] { loop.stop(); });  // one session only: done when it ends
+  }
+  if (!options.stdio) {  // a pipe is private to its two ends
+    warnIfNoKey(options.common);
+  }
   return runUntilSignalled(loop, server, options.common);
 }
 
@@ -285,10 +300,16 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
                    "of a directory")
       ->type_name("HOST:PORT");
+  clientCommand
+      ->add_option("--exec", client->exec,
+                   "Carry the tunnel over the stdin/stdout of COMMAND, run by /bin/sh for each "
+                   "session, e.g. \"ssh host ferry server --stdio --to 127.0.0.1:22\"")
+      ->type_name("COMMAND");
   addCommonOptions(clientCommand, client->common);
   clientCommand->callback([client, &runner] {
-    if (client->common.dir.empty() == client->connect.empty()) {
-      throw CLI::ValidationError("--dir/--connect", "give exactly one of --dir or --connect");
+    if (!client->common.dir.empty() + !client->connect.empty() + !client->exec.empty() != 1) {
+      throw CLI::ValidationError("--dir/--connect/--exec",
+                                 "give exactly one of --dir, --connect or --exec");
     }
     if (client->listen.empty() && client->forwards.empty()) {
       throw CLI::ValidationError("--listen/-L", "give at least one --listen or -L");
@@ -310,10 +331,14 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       ->add_option("--tcp-listen", server->tcpListen,
                    "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
       ->type_name("[HOST:]PORT");
+  serverCommand->add_flag("--stdio", server->stdio,
+                          "Serve one session over stdin/stdout and exit when it ends (the other "
+                          "end of a client's --exec)");
   addCommonOptions(serverCommand, server->common);
   serverCommand->callback([server, &runner] {
-    if (server->common.dir.empty() == server->tcpListen.empty()) {
-      throw CLI::ValidationError("--dir/--tcp-listen", "give exactly one of --dir or --tcp-listen");
+    if (!server->common.dir.empty() + !server->tcpListen.empty() + server->stdio != 1) {
+      throw CLI::ValidationError("--dir/--tcp-listen/--stdio",
+                                 "give exactly one of --dir, --tcp-listen or --stdio");
     }
     if (server->to.empty() && server->allow.empty()) {
       throw CLI::ValidationError("--to/--allow", "give --to, --allow or both");

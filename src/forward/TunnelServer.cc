@@ -38,6 +38,9 @@ void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reas
   spdlog::info("session {} ended: {}", session.describe(), reason);
   addStats(stats_.finished, session.stats());
   sessions_.erase(&session);
+  if (sessions_.empty() && onIdle_ && !stopping_) {
+    onIdle_();
+  }
   finishStopIfIdle();
 }
 

@@ -25,6 +25,8 @@ class TunnelServer : private mux::SessionHandler {
   void stop(std::function<void()> done);
 
   TunnelStats stats() const;
+  /// Calls `onIdle` whenever the last live session has ended (a stdio server exits then).
+  void setOnIdle(std::function<void()> onIdle) { onIdle_ = std::move(onIdle); }
 
  private:
   void onCarrier(mux::CarrierPtr carrier);
@@ -44,6 +46,7 @@ class TunnelServer : private mux::SessionHandler {
   TunnelStats stats_;
   bool stopping_ = false;
   std::function<void()> onStopped_;
+  std::function<void()> onIdle_;
 };
 
 }  // namespace ferry::forward

@@ -107,3 +107,35 @@ start_tunnel() {
 
 # dir_is_empty DIR
 dir_is_empty() { [ -z "$(ls -A "$1")" ]; }
+
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago (for servers that cannot be
+# told to use port 0 and report it).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_loopback_sshd: an sshd on 127.0.0.1 (with sftp) accepting root with a fresh key; sets
+# SSH_PORT and SSH_KEY.
+start_loopback_sshd() {
+  local ssh="$WORK/ssh"
+  mkdir -p "$ssh" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$ssh/hostkey"
+  ssh-keygen -q -t ed25519 -N '' -f "$ssh/userkey"
+  cp "$ssh/userkey.pub" "$ssh/authorized_keys"
+  SSH_PORT=$(free_port)
+  SSH_KEY="$ssh/userkey"
+  cat >"$ssh/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $ssh/hostkey
+AuthorizedKeysFile $ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+StrictModes no
+UsePAM no
+PidFile $ssh/sshd.pid
+Subsystem sftp internal-sftp
+CONF
+  start sshd /usr/sbin/sshd -D -e -f "$ssh/sshd_config"
+  wait_for_log sshd 'Server listening'
+}

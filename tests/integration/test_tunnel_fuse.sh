@@ -9,28 +9,10 @@ if [ ! -c /dev/fuse ]; then
   exit 77
 fi
 
-SSH="$WORK/ssh"
-mkdir -p "$SSH" "$WORK/export" "$WORK/mnt" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$SSH/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$SSH/userkey"
-cp "$SSH/userkey.pub" "$SSH/authorized_keys"
-SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$SSH/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $SSH_PORT
-HostKey $SSH/hostkey
-AuthorizedKeysFile $SSH/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-StrictModes no
-UsePAM no
-PidFile $SSH/sshd.pid
-Subsystem sftp internal-sftp
-CONF
-start sshd /usr/sbin/sshd -D -e -f "$SSH/sshd_config"
-wait_for_log sshd 'Server listening'
+mkdir -p "$WORK/export" "$WORK/mnt"
+start_loopback_sshd
 sshfs -p "$SSH_PORT" "root@127.0.0.1:$WORK/export" "$WORK/mnt" \
-  -o "IdentityFile=$SSH/userkey,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes" ||
+  -o "IdentityFile=$SSH_KEY,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes" ||
   fail "sshfs mount failed"
 MOUNTED="$WORK/mnt"
 [ "$(stat -f -c %t "$WORK/mnt")" = 65735546 ] || fail "mount is not FUSE"

@@ -2,7 +2,7 @@
 # iperf3 (control and data connections) through the tunnel, both directions.
 source "$(dirname "$0")/lib.sh" "$@"
 
-IPERF_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+IPERF_PORT=$(free_port)
 start iperf iperf3 --server --bind 127.0.0.1 --port "$IPERF_PORT"
 wait_until 10 bash -c "ss -ltn | grep -q 127.0.0.1:$IPERF_PORT" || fail "iperf3 server not up"
 start_tunnel "$WORK/dir" "$IPERF_PORT"

@@ -32,26 +32,8 @@ start tcp-client "$FERRY" client --listen 127.0.0.1:0 --connect "127.0.0.1:$(por
 wait_for_log tcp-client 'listening on'
 check_path tcp "$(port_from_log tcp-client)"
 
-SSH="$WORK/ssh"
-mkdir -p "$SSH" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$SSH/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$SSH/userkey"
-cp "$SSH/userkey.pub" "$SSH/authorized_keys"
-SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$SSH/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $SSH_PORT
-HostKey $SSH/hostkey
-AuthorizedKeysFile $SSH/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-StrictModes no
-UsePAM no
-PidFile $SSH/sshd.pid
-CONF
-start sshd /usr/sbin/sshd -D -e -f "$SSH/sshd_config"
-wait_for_log sshd 'Server listening'
-SSH_CMD="ssh -p $SSH_PORT -i $SSH/userkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1"
+start_loopback_sshd
+SSH_CMD="ssh -p $SSH_PORT -i $SSH_KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1"
 start ssh-client "$FERRY" client --listen 127.0.0.1:0 --exec "$SSH_CMD $FERRY server --stdio --to $TARGET"
 wait_for_log ssh-client 'listening on'
 check_path ssh "$(port_from_log ssh-client)"

@@ -183,6 +183,10 @@ bool LaneReader::openAnnounced() {
   if (!openSegment()) {
     if ((segment_ > 0 || config_.firstSegmentExists) && !stopped_) {
       noteStuck("announced segment not found");
+    } else if (!stopped_ && claimed()) {
+      // A server claimed the session and died before creating its lane: without this, the
+      // client would wait for it forever (no other server takes a claimed session).
+      noteStuck("the session was claimed, but the server's lane never appeared");
     }
     return false;
   }
@@ -291,7 +295,13 @@ void LaneReader::parse() {
       headerOk_ = true;
     }
     if (buffer_.empty()) {
-      stuckSince_.reset();
+      if (parser_.expectedSequence() == 0) {
+        // The peer writes Hello as soon as it creates its lane; a lane that stays empty belongs
+        // to a peer that died in between.
+        noteStuck("the peer's lane holds no frame");
+      } else {
+        stuckSince_.reset();
+      }
       return;
     }
     proto::DecodeResult result = parser_.next(buffer_.view());
@@ -346,6 +356,11 @@ void LaneReader::handleRotate(const proto::Frame& frame) {
   headerOk_ = false;
   fileOffset_ = 0;
   buffer_.clear();
+}
+
+bool LaneReader::claimed() const {
+  return ::faccessat(config_.folderFd, std::string(Names::kClaim).c_str(), F_OK,
+                     AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 void LaneReader::noteStuck(const std::string& error) {

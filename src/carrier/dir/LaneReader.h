@@ -79,6 +79,8 @@ class LaneReader {
   /// Rotate(N+1) ends segment N: switch to N+1 (opened by openAnnounced()).
   void handleRotate(const proto::Frame& frame);
   void noteStuck(const std::string& error);
+  /// The session folder holds a server's claim.
+  bool claimed() const;
   void watchCurrent();
   void watchFolderForFirstSegment();
   void scheduleRead();

@@ -156,6 +156,45 @@ TEST_F(DirEdgeTest, GarbageInDirIsIgnoredAndTwoAcceptorsClaimEachSessionOnce) {
   }
 }
 
+/// A client session that a server claimed and then abandoned (killed) must fail, or its streams
+/// would wait forever: no other server takes a claimed session.
+class AbandonedClaimTest : public DirEdgeTest {
+ protected:
+  /// Connects a client, then plays a server that claims it and dies; `makeLane` says whether
+  /// that server got as far as creating its (empty) lane.
+  std::string failureAfterAbandonedClaim(bool makeLane) {
+    DirConnector connector(loop_, options_);
+    auto connected = connector.connect();
+    EXPECT_TRUE(connected) << connected.error().message;
+    if (!connected) {
+      return "";
+    }
+    auto* client = static_cast<DirCarrier*>(connected->get());
+    client->setListener(&seen_);
+    client->start();
+    std::string folder = options_.dir + "/" + Names::folder(client->sessionId());
+    writeFile(folder + "/claim", "0123456789abcdef0123456789abcdef\n");
+    if (makeLane) {
+      auto header = SegmentHeader{SegmentHeader::kVersion, 's', client->sessionId(), 0}.encode();
+      writeFile(folder + "/s-0000000000", std::string(header.begin(), header.end()));
+    }
+    EXPECT_TRUE(runUntil(
+        loop_, [&] { return seen_.failures > 0; }, std::chrono::seconds(5)));
+    (*connected)->close(true);
+    return seen_.failure;
+  }
+};
+
+TEST_F(AbandonedClaimTest, ClaimWithoutALaneFailsTheClient) {
+  EXPECT_NE(failureAfterAbandonedClaim(false).find("never appeared"), std::string::npos)
+      << seen_.failure;
+}
+
+TEST_F(AbandonedClaimTest, EmptyServerLaneFailsTheClient) {
+  EXPECT_NE(failureAfterAbandonedClaim(true).find("holds no frame"), std::string::npos)
+      << seen_.failure;
+}
+
 TEST_F(DirEdgeTest, MissingDirIsCreatedPrivate) {
   DirConnector connector(loop_, options_);
   auto connected = connector.connect();

@@ -89,7 +89,9 @@ void DirCarrier::send(proto::FrameType type, uint32_t stream, std::span<const ui
     return;
   }
   parts_.writer->send(type, stream, payload);
-  reader_->onLocalSend();
+  if (type != proto::FrameType::Ping) {  // a heartbeat expects no reply
+    reader_->onLocalSend();
+  }
 }
 
 bool DirCarrier::congested() const {

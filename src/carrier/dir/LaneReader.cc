@@ -328,6 +328,9 @@ void LaneReader::parse() {
       }
       callbacks_.onSegmentAck(proto::getU64(frame.payload.data()));
     } else {
+      // A heartbeat alone is not traffic: it must not hold the poll in its tight tier, or an
+      // idle polled session would wake every pollMin for 20 ms of each second.
+      trafficSeen_ = trafficSeen_ || frame.header.type != proto::FrameType::Ping;
       callbacks_.onFrame(frame);
     }
     if (stopped_) {
@@ -381,12 +384,12 @@ void LaneReader::armPoll(io::Duration delay) {
 
 void LaneReader::onPollTimer() {
   pollTimer_ = 0;
-  bool gotBytes = readAvailable();
+  readAvailable();
   if (stopped_) {
     return;
   }
   io::TimePoint now = io::Clock::now();
-  if (gotBytes) {
+  if (std::exchange(trafficSeen_, false)) {
     schedule_.onActivity(now);
   }
   armPoll(schedule_.next(now));

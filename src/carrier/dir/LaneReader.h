@@ -94,6 +94,7 @@ class LaneReader {
   Config config_;
   Callbacks callbacks_;
   PollSchedule schedule_;
+  bool trafficSeen_ = false;  // a frame other than Ping was delivered since the last poll
   proto::FrameParser parser_;
 
   uint64_t segment_ = 0;

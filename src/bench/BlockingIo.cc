@@ -1,6 +1,5 @@
 #include "bench/BlockingIo.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,21 +81,6 @@ io::Result<size_t> readUntilEof(int fd) {
     }
     total += static_cast<size_t>(n);
   }
-}
-
-size_t raiseFileLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return 0;
-  }
-  if (limit.rlim_cur < limit.rlim_max) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
-      limit = raised;
-    }
-  }
-  return static_cast<size_t>(limit.rlim_cur);
 }
 
 size_t residentKb(pid_t pid) {

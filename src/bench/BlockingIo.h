@@ -23,8 +23,6 @@ io::Result<void> readExact(int fd, std::span<uint8_t> out);
 /// Reads and discards until EOF; returns how many bytes were discarded.
 io::Result<size_t> readUntilEof(int fd);
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
-size_t raiseFileLimit();
 /// VmRSS of process `pid` (0 = this process) in KiB, from /proc/PID/status; 0 if unreadable.
 size_t residentKb(pid_t pid = 0);
 

@@ -1,5 +1,7 @@
 #include "bench/ScaleClient.h"
 
+#include "io/FileLimit.h"
+
 #include <sys/socket.h>
 
 #include <fmt/format.h>
@@ -46,7 +48,7 @@ io::Result<ScaleRow> measure(int fd, size_t idle, size_t count, pid_t serverPid)
 
 io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t connections,
                                            size_t count, pid_t serverPid, Progress& progress) {
-  size_t limit = raiseFileLimit();
+  size_t limit = io::raiseFileLimit();
   // Our fds besides the sockets: stdio, the active connection and a few for libraries.
   constexpr size_t kReservedFds = 16;
   if (limit < connections + kReservedFds) {

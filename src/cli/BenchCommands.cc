@@ -21,6 +21,7 @@
 #include "bench/ThroughputClient.h"
 #include "cli/Commands.h"
 #include "io/Address.h"
+#include "io/FileLimit.h"
 #include "io/Loop.h"
 #include "io/Signals.h"
 
@@ -116,7 +117,7 @@ int fail(const io::Error& error) {
 }
 
 int runServer(const std::string& listenText, bool discard) {
-  bench::raiseFileLimit();
+  io::raiseFileLimit();
   io::Loop loop;
   bench::EchoServer server(loop, discard);
   auto bound = server.listen(*io::Address::parse(listenText, true, true));

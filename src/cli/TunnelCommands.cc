@@ -19,6 +19,7 @@
 #include "cli/Logging.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
+#include "io/FileLimit.h"
 #include "io/Log.h"
 #include "io/Signals.h"
 
@@ -170,6 +171,7 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
 
 int runClient(const ClientOptions& options) {
   setLogLevel(options.common.logLevel);
+  io::raiseFileLimit();
   io::Loop loop;
   std::unique_ptr<mux::CarrierConnector> connector;
   if (!options.connect.empty()) {
@@ -230,6 +232,7 @@ int runClient(const ClientOptions& options) {
 
 int runServer(const ServerOptions& options) {
   setLogLevel(options.common.logLevel);
+  io::raiseFileLimit();
   auto policy = forward::TargetPolicy::create(
       options.to.empty() ? std::nullopt : std::optional(options.to), options.allow);
   if (!policy) {

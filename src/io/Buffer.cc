@@ -8,7 +8,9 @@
 namespace ferry::io {
 namespace {
 constexpr size_t kSpillSize = 64 * 1024;
-constexpr size_t kIdleCapacity = 64 * 1024;
+// An empty buffer keeps up to this much capacity: a stream moving 256 KiB per tick (its window)
+// would otherwise free and regrow (and page-fault) its buffer every tick.
+constexpr size_t kIdleCapacity = 512 * 1024;
 }  // namespace
 
 void Buffer::consume(size_t n) {
@@ -24,26 +26,29 @@ void Buffer::prepend(const void* bytes, size_t n) {
     throw std::logic_error("Buffer::prepend beyond the prepend zone");
   }
   readIndex_ -= n;
-  std::memcpy(storage_.data() + readIndex_, bytes, n);
+  std::memcpy(storage_.get() + readIndex_, bytes, n);
 }
 
 uint8_t* Buffer::prepareWrite(size_t n) {
-  if (storage_.size() - writeIndex_ < n) {
+  if (writeIndex_ + n > capacity_) {
     makeSpace(n);
   }
-  return storage_.data() + writeIndex_;
+  return storage_.get() + writeIndex_;
 }
 
 void Buffer::makeSpace(size_t n) {
   size_t used = readable();
-  if (readIndex_ - kPrependSize + (storage_.size() - writeIndex_) >= n &&
-      used < storage_.size() / 2) {
+  if (capacity_ >= kPrependSize + used + n && used < capacity_ / 2) {
     // Enough room overall: slide the readable bytes back to the prepend mark.
-    std::memmove(storage_.data() + kPrependSize, data(), used);
+    std::memmove(storage_.get() + kPrependSize, data(), used);
   } else {
-    std::vector<uint8_t> grown(std::max(storage_.size() * 2, kPrependSize + used + n));
-    std::memcpy(grown.data() + kPrependSize, data(), used);
-    storage_.swap(grown);
+    size_t size = std::max(capacity_ * 2, kPrependSize + used + n);
+    auto grown = std::make_unique_for_overwrite<uint8_t[]>(size);
+    if (used > 0) {
+      std::memcpy(grown.get() + kPrependSize, data(), used);
+    }
+    storage_ = std::move(grown);
+    capacity_ = size;
   }
   readIndex_ = kPrependSize;
   writeIndex_ = kPrependSize + used;
@@ -53,8 +58,11 @@ ssize_t Buffer::readFrom(int fd, size_t maxBytes) {
   // Read into the tail first and spill into the stack, so a small buffer is not grown up front
   // for a read that turns out short.
   uint8_t spill[kSpillSize];
-  size_t tail = std::min(storage_.size() - writeIndex_, maxBytes);
-  iovec vec[2] = {{storage_.data() + writeIndex_, tail},
+  if (capacity_ == 0) {
+    prepareWrite(kInitialSize);  // a moved-from buffer
+  }
+  size_t tail = std::min(capacity_ - writeIndex_, maxBytes);
+  iovec vec[2] = {{storage_.get() + writeIndex_, tail},
                   {spill, std::min(kSpillSize, maxBytes - tail)}};
   int count = (tail < maxBytes) ? 2 : 1;
   ssize_t n = ::readv(fd, vec, count);
@@ -80,8 +88,9 @@ ssize_t Buffer::writeTo(int fd) {
 }
 
 void Buffer::shrinkIfIdle() {
-  if (empty() && storage_.size() > kPrependSize + kIdleCapacity) {
-    std::vector<uint8_t>(kPrependSize + kInitialSize).swap(storage_);
+  if (empty() && capacity_ > kPrependSize + kIdleCapacity) {
+    storage_ = std::make_unique_for_overwrite<uint8_t[]>(kPrependSize + kInitialSize);
+    capacity_ = kPrependSize + kInitialSize;
     clear();
   }
 }

@@ -5,8 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
-#include <vector>
+#include <utility>
 
 namespace ferry::io {
 
@@ -18,19 +19,35 @@ class Buffer {
   static constexpr size_t kInitialSize = 4096;
 
   Buffer()
-      : storage_(kPrependSize + kInitialSize),
+      : storage_(std::make_unique_for_overwrite<uint8_t[]>(kPrependSize + kInitialSize)),
+        capacity_(kPrependSize + kInitialSize),
         readIndex_(kPrependSize),
         writeIndex_(kPrependSize) {}
+  /// A moved-from Buffer is empty and valid; it allocates again on the next write.
+  Buffer(Buffer&& other) noexcept
+      : storage_(std::move(other.storage_)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        readIndex_(std::exchange(other.readIndex_, 0)),
+        writeIndex_(std::exchange(other.writeIndex_, 0)) {}
+  Buffer& operator=(Buffer&& other) noexcept {
+    storage_ = std::move(other.storage_);
+    capacity_ = std::exchange(other.capacity_, 0);
+    readIndex_ = std::exchange(other.readIndex_, 0);
+    writeIndex_ = std::exchange(other.writeIndex_, 0);
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
   size_t readable() const { return writeIndex_ - readIndex_; }
   bool empty() const { return readable() == 0; }
-  const uint8_t* data() const { return storage_.data() + readIndex_; }
-  uint8_t* data() { return storage_.data() + readIndex_; }
+  const uint8_t* data() const { return storage_.get() + readIndex_; }
+  uint8_t* data() { return storage_.get() + readIndex_; }
   std::span<const uint8_t> view() const { return {data(), readable()}; }
   size_t prependable() const { return readIndex_; }
 
   void consume(size_t n);
-  void clear() { readIndex_ = writeIndex_ = kPrependSize; }
+  void clear() { readIndex_ = writeIndex_ = capacity_ > 0 ? kPrependSize : 0; }
 
   void append(const void* bytes, size_t n) {
     std::memcpy(prepareWrite(n), bytes, n);
@@ -59,7 +76,9 @@ class Buffer {
  private:
   void makeSpace(size_t n);
 
-  std::vector<uint8_t> storage_;
+  // Not value-initialised: growing a buffer must not cost a memset of its new capacity.
+  std::unique_ptr<uint8_t[]> storage_;
+  size_t capacity_;
   size_t readIndex_;
   size_t writeIndex_;
 };

@@ -74,11 +74,18 @@ void LaneWriter::send(proto::FrameType type, uint32_t stream, std::span<const ui
     uint8_t next[sizeof(uint64_t)];
     proto::putU64(next, ++logicalSegment_);
     frames_.append(proto::FrameType::Rotate, 0, next);
-    pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), true});
+    pending_.push_back(Chunk{takeBatch(), true});
     logicalSize_ = SegmentHeader::kSize;
   }
   scheduleFlush();
   updateWritable();
+}
+
+io::Buffer LaneWriter::takeBatch() {
+  io::Buffer batch = std::move(frames_.batch());
+  frames_.batch() = std::move(spare_);
+  frames_.batch().clear();
+  return batch;
 }
 
 void LaneWriter::scheduleFlush() {
@@ -99,7 +106,7 @@ void LaneWriter::flush() {
     return;  // a pending retry writes everything queued by then
   }
   if (!frames_.batch().empty()) {
-    pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), false});
+    pending_.push_back(Chunk{takeBatch(), false});
   }
   if (writePending()) {
     recovered();
@@ -135,6 +142,7 @@ bool LaneWriter::writePending() {
       current_ = std::move(next_);
       next_ = Segment{};
     }
+    spare_ = std::move(chunk.bytes);  // written out: its memory serves the next batch
     pending_.pop_front();
   }
   return syncIfRemote(current_.fd.get());
@@ -255,7 +263,7 @@ void LaneWriter::close() {
   isClosed_ = true;
   if (canWrite) {
     if (!frames_.batch().empty()) {
-      pending_.push_back(Chunk{std::exchange(frames_.batch(), io::Buffer{}), false});
+      pending_.push_back(Chunk{takeBatch(), false});
     }
     writePending();
   }

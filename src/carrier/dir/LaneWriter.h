@@ -67,6 +67,8 @@ class LaneWriter {
     bool rotateAfter = false;  // ends with Rotate: the next segment follows this chunk
   };
 
+  /// The queued frames, leaving the batch with the spare buffer's memory.
+  io::Buffer takeBatch();
   void scheduleFlush();
   void flush();
   /// Returns false when writing stalled (retry armed) or failed.
@@ -87,6 +89,7 @@ class LaneWriter {
   uint64_t logicalSegment_ = 0;  // segment that frames sent now will land in
   uint64_t logicalSize_ = 0;     // bytes the current logical segment will hold once written
   std::deque<Chunk> pending_;
+  io::Buffer spare_;  // a written-out batch buffer, reused so that bulk transfers do not allocate
   Segment current_;
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack

@@ -41,6 +41,36 @@ begin() {
 # newest LANE: path of the newest segment of lane c or s.
 newest() { ls "$FOLDER"/"$1"-* 2>/dev/null | sort | tail -n 1; }
 
+# append_to_lane garbage|replay: appends to the client's newest lane segment, as a writer
+# other than its owner would: 3000 random bytes, or a copy of the segment's first frame (a
+# replayed record). The segment may end and vanish meanwhile (rotation): then retry.
+append_to_lane() {
+  python3 - "$FOLDER" "$1" <<'PY'
+import glob, os, struct, sys
+folder, mode = sys.argv[1], sys.argv[2]
+for attempt in range(50):
+    segments = sorted(glob.glob(os.path.join(folder, "c-*")))
+    try:
+        fd = os.open(segments[-1], os.O_RDWR | os.O_APPEND)  # no O_CREAT: never make a file
+        data = os.pread(fd, 1 << 20, 0)
+    except (FileNotFoundError, IndexError):
+        continue
+    if mode == "garbage":
+        extra = os.urandom(3000)
+    else:
+        if len(data) < 64 + 28:
+            os.close(fd)
+            continue
+        length = struct.unpack_from("<I", data, 64 + 8)[0]
+        extra = data[64:64 + 28 + length]
+        assert extra[:2] == b"Fy" and len(extra) == 28 + length, "no whole frame to replay"
+    os.write(fd, extra)
+    os.close(fd)
+    sys.exit(0)
+sys.exit("no lane segment to append to")
+PY
+}
+
 progress() { cat "$WORK/progress-$CASE" 2>/dev/null || echo 0; }
 
 flow_done() { ! kill -0 "$FLOW_PID" 2>/dev/null; }
@@ -87,7 +117,7 @@ run_cases() {
   # (a) A foreign writer appends garbage to the client's lane. The owner writes at its own
   # offset, so its next batch overwrites the garbage; the reader took it for a torn tail.
   begin "garbage$1"
-  head -c 3000 /dev/urandom >>"$(newest c)"
+  append_to_lane garbage
   finish either ''
 
   # (b) The client's lane is cut below bytes its reader has not read yet: the server is paused
@@ -122,16 +152,7 @@ run_cases() {
   # (e) A whole valid frame from earlier in the lane is appended again (a replayed record): its
   # sequence number is stale, so it is never accepted; the owner's next batch overwrites it.
   begin "replay$1"
-  python3 - "$(newest c)" <<'PY'
-import struct, sys
-path = sys.argv[1]
-data = open(path, "rb").read()
-length = struct.unpack_from("<I", data, 64 + 8)[0]
-frame = data[64:64 + 28 + length]
-assert frame[:2] == b"Fy", "no frame after the segment header"
-with open(path, "ab") as out:
-    out.write(frame)
-PY
+  append_to_lane replay
   finish either ''
 
   # (e') An old session's folder and manifest, copied while it ran, are put back after it

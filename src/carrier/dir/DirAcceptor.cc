@@ -146,7 +146,17 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
     return;
   }
   handled_.insert(sid);
-  if (!claim(folderFd.get())) {
+  Claim claimed = claim(folderFd.get());
+  if (claimed == Claim::Replayed) {
+    spdlog::warn(
+        "session {} in {}: its files hold this server's claim, so they belong to a "
+        "session that already ended here and were put back (replayed or restored): "
+        "removing them",
+        sid, dir_->path);
+    removeReplayed(folderFd.get(), sid);
+    return;
+  }
+  if (claimed == Claim::Lost) {
     return;
   }
   auto writer = std::make_unique<LaneWriter>(
@@ -173,21 +183,41 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
 }
 
-bool DirAcceptor::claim(int folderFd) {
+DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
   std::string mine = instanceId_ + "\n";
   const char* claimName = Names::kClaim.data();
   io::Fd fd(
       ::openat(folderFd, claimName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd && ::pwrite(fd.get(), mine.data(), mine.size(), 0) == static_cast<ssize_t>(mine.size()) &&
       (!dir_->remote || ::fdatasync(fd.get()) == 0)) {
-    return true;
+    return Claim::Won;
   }
+  bool existed = !fd && errno == EEXIST;
   // EEXIST or any error: a retransmitted create can report EEXIST for our own success, so the
   // claim's content decides. Empty means another server has not written its id yet.
   io::Fd existing(::openat(folderFd, claimName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   char text[64] = {};
   ssize_t n = existing ? ::pread(existing.get(), text, sizeof text, 0) : -1;
-  return n == static_cast<ssize_t>(mine.size()) && std::string_view(text, n) == mine;
+  if (n != static_cast<ssize_t>(mine.size()) || std::string_view(text, n) != mine) {
+    return Claim::Lost;
+  }
+  return existed && !dir_->remote ? Claim::Replayed : Claim::Won;
+}
+
+void DirAcceptor::removeReplayed(int folderFd, const std::string& sid) {
+  ::unlinkat(dir_->fd.get(), Names::manifest(sid).c_str(), 0);
+  if (DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0))) {
+    ::rewinddir(listing);
+    while (dirent* entry = ::readdir(listing)) {
+      std::string_view name = entry->d_name;
+      if (Names::isSegment(name, Names::kClientLane) ||
+          Names::isSegment(name, Names::kServerLane) || name == Names::kClaim) {
+        ::unlinkat(folderFd, entry->d_name, 0);
+      }
+    }
+    ::closedir(listing);
+  }
+  ::unlinkat(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
 }
 
 }  // namespace ferry::carrier::dir

@@ -40,7 +40,12 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// Claims and serves `sid` if it is a valid, unclaimed session.
   void consider(const std::string& name, const std::string& sid);
   std::optional<std::string> readManifest(const std::string& name);
-  bool claim(int folderFd);
+  enum class Claim { Won, Lost, Replayed };
+  /// Replayed: an exclusive create failed on a local file system although the claim holds our
+  /// id, so these are the files of a session this server already served, put back by someone.
+  Claim claim(int folderFd);
+  /// Removes a replayed session's manifest, segments, claim and folder.
+  void removeReplayed(int folderFd, const std::string& sid);
   void noteGarbage(const std::string& name, const char* why);
 
   io::Loop& loop_;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -77,11 +78,30 @@ void DirCarrier::armSafetyPoll() {
                        parts_.sessionId));
       return;
     }
+    if (!parts_.remote && folderMoved()) {
+      fail(fmt::format("session folder {} was renamed or replaced",
+                       Names::folder(parts_.sessionId)));
+      return;
+    }
     reader_->safetyPoll();
     if (!failed_ && !closed_) {
       armSafetyPoll();
     }
   });
+}
+
+bool DirCarrier::folderMoved() const {
+  // Our fds keep working in a renamed folder, but the peer, cleanup and inotify use the name.
+  struct stat byName {};
+  struct stat held {};
+  if (::fstat(parts_.folderFd.get(), &held) != 0) {
+    return false;
+  }
+  if (::fstatat(parts_.dirFd.get(), Names::folder(parts_.sessionId).c_str(), &byName,
+                AT_SYMLINK_NOFOLLOW) != 0) {
+    return errno == ENOENT;
+  }
+  return byName.st_dev != held.st_dev || byName.st_ino != held.st_ino;
 }
 
 void DirCarrier::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {

@@ -50,6 +50,8 @@ class DirCarrier : public mux::Carrier {
  private:
   void fail(const std::string& reason);
   void armSafetyPoll();
+  /// Local file systems only: DIR/ferry-<sid>-d no longer names the folder we hold open.
+  bool folderMoved() const;
   void removeFiles(bool peerGone);
 
   io::Loop& loop_;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -195,9 +196,13 @@ bool LaneReader::openAnnounced() {
     folderWatch_ = 0;
   }
   if (unackedPrevious_) {
-    // Close before acknowledging: the writer unlinks N as soon as it reads the ack.
+    // Close before acknowledging: the writer unlinks N as soon as it reads the ack. The reader
+    // unlinks it too, first: when the disk is full the ack may not fit into our own lane, and
+    // freeing N must not need new space (SHARES rule 11). The writer then finds ENOENT.
     previous_.reset();
-    callbacks_.onSegmentDone(*std::exchange(unackedPrevious_, std::nullopt));
+    uint64_t done = *std::exchange(unackedPrevious_, std::nullopt);
+    ::unlinkat(config_.folderFd, Names::segment(config_.lane, done).c_str(), 0);
+    callbacks_.onSegmentDone(done);
   }
   return !stopped_;
 }

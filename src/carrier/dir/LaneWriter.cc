@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -18,6 +19,8 @@ namespace {
 constexpr io::Duration kFirstBackoff = std::chrono::milliseconds(1);
 constexpr io::Duration kMaxBackoff = std::chrono::seconds(1);
 constexpr size_t kRotateFrameSize = proto::kHeaderSize + sizeof(uint64_t);
+// Smallest segment size a disk-full episode shrinks segments to (64 KiB).
+constexpr uint64_t kMinSegmentSize = 64 * 1024;
 
 bool isRetryable(int error) {
   return error == 0 || error == ENOSPC || error == EDQUOT || error == EIO || error == EAGAIN ||
@@ -197,6 +200,9 @@ bool LaneWriter::stall(int error, const std::string& what) {
     }
     return false;
   }
+  if (error == 0 || error == ENOSPC || error == EDQUOT) {
+    shrinkSegments();
+  }
   if (!inEpisode_) {
     inEpisode_ = true;
     backoff_ = kFirstBackoff;
@@ -209,6 +215,20 @@ bool LaneWriter::stall(int error, const std::string& what) {
   });
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   return false;
+}
+
+void LaneWriter::shrinkSegments() {
+  // Space comes back only when a segment ends (the reader unlinks it once it read its Rotate),
+  // so a segment must not outgrow the disk: 1/4 of what the current one held when the disk
+  // filled up leaves room for a current and a closed segment in each of the two lanes.
+  uint64_t size = std::max(kMinSegmentSize, current_.offset / 4);
+  if (size < config_.segmentSize) {
+    spdlog::info(
+        "dir lane {}: segments of {} bytes from now on (was {}), so they end before "
+        "the disk fills",
+        currentName(), size, config_.segmentSize);
+    config_.segmentSize = size;
+  }
 }
 
 void LaneWriter::recovered() {

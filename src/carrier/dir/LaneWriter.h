@@ -77,6 +77,8 @@ class LaneWriter {
   bool createSegment(uint64_t number);
   bool syncIfRemote(int fd);
   bool stall(int error, const std::string& what);
+  /// The disk is full: lower the segment size so that segments end, and free space, soon.
+  void shrinkSegments();
   void recovered();
   void updateWritable();
   uint64_t unackedBytes() const;

@@ -119,6 +119,7 @@ void LaneReader::watchCurrent() {
   auto added = inotify_->add(config_.folderPath + "/" + currentName(), IN_MODIFY,
                              [this](uint32_t, std::string_view) {
                                eventSeen_ = true;
+                               missSuspected_ = false;
                                scheduleRead();
                              });
   if (!added) {
@@ -424,7 +425,13 @@ void LaneReader::safetyPoll() {
   }
   inotify_->drain();
   if (!announced && !eventSeen_) {
-    switchToPolling("the safety poll found data that no inotify event announced");
+    // A large write shows its first pages before its IN_MODIFY is queued (the event follows the
+    // whole copy), so one such finding is no proof: switch only when the next safety poll finds
+    // unannounced data again with no event in between.
+    if (missSuspected_) {
+      switchToPolling("the safety poll found data that no inotify event announced");
+    }
+    missSuspected_ = true;
   }
 }
 

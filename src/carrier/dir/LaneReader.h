@@ -115,6 +115,7 @@ class LaneReader {
   Inotify::WatchId folderWatch_ = 0;
   bool readScheduled_ = false;
   bool eventSeen_ = false;
+  bool missSuspected_ = false;  // the last safety poll found data no event announced
   io::Loop::TimerId pollTimer_ = 0;
   io::TimePoint pollDeadline_{};
   bool stopped_ = false;

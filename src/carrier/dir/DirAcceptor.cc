@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "carrier/dir/DirCarrier.h"
@@ -10,6 +11,32 @@
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
+
+namespace {
+
+/// Changes whenever either lane of a session grows or rotates: the sum of its segments' sizes
+/// and numbers (a listing of the session folder, for cleanup only).
+uint64_t laneActivity(int folderFd) {
+  uint64_t activity = 0;
+  DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0));
+  if (listing == nullptr) {
+    return 0;
+  }
+  ::rewinddir(listing);
+  while (dirent* entry = ::readdir(listing)) {
+    std::string_view name = entry->d_name;
+    struct stat info {};
+    if ((Names::isSegment(name, Names::kClientLane) ||
+         Names::isSegment(name, Names::kServerLane)) &&
+        ::fstatat(folderFd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0) {
+      activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1);
+    }
+  }
+  ::closedir(listing);
+  return activity;
+}
+
+}  // namespace
 
 DirAcceptor::DirAcceptor(io::Loop& loop, DirOptions options)
     : loop_(loop), options_(std::move(options)), instanceId_(Names::randomId()) {}
@@ -105,8 +132,10 @@ void DirAcceptor::scan() {
     }
   }
   ::closedir(listing);
-  // A session whose manifest is gone is over: forget it, so the set stays small.
+  // A session whose manifest is gone is over: forget it, so the sets stay small.
   std::erase_if(handled_, [&](const std::string& sid) { return !present.contains(sid); });
+  std::erase_if(foreign_, [&](const auto& entry) { return !present.contains(entry.first); });
+  checkForeignSessions(present);
   if (garbage_.size() > kMaxEntriesPerScan) {
     garbage_.clear();
   }
@@ -153,10 +182,11 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
         "session that already ended here and were put back (replayed or restored): "
         "removing them",
         sid, dir_->path);
-    removeReplayed(folderFd.get(), sid);
+    removeSessionFiles(folderFd.get(), sid);
     return;
   }
   if (claimed == Claim::Lost) {
+    foreign_[sid] = ForeignSession{laneActivity(folderFd.get()), io::Clock::now()};
     return;
   }
   auto writer = std::make_unique<LaneWriter>(
@@ -183,6 +213,36 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
 }
 
+io::Duration DirAcceptor::orphanTimeout() const {
+  // Live peers write a heartbeat every second, so silence this long means both are gone. Remote
+  // file systems cache attributes (sizes) for up to a minute: never less than that there.
+  io::Duration timeout = 6 * options_.stuckTimeout;
+  return dir_->remote ? std::max<io::Duration>(timeout, std::chrono::seconds(60)) : timeout;
+}
+
+void DirAcceptor::checkForeignSessions(const std::unordered_set<std::string>& present) {
+  io::TimePoint now = io::Clock::now();
+  for (auto it = foreign_.begin(); it != foreign_.end();) {
+    const std::string& sid = it->first;
+    io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    uint64_t activity = folderFd ? laneActivity(folderFd.get()) : 0;
+    if (!folderFd || activity != it->second.activity) {
+      it->second = ForeignSession{activity, now};
+    } else if (present.contains(sid) && now - it->second.changedAt >= orphanTimeout()) {
+      spdlog::warn(
+          "session {} in {}: claimed by another server, but neither side has written for {} s "
+          "(both died before cleaning up): removing its files",
+          sid, dir_->path,
+          std::chrono::duration_cast<std::chrono::seconds>(now - it->second.changedAt).count());
+      removeSessionFiles(folderFd.get(), sid);
+      it = foreign_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
 DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
   std::string mine = instanceId_ + "\n";
   const char* claimName = Names::kClaim.data();
@@ -204,7 +264,7 @@ DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
   return existed && !dir_->remote ? Claim::Replayed : Claim::Won;
 }
 
-void DirAcceptor::removeReplayed(int folderFd, const std::string& sid) {
+void DirAcceptor::removeSessionFiles(int folderFd, const std::string& sid) {
   ::unlinkat(dir_->fd.get(), Names::manifest(sid).c_str(), 0);
   if (DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0))) {
     ::rewinddir(listing);

@@ -45,7 +45,12 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// id, so these are the files of a session this server already served, put back by someone.
   Claim claim(int folderFd);
   /// Removes a replayed session's manifest, segments, claim and folder.
-  void removeReplayed(int folderFd, const std::string& sid);
+  /// Removes a session's lane segments, claim, manifest and folder (cleanup only).
+  void removeSessionFiles(int folderFd, const std::string& sid);
+  /// Sessions claimed by other servers: removed once neither lane has changed for
+  /// orphanTimeout() (both peers died before either could clean up).
+  void checkForeignSessions(const std::unordered_set<std::string>& present);
+  io::Duration orphanTimeout() const;
   void noteGarbage(const std::string& name, const char* why);
 
   io::Loop& loop_;
@@ -58,7 +63,12 @@ class DirAcceptor : public mux::CarrierAcceptor {
   io::Loop::TimerId scanTimer_ = 0;
   bool scanScheduled_ = false;
   std::unordered_set<std::string> handled_;  // session ids claimed here or elsewhere
-  std::unordered_set<std::string> garbage_;  // names already logged as ignored
+  struct ForeignSession {
+    uint64_t activity = 0;  // laneActivity() when last seen changing
+    io::TimePoint changedAt;
+  };
+  std::unordered_map<std::string, ForeignSession> foreign_;  // claimed by another server
+  std::unordered_set<std::string> garbage_;                  // names already logged as ignored
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

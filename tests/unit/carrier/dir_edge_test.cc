@@ -195,6 +195,37 @@ TEST_F(AbandonedClaimTest, EmptyServerLaneFailsTheClient) {
       << seen_.failure;
 }
 
+/// Both peers of a session died before either cleaned up: the session is claimed by a server
+/// that is gone, so no server takes it. Its files must still go once its lanes stay silent,
+/// while a session whose lanes keep growing is left alone.
+TEST_F(DirEdgeTest, SilentSessionClaimedElsewhereIsRemovedActiveOneKept) {
+  DirAcceptor acceptor(loop_, options_);
+  ASSERT_TRUE(acceptor.start([](mux::CarrierPtr) { FAIL() << "claimed a foreign session"; }));
+  std::string silent = Names::randomId();
+  std::string active = Names::randomId();
+  HandClient silentClient(options_.dir, silent);
+  HandClient activeClient(options_.dir, active);
+  for (const std::string& sid : {silent, active}) {
+    writeFile(options_.dir + "/" + Names::folder(sid) + "/claim",
+              "ffffffffffffffffffffffffffffffff\n");
+  }
+  std::string silentFolder = options_.dir + "/" + Names::folder(silent);
+  io::TimePoint start = io::Clock::now();
+  // Keep one session's lane growing (as heartbeats would) until the other is gone.
+  bool removed = runUntil(
+      loop_,
+      [&] {
+        activeClient.append(bytesOf("x"));
+        return ::access(silentFolder.c_str(), F_OK) != 0;
+      },
+      std::chrono::seconds(10));
+  ASSERT_TRUE(removed);
+  EXPECT_GE(io::Clock::now() - start, 6 * options_.stuckTimeout);
+  EXPECT_NE(::access((options_.dir + "/" + Names::manifest(silent)).c_str(), F_OK), 0);
+  EXPECT_EQ(::access((options_.dir + "/" + Names::folder(active)).c_str(), F_OK), 0);
+  EXPECT_EQ(::access((options_.dir + "/" + Names::manifest(active)).c_str(), F_OK), 0);
+}
+
 TEST_F(DirEdgeTest, MissingDirIsCreatedPrivate) {
   DirConnector connector(loop_, options_);
   auto connected = connector.connect();

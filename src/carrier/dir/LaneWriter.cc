@@ -17,7 +17,6 @@ namespace {
 
 constexpr io::Duration kFirstBackoff = std::chrono::milliseconds(1);
 constexpr io::Duration kMaxBackoff = std::chrono::seconds(1);
-constexpr size_t kRotateFrameSize = proto::kHeaderSize + sizeof(uint64_t);
 
 bool isRetryable(int error) {
   return error == 0 || error == ENOSPC || error == EDQUOT || error == EIO || error == EAGAIN ||

@@ -4,7 +4,8 @@
 //
 // Input: byte 0 picks the mode, the rest is split at "FERRYSEG" into up to kMaxSegments segment
 // files c-0000000000, c-0000000001, ...
-//   bit 0: make the frames' checksums valid (after the segment header)
+//   bit 0: keep the frames' checksums and sequence numbers as they are; by default the harness
+//          makes them valid (after the segment header), so mutations reach the rules behind them
 //   bit 1: put a valid segment header in front of each segment
 //   bit 2: remote reads (O_DIRECT, refused on tmpfs: then open + statx per poll)
 //   bit 3: reopen reads (FUSE path)
@@ -174,6 +175,7 @@ World& world() {
 
 std::vector<std::vector<uint8_t>> splitSegments(std::span<const uint8_t> bytes, uint8_t mode) {
   std::vector<std::vector<uint8_t>> segments;
+  uint64_t sequence = 0;  // one numbering across the lane's segments
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   while (true) {
     size_t at = segments.size() + 1 < kMaxSegments ? text.find(kSeparator) : text.npos;
@@ -188,8 +190,8 @@ std::vector<std::vector<uint8_t>> splitSegments(std::span<const uint8_t> bytes, 
       segment.assign(encoded.begin(), encoded.end());
     }
     segment.insert(segment.end(), part.begin(), part.end());
-    if ((mode & 1) && segment.size() > carrier::dir::SegmentHeader::kSize) {
-      fuzz::fixChecksums(std::span(segment).subspan(carrier::dir::SegmentHeader::kSize));
+    if ((mode & 1) == 0 && segment.size() > carrier::dir::SegmentHeader::kSize) {
+      fuzz::fixChecksums(std::span(segment).subspan(carrier::dir::SegmentHeader::kSize), &sequence);
     }
     segments.push_back(std::move(segment));
     if (at == text.npos) {

@@ -144,10 +144,10 @@ bool sameFrame(const Decoded& a, const Decoded& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // With the top bit of the last byte set, the frames' checksums are made valid first, so the
-  // rules behind the CRC checks are reached as well. An exactly sized copy keeps ASan precise.
+  // Unless the top bit of the last byte is set, the frames' checksums are made valid first, so
+  // mutations reach the rules behind the CRC checks too. An exactly sized copy keeps ASan precise.
   std::vector<uint8_t> input(data, data + size);
-  if (size > 0 && (data[size - 1] & 0x80) != 0) {
+  if (size > 0 && (data[size - 1] & 0x80) == 0) {
     fuzz::fixChecksums(input);
   }
   std::span<const uint8_t> bytes(input);

@@ -1,9 +1,10 @@
 # Thin wrapper around CMake. `make demo` and `make check` are the README's quick start.
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps check test demo asan-check format clean
+.PHONY: all build deps check test demo asan-check fuzz-smoke format clean
 
 all: build
 
@@ -28,8 +29,12 @@ asan-check: deps
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (clang), each run briefly from its seeds; see docs/fuzzing.md.
+fuzz-smoke: deps
+	@JOBS=2 scripts/fuzz-smoke.sh $(FUZZ_DIR)
+
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

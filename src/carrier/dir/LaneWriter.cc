@@ -18,7 +18,6 @@ namespace {
 
 constexpr io::Duration kFirstBackoff = std::chrono::milliseconds(1);
 constexpr io::Duration kMaxBackoff = std::chrono::seconds(1);
-constexpr size_t kRotateFrameSize = proto::kHeaderSize + sizeof(uint64_t);
 // Smallest segment size a disk-full episode shrinks segments to (64 KiB).
 constexpr uint64_t kMinSegmentSize = 64 * 1024;
 

@@ -8,7 +8,7 @@ packages=(
   g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
   libsodium-dev
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
-  clang libclang-rt-14-dev
+  clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc
 )

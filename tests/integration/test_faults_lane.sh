@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 TIMEOUT=2
-SLACK=3
+SLACK=5
 DIR="$WORK/dir"
 start_echo_server echo
 

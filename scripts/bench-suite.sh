@@ -31,7 +31,7 @@ for mode in "${MODES[@]}"; do
   case $mode in
     Direct) path_direct "$ECHO_ADDR"; echo_path=$PATH_ADDR; path_direct "$SINK_ADDR" ;;
     socat) path_socat "$ECHO_ADDR"; echo_path=$PATH_ADDR; path_socat "$SINK_ADDR" ;;
-    Ferry) path_ferry "$ECHO_ADDR"; echo_path=$PATH_ADDR; path_ferry "$SINK_ADDR" ;;
+    Ferry) path_ferry "$ECHO_ADDR" echo; echo_path=$PATH_ADDR; path_ferry "$SINK_ADDR" ;;
   esac
   sink_path=$PATH_ADDR
   out="$WORK/$mode"

@@ -19,7 +19,7 @@ for mode in Direct socat Ferry; do
       fi
       path_socat "$ECHO_ADDR"
       ;;
-    Ferry) path_ferry "$ECHO_ADDR" ;;
+    Ferry) path_ferry "$ECHO_ADDR" echo ;;
   esac
   "$FERRY" bench echo --connect "$PATH_ADDR" --count "$COUNT" --mode "$mode"
   echo

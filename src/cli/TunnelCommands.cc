@@ -33,7 +33,7 @@ struct CommonOptions {
   double pollMaxMs = 50;
   double statsSeconds = 0;
   double deadPeerSeconds = 10;
-  uint64_t segmentBytes = 8 << 20;
+  uint64_t segmentBytes = 0;  // 0: the carrier's default for the file system
   std::string logLevel = "info";
   std::string keyFile;
   bool insecureDir = false;
@@ -85,8 +85,8 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
       ->check(CLI::Range(0.5, 3600.0));
   command
       ->add_option("--segment-size", options.segmentBytes,
-                   "Bytes after which a lane moves on to a new segment file")
-      ->capture_default_str()
+                   "Bytes after which a lane moves on to a new segment file (default: 1 MiB on "
+                   "local, 8 MiB on network and FUSE file systems)")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
   command
       ->add_option("--key-file", options.keyFile,

@@ -9,12 +9,15 @@ source "$(dirname "$0")/lib.sh" "$@"
 
 TIMEOUT=2
 SLACK=5
+# Large segments, so that the segment a fault hits is still the one being written (with small
+# ones it is soon complete, and deleting a complete segment its reader holds open is harmless).
+SEGMENT=$((8 << 20))
 DIR="$WORK/dir"
 start_echo_server echo
 
 start_server() {
   start "server$1" "$FERRY" server --dir "$DIR" --to "127.0.0.1:$ECHO_PORT" \
-    --dead-peer-timeout $TIMEOUT "${KEY_ARGS[@]}"
+    --dead-peer-timeout $TIMEOUT --segment-size $SEGMENT "${KEY_ARGS[@]}"
   SERVER_PID=$LAST_PID
   SERVER_LOG=server$1
   wait_for_log "$SERVER_LOG" 'serving'
@@ -24,7 +27,7 @@ start_server() {
 begin() {
   CASE=$1
   start "client-$CASE" "$FERRY" client --dir "$DIR" --listen 127.0.0.1:0 \
-    --dead-peer-timeout $TIMEOUT "${KEY_ARGS[@]}"
+    --dead-peer-timeout $TIMEOUT --segment-size $SEGMENT "${KEY_ARGS[@]}"
   CLIENT_PID=$LAST_PID
   wait_for_log "client-$CASE" 'listening on'
   PORT=$(port_from_log "client-$CASE")

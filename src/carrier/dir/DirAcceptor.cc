@@ -191,7 +191,7 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   }
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
-                                options_.segmentSize, options_.laneBudget});
+                                dir_->segmentSize(options_), options_.laneBudget});
   if (auto opened = writer->open(); !opened) {
     spdlog::warn("session {} in {}: {}", sid, dir_->path, opened.error().message);
     ::unlinkat(folderFd.get(), std::string(Names::kClaim).c_str(), 0);

@@ -58,6 +58,13 @@ io::Duration SharedDir::pollMin(const DirOptions& options) const {
                 : io::Duration(std::chrono::microseconds(100));
 }
 
+uint64_t SharedDir::segmentSize(const DirOptions& options) const {
+  if (options.segmentSize > 0) {
+    return options.segmentSize;
+  }
+  return remote ? uint64_t{8} << 20 : uint64_t{1} << 20;
+}
+
 io::Fd SharedDir::dup() const {
   return io::Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
 }

@@ -22,6 +22,8 @@ struct SharedDir {
   static io::Result<SharedDir> open(const DirOptions& options);
   /// pollMin with its default resolved for this file system.
   io::Duration pollMin(const DirOptions& options) const;
+  /// segmentSize with its default resolved for this file system.
+  uint64_t segmentSize(const DirOptions& options) const;
   /// A new fd for the same directory, for a carrier that outlives its acceptor.
   io::Fd dup() const;
 };

@@ -15,7 +15,9 @@ check_path() {
   pass "$name: echo table ok, $(cat "$WORK/$name-streams.txt")"
 }
 
-start exec-client "$FERRY" client --listen 127.0.0.1:0 --exec "$FERRY server --stdio --to $TARGET"
+# The command also records the signal mask and ignored signals it was started with.
+start exec-client "$FERRY" client --listen 127.0.0.1:0 \
+  --exec "grep -E '^Sig(Blk|Ign)' /proc/self/status >$WORK/child-signals; exec $FERRY server --stdio --to $TARGET"
 EXEC_PID=$LAST_PID
 wait_for_log exec-client 'listening on'
 check_path stdio "$(port_from_log exec-client)"
@@ -25,6 +27,11 @@ stop_and_wait "$EXEC_PID" || fail "stdio client exit status"
 wait_until 5 bash -c "! pgrep -f -- '^$FERRY server --stdio --to $TARGET' >/dev/null" ||
   fail "the --stdio server outlived its client"
 pass "stdio server exits when its session ends"
+grep -qx 'SigBlk:[[:space:]]*0*' "$WORK/child-signals" ||
+  fail "--exec child started with blocked signals: $(cat "$WORK/child-signals")"
+ignored=$(awk '/^SigIgn/ {print $2}' "$WORK/child-signals")
+(( (16#$ignored & (1 << 12)) == 0 )) || fail "--exec child started with SIGPIPE ignored ($ignored)"
+pass "--exec child starts with no blocked signals and SIGPIPE at its default"
 
 start tcp-server "$FERRY" server --tcp-listen 127.0.0.1:0 --to "$TARGET"
 wait_for_log tcp-server 'listening on'

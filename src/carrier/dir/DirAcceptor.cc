@@ -195,6 +195,7 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   if (auto opened = writer->open(); !opened) {
     spdlog::warn("session {} in {}: {}", sid, dir_->path, opened.error().message);
     ::unlinkat(folderFd.get(), std::string(Names::kClaim).c_str(), 0);
+    handled_.erase(sid);  // unclaimed again: a later scan retries it
     return;
   }
   spdlog::info("claimed session {} in {}", sid, dir_->path);

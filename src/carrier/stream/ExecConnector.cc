@@ -53,10 +53,26 @@ io::Result<mux::CarrierPtr> ExecConnector::connect() {
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_adddup2(&actions, toChild->read.get(), STDIN_FILENO);
   ::posix_spawn_file_actions_adddup2(&actions, fromChild->write.get(), STDOUT_FILENO);
+  // The child must not inherit our blocked SIGINT/SIGTERM (they arrive through a signalfd here)
+  // or our ignored SIGPIPE, or stopping it with SIGTERM would wait for it forever.
+  posix_spawnattr_t attributes;
+  ::posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigset_t defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int signal : {SIGINT, SIGTERM, SIGPIPE}) {
+    sigaddset(&defaults, signal);
+  }
+  ::posix_spawnattr_setsigmask(&attributes, &none);
+  ::posix_spawnattr_setsigdefault(&attributes, &defaults);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   const char* argv[] = {"/bin/sh", "-c", command_.c_str(), nullptr};
   pid_t child = 0;
-  int rc = ::posix_spawn(&child, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ);
+  int rc =
+      ::posix_spawn(&child, "/bin/sh", &actions, &attributes, const_cast<char**>(argv), environ);
   ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
     return std::unexpected(io::systemError("cannot run '" + command_ + "'", rc));
   }

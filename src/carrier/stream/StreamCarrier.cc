@@ -37,7 +37,15 @@ void StreamCarrier::start() {
     }
   });
   if (!sharedFd()) {
-    loop_.watch(writeFd_.get(), 0, [this](uint32_t) { onWritable(); });
+    // epoll reports EPOLLERR/EPOLLHUP even with an empty mask, level-triggered: a broken write
+    // pipe must fail the carrier, or the loop would spin on it.
+    loop_.watch(writeFd_.get(), 0, [this](uint32_t events) {
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        fail("the peer closed its input");
+      } else {
+        onWritable();
+      }
+    });
     writeWatched_ = true;
   }
   updateEvents();

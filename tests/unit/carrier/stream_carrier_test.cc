@@ -163,6 +163,22 @@ TEST_F(StreamCarrierTest, WorksOverAPairOfPipes) {
   ASSERT_TRUE(runUntil(loop_, [&] { return !rb.failure.empty(); }));
 }
 
+TEST_F(StreamCarrierTest, ABrokenWritePipeFailsTheCarrierWithoutSpinning) {
+  int toPeer[2];
+  int fromPeer[2];
+  ASSERT_EQ(::pipe2(toPeer, O_NONBLOCK | O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(fromPeer, O_NONBLOCK | O_CLOEXEC), 0);
+  io::Fd peerWrite(fromPeer[1]);  // kept open: the input side stays quiet
+  StreamCarrier carrier(loop_, io::Fd(fromPeer[0]), io::Fd(toPeer[1]), "pipes");
+  Recorder recorder;
+  carrier.setListener(&recorder);
+  carrier.start();
+  ::close(toPeer[0]);  // the peer stops reading: EPOLLERR on our write end, with nothing to send
+  ASSERT_TRUE(runUntil(
+      loop_, [&] { return !recorder.failure.empty(); }, 2s));
+  EXPECT_NE(recorder.failure.find("closed"), std::string::npos) << recorder.failure;
+}
+
 TEST_F(StreamCarrierTest, TcpConnectorReachesAcceptor) {
   TcpCarrierAcceptor acceptor(loop_, *io::Address::parse("127.0.0.1:0"));
   mux::CarrierPtr accepted;

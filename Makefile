@@ -27,7 +27,7 @@ demo: deps build
 asan-check: deps
 	@cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
-	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --label-exclude timing
 
 # libFuzzer targets (clang), each run briefly from its seeds; see docs/fuzzing.md.
 fuzz-smoke: deps

@@ -14,10 +14,6 @@ const char* roleName(Role role) {
   return role == Role::Client ? "client" : "server";
 }
 
-std::span<const uint8_t> textBytes(std::string_view text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
-
 std::string_view bytesText(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
@@ -166,7 +162,7 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
     spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
     stats_.streamErrors++;
-    send(FrameType::Rst, id, textBytes("stream id refused"));
+    send(FrameType::Rst, id, proto::textPayload("stream id refused"));
     return;
   }
   highestPeerId_ = id;
@@ -175,7 +171,7 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
     spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, target,
                  socket.error().message);
     stats_.streamErrors++;
-    send(FrameType::Rst, id, textBytes(socket.error().message));
+    send(FrameType::Rst, id, proto::textPayload(socket.error().message));
     return;
   }
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
@@ -237,7 +233,7 @@ void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
   }
   if (rejected_.insert(header.stream).second) {
     spdlog::warn("{}: Data for unknown stream {}", describe(), header.stream);
-    send(FrameType::Rst, header.stream, textBytes("unknown stream"));
+    send(FrameType::Rst, header.stream, proto::textPayload("unknown stream"));
   }
 }
 
@@ -256,7 +252,7 @@ void Session::Impl::end(const std::string& reason, bool notifyPeer, bool peerGon
   }
   resetAllStreams(notifyPeer);
   if (notifyPeer) {
-    send(FrameType::Bye, 0, textBytes(reason));
+    send(FrameType::Bye, 0, proto::textPayload(reason));
   }
   ended_ = true;
   carrier_->close(peerGone);

@@ -22,10 +22,6 @@ using proto::FrameType;
 constexpr size_t kReadBudgetBytes = 256 * 1024;
 constexpr int kMaxReadsPerTick = 4;
 
-std::span<const uint8_t> textBytes(const std::string& text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
-
 }  // namespace
 
 void Session::Impl::openStream(io::Fd socket, std::string target) {
@@ -42,7 +38,7 @@ void Session::Impl::openStream(io::Fd socket, std::string target) {
   nextStreamId_ += 2;
   io::setNonBlocking(socket.get());
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
-  send(FrameType::Open, id, {reinterpret_cast<const uint8_t*>(target.data()), target.size()});
+  send(FrameType::Open, id, proto::textPayload(target));
   addStream(id, std::move(socket), Stream::Phase::Open);
 }
 
@@ -108,7 +104,7 @@ void Session::Impl::onConnectDone(Stream& stream) {
     std::string reason = fmt::format("connect failed: {}", std::strerror(error));
     spdlog::info("{}: stream {} {}", describe(), stream.id, reason);
     stats_.streamErrors++;
-    send(FrameType::Rst, stream.id, textBytes(reason));
+    send(FrameType::Rst, stream.id, proto::textPayload(reason));
     destroyStream(stream, false);
     return;
   }
@@ -255,7 +251,7 @@ void Session::Impl::resetStream(Stream& stream, const std::string& reason, bool 
   spdlog::info("{}: stream {} reset: {}", describe(), stream.id, reason);
   stats_.streamErrors++;
   if (notifyPeer) {
-    send(FrameType::Rst, stream.id, textBytes(reason));
+    send(FrameType::Rst, stream.id, proto::textPayload(reason));
   }
   destroyStream(stream, true);
 }
@@ -284,7 +280,7 @@ void Session::Impl::resetAllStreams(bool notifyPeer) {
       loop_.unwatch(stream->fd.get());
     }
     if (notifyPeer) {
-      send(FrameType::Rst, id, textBytes(std::string("session ending")));
+      send(FrameType::Rst, id, proto::textPayload("session ending"));
     }
     io::resetAndClose(stream->fd);
   }

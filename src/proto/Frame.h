@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace ferry::proto {
 
@@ -82,6 +83,11 @@ struct HelloPayload {
 };
 void encodeHello(const HelloPayload& hello, uint8_t* out);
 bool decodeHello(std::span<const uint8_t> payload, HelloPayload& hello);
+
+/// The bytes of a text payload (an Open target, an Rst or Bye reason).
+inline std::span<const uint8_t> textPayload(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
 
 /// Little-endian helpers for payload fields; memcpy-based, never a cast.
 void putU32(uint8_t* out, uint32_t value);

@@ -135,7 +135,12 @@ void DirAcceptor::scan() {
   // A session whose manifest is gone is over: forget it, so the sets stay small.
   std::erase_if(handled_, [&](const std::string& sid) { return !present.contains(sid); });
   std::erase_if(foreign_, [&](const auto& entry) { return !present.contains(entry.first); });
-  checkForeignSessions(present);
+  // Orphans need only the resolution of their timeout, not a listing per scan.
+  io::TimePoint now = io::Clock::now();
+  if (now >= nextForeignCheck_) {
+    checkForeignSessions(present);
+    nextForeignCheck_ = now + orphanTimeout() / 4;
+  }
   if (garbage_.size() > kMaxEntriesPerScan) {
     garbage_.clear();
   }

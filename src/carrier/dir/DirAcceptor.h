@@ -31,7 +31,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
 
   io::Result<void> start(OnCarrier onCarrier) override;
   void stop() override;
-  const std::string& instanceId() const { return instanceId_; }
 
  private:
   void scan();
@@ -44,7 +43,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// Replayed: an exclusive create failed on a local file system although the claim holds our
   /// id, so these are the files of a session this server already served, put back by someone.
   Claim claim(int folderFd);
-  /// Removes a replayed session's manifest, segments, claim and folder.
   /// Removes a session's lane segments, claim, manifest and folder (cleanup only).
   void removeSessionFiles(int folderFd, const std::string& sid);
   /// Sessions claimed by other servers: removed once neither lane has changed for
@@ -68,7 +66,8 @@ class DirAcceptor : public mux::CarrierAcceptor {
     io::TimePoint changedAt;
   };
   std::unordered_map<std::string, ForeignSession> foreign_;  // claimed by another server
-  std::unordered_set<std::string> garbage_;                  // names already logged as ignored
+  io::TimePoint nextForeignCheck_{};
+  std::unordered_set<std::string> garbage_;  // names already logged as ignored
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

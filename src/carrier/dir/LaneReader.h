@@ -59,7 +59,6 @@ class LaneReader {
   /// and switches to polling if it finds data that no inotify event announced.
   void safetyPoll();
 
-  uint64_t segment() const { return segment_; }
   bool polling() const { return config_.poll; }
 
  private:

@@ -53,7 +53,6 @@ class LaneWriter {
   /// Writes what is queued (one attempt), then closes and unlinks every segment of this lane.
   void close();
 
-  uint64_t segment() const { return current_.number; }
   std::string currentName() const;
 
  private:

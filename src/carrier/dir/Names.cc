@@ -71,8 +71,4 @@ bool Names::isSegment(std::string_view name, char lane) {
          std::all_of(name.begin() + 2, name.end(), isDigit);
 }
 
-bool Names::isLeftover(std::string_view name) {
-  return name.starts_with(".nfs") || name.starts_with(".fuse_hidden");
-}
-
 }  // namespace ferry::carrier::dir

@@ -34,9 +34,6 @@ class Names {
   static std::optional<std::string> manifestSessionId(std::string_view name);
   /// True for "c-NNNNNNNNNN" (lane 'c') and likewise for 's'.
   static bool isSegment(std::string_view name, char lane);
-  /// Files that file systems leave behind for open-but-deleted files; ignored when judging
-  /// whether a folder is empty.
-  static bool isLeftover(std::string_view name);
 
  private:
   static std::string wrap(std::string_view sid, char kind);

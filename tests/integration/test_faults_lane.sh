@@ -128,9 +128,14 @@ run_cases() {
   # finds a zero hole where those bytes were and the lane is stuck there.
   begin "truncate$1"
   local segment size
+  # Stopped first, then measured: bytes past `size` are then surely unread by the server (SIGSTOP
+  # lands asynchronously; measured before it, the server could read past `size` and the cut
+  # would only remove bytes it already had).
+  kill -STOP "$SERVER_PID"
+  wait_until 3 grep -q '^State:[[:space:]]*T' "/proc/$SERVER_PID/status" ||
+    fail "truncate: the server did not stop"
   segment=$(newest c)
   size=$(stat -c %s "$segment")
-  kill -STOP "$SERVER_PID"
   start "poke-$CASE" python3 -c "import socket,time; s=socket.create_connection(('127.0.0.1',$PORT)); s.sendall(b'x'*5000); time.sleep(30)"
   wait_until 3 bash -c "[ \$(stat -c %s '$segment') -gt $((size + 1000)) ]" ||
     { kill -CONT "$SERVER_PID"; fail "truncate: the client wrote nothing while the server was paused"; }

@@ -10,7 +10,7 @@ packages=(
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
   clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools
-  socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc
+  socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc iproute2
 )
 
 missing=()

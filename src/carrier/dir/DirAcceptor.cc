@@ -1,11 +1,11 @@
 #include "carrier/dir/DirAcceptor.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "carrier/dir/DirCarrier.h"
+#include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
 #include "io/Log.h"
@@ -18,21 +18,15 @@ namespace {
 /// and numbers (a listing of the session folder, for cleanup only).
 uint64_t laneActivity(int folderFd) {
   uint64_t activity = 0;
-  DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0));
-  if (listing == nullptr) {
-    return 0;
-  }
-  ::rewinddir(listing);
-  while (dirent* entry = ::readdir(listing)) {
-    std::string_view name = entry->d_name;
+  forEachEntry(folderFd, [&](const char* entry) {
+    std::string_view name = entry;
     struct stat info {};
     if ((Names::isSegment(name, Names::kClientLane) ||
          Names::isSegment(name, Names::kServerLane)) &&
-        ::fstatat(folderFd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0) {
+        ::fstatat(folderFd, entry, &info, AT_SYMLINK_NOFOLLOW) == 0) {
       activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1);
     }
-  }
-  ::closedir(listing);
+  });
   return activity;
 }
 
@@ -109,29 +103,25 @@ void DirAcceptor::scan() {
   if (!dir_ || !onCarrier_) {
     return;
   }
-  DIR* listing = ::fdopendir(dir_->dup().release());
-  if (listing == nullptr) {
+  std::unordered_set<std::string> present;
+  bool listed = forEachEntry(
+      dir_->fd.get(),
+      [&](const char* entry) {
+        std::string name = entry;
+        if (auto sid = Names::manifestSessionId(name)) {
+          present.insert(*sid);
+          if (!handled_.contains(*sid)) {
+            consider(name, *sid);
+          }
+        } else if (name != "." && name != ".." && !name.starts_with("ferry-")) {
+          noteGarbage(name, "not a ferry name");
+        }
+      },
+      kMaxEntriesPerScan);
+  if (!listed) {
     spdlog::warn("listing shared directory {}: {}", dir_->path, std::strerror(errno));
     return;
   }
-  ::rewinddir(listing);  // a dup shares the file offset, which the last scan left at the end
-  std::unordered_set<std::string> present;
-  size_t entries = 0;
-  while (dirent* entry = ::readdir(listing)) {
-    if (++entries > kMaxEntriesPerScan) {
-      break;
-    }
-    std::string name = entry->d_name;
-    if (auto sid = Names::manifestSessionId(name)) {
-      present.insert(*sid);
-      if (!handled_.contains(*sid)) {
-        consider(name, *sid);
-      }
-    } else if (name != "." && name != ".." && !name.starts_with("ferry-")) {
-      noteGarbage(name, "not a ferry name");
-    }
-  }
-  ::closedir(listing);
   // A session whose manifest is gone is over: forget it, so the sets stay small.
   std::erase_if(handled_, [&](const std::string& sid) { return !present.contains(sid); });
   std::erase_if(foreign_, [&](const auto& entry) { return !present.contains(entry.first); });
@@ -272,17 +262,13 @@ DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
 
 void DirAcceptor::removeSessionFiles(int folderFd, const std::string& sid) {
   ::unlinkat(dir_->fd.get(), Names::manifest(sid).c_str(), 0);
-  if (DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0))) {
-    ::rewinddir(listing);
-    while (dirent* entry = ::readdir(listing)) {
-      std::string_view name = entry->d_name;
-      if (Names::isSegment(name, Names::kClientLane) ||
-          Names::isSegment(name, Names::kServerLane) || name == Names::kClaim) {
-        ::unlinkat(folderFd, entry->d_name, 0);
-      }
+  forEachEntry(folderFd, [folderFd](const char* entry) {
+    std::string_view name = entry;
+    if (Names::isSegment(name, Names::kClientLane) || Names::isSegment(name, Names::kServerLane) ||
+        name == Names::kClaim) {
+      ::unlinkat(folderFd, entry, 0);
     }
-    ::closedir(listing);
-  }
+  });
   ::unlinkat(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
 }
 

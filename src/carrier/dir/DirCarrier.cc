@@ -1,12 +1,12 @@
 #include "carrier/dir/DirCarrier.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Names.h"
 #include "io/Log.h"
 
@@ -161,15 +161,11 @@ void DirCarrier::removeFiles(bool peerGone) {
   if (peerGone) {
     // Cleanup only: the peer may have left segments we never heard of, so list the folder.
     char peerLane = client ? Names::kServerLane : Names::kClientLane;
-    if (DIR* listing = ::fdopendir(::fcntl(folderFd, F_DUPFD_CLOEXEC, 0))) {
-      ::rewinddir(listing);
-      while (dirent* entry = ::readdir(listing)) {
-        if (Names::isSegment(entry->d_name, peerLane)) {
-          ::unlinkat(folderFd, entry->d_name, 0);
-        }
+    forEachEntry(folderFd, [folderFd, peerLane](const char* name) {
+      if (Names::isSegment(name, peerLane)) {
+        ::unlinkat(folderFd, name, 0);
       }
-      ::closedir(listing);
-    }
+    });
   }
   // ENOTEMPTY (the peer's files, or .nfs*/.fuse_hidden* of files still open), ENOENT, EBUSY
   // and ESTALE are all normal here: whoever leaves last removes the folder.

@@ -1,5 +1,7 @@
 #include "bench/BlockingIo.h"
 
+#include "io/Socket.h"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,14 @@ void setIoTimeout(int fd, io::Duration timeout) {
   value.tv_usec = micros % 1000000;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, sizeof value);
+}
+
+io::Result<io::Fd> connectWithTimeout(const io::Address& server, io::Duration timeout) {
+  auto connected = io::connectTcpBlocking(server);
+  if (connected) {
+    setIoTimeout(connected->get(), timeout);
+  }
+  return connected;
 }
 
 io::Result<void> writeAll(int fd, std::span<const uint8_t> bytes) {

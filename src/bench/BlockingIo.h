@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <span>
 
+#include "io/Address.h"
 #include "io/Clock.h"
 #include "io/Error.h"
+#include "io/Fd.h"
 
 namespace ferry::bench {
 
@@ -16,6 +18,8 @@ namespace ferry::bench {
 
 /// Sets SO_RCVTIMEO and SO_SNDTIMEO so a stuck server ends the run with an error, not a hang.
 void setIoTimeout(int fd, io::Duration timeout);
+/// A blocking connection to `server` with setIoTimeout(`timeout`) applied.
+io::Result<io::Fd> connectWithTimeout(const io::Address& server, io::Duration timeout);
 /// Writes all of `bytes`, retrying short writes and EINTR.
 io::Result<void> writeAll(int fd, std::span<const uint8_t> bytes);
 /// Reads exactly `out.size()` bytes. An early EOF is an error naming how many bytes came.

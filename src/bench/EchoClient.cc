@@ -8,7 +8,6 @@
 #include "bench/LatencyStats.h"
 #include "bench/Pattern.h"
 #include "io/Clock.h"
-#include "io/Socket.h"
 
 namespace ferry::bench {
 namespace {
@@ -18,12 +17,11 @@ constexpr auto kIoTimeout = std::chrono::seconds(10);
 
 io::Result<EchoRow> measureSize(const io::Address& server, size_t size, size_t count,
                                 Progress& progress) {
-  auto connected = io::connectTcpBlocking(server);
+  auto connected = connectWithTimeout(server, kIoTimeout);
   if (!connected) {
     return std::unexpected(connected.error());
   }
   int fd = connected->get();
-  setIoTimeout(fd, kIoTimeout);
   std::vector<uint8_t> sent(size);
   std::vector<uint8_t> received(size);
   LatencyStats stats;

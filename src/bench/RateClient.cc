@@ -10,7 +10,6 @@
 #include "bench/BlockingIo.h"
 #include "bench/Pattern.h"
 #include "io/Clock.h"
-#include "io/Socket.h"
 
 namespace ferry::bench {
 namespace {
@@ -21,12 +20,11 @@ constexpr auto kIoTimeout = std::chrono::seconds(30);
 
 io::Result<RateResult> runRate(const io::Address& server, size_t size, size_t count, size_t batch,
                                Progress& progress) {
-  auto connected = io::connectTcpBlocking(server);
+  auto connected = connectWithTimeout(server, kIoTimeout);
   if (!connected) {
     return std::unexpected(connected.error());
   }
   int fd = connected->get();
-  setIoTimeout(fd, kIoTimeout);
   std::vector<uint8_t> messages(size * batch);
   fillPattern(messages, patternSeed(size, batch));
 

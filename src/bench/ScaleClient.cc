@@ -57,11 +57,10 @@ io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t con
                             "(raise the hard limit: ulimit -Hn)",
                             connections, limit)});
   }
-  auto active = io::connectTcpBlocking(server);
+  auto active = connectWithTimeout(server, kIoTimeout);
   if (!active) {
     return std::unexpected(active.error());
   }
-  setIoTimeout(active->get(), kIoTimeout);
   std::vector<ScaleRow> rows;
   auto baseline = measure(active->get(), 0, count, serverPid);
   if (!baseline) {

@@ -1,5 +1,7 @@
 #include "carrier/secure/SecureCarrier.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "io/Log.h"
@@ -28,9 +30,11 @@ SecureCarrier::SecureCarrier(io::Loop& loop, mux::CarrierPtr inner, const Key& k
 }
 
 SecureCarrier::~SecureCarrier() {
-  if (handshakeTimer_ != 0) {
-    loop_.cancelTimer(handshakeTimer_);
-  }
+  stopHandshakeTimer();
+}
+
+void SecureCarrier::stopHandshakeTimer() {
+  loop_.cancelTimer(std::exchange(handshakeTimer_, 0));  // cancelling 0 is a no-op
 }
 
 void SecureCarrier::setListener(mux::CarrierListener* listener) {
@@ -82,10 +86,7 @@ void SecureCarrier::close(bool peerGone) {
     return;
   }
   closed_ = true;
-  if (handshakeTimer_ != 0) {
-    loop_.cancelTimer(handshakeTimer_);
-    handshakeTimer_ = 0;
-  }
+  stopHandshakeTimer();
   // Frames still queued have no keys to be sealed with, and must never leave in plaintext.
   pending_.clear();
   pendingBytes_ = 0;
@@ -145,10 +146,7 @@ void SecureCarrier::onPeerProof(const proto::Frame& frame) {
     return;
   }
   receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));
-  if (handshakeTimer_ != 0) {
-    loop_.cancelTimer(handshakeTimer_);
-    handshakeTimer_ = 0;
-  }
+  stopHandshakeTimer();
   spdlog::debug("{}: peer proved the pre-shared key", inner_->describe());
 }
 
@@ -226,10 +224,7 @@ void SecureCarrier::fail(const std::string& reason) {
     return;
   }
   failed_ = true;
-  if (handshakeTimer_ != 0) {
-    loop_.cancelTimer(handshakeTimer_);
-    handshakeTimer_ = 0;
-  }
+  stopHandshakeTimer();
   if (listener_ != nullptr) {
     listener_->onCarrierFailed(reason);
   }
@@ -241,10 +236,7 @@ void SecureCarrier::failLater(std::string reason) {
   }
   // Stop at once (nothing more is sent or delivered), report once the session's call returned.
   failed_ = true;
-  if (handshakeTimer_ != 0) {
-    loop_.cancelTimer(handshakeTimer_);
-    handshakeTimer_ = 0;
-  }
+  stopHandshakeTimer();
   loop_.defer([this, alive = std::weak_ptr<bool>(alive_), reason = std::move(reason)] {
     if (!alive.expired() && !closed_ && listener_ != nullptr) {
       listener_->onCarrierFailed(reason);

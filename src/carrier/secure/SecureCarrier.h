@@ -71,6 +71,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void flushPending();
   /// Reports `reason` once and stops delivering; call only from a callback of the inner carrier
   /// or the loop, never from inside send().
+  void stopHandshakeTimer();
   void fail(const std::string& reason);
   /// fail() at the end of the tick, for failures found inside the session's own call.
   void failLater(std::string reason);

@@ -8,6 +8,7 @@
 #include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
+#include "carrier/dir/SafeOpen.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
@@ -143,13 +144,12 @@ void DirAcceptor::noteGarbage(const std::string& name, const char* why) {
 }
 
 std::optional<std::string> DirAcceptor::readManifest(const std::string& name) {
-  // O_NONBLOCK: a FIFO planted under a manifest name must not block the loop.
-  io::Fd fd(::openat(dir_->fd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  auto fd = openRegularFile(dir_->fd.get(), name, 0, "manifest");
   if (!fd) {
     return std::nullopt;
   }
   char text[Manifest::kMaxSize + 1];
-  ssize_t n = ::pread(fd.get(), text, sizeof text, 0);
+  ssize_t n = ::pread(fd->get(), text, sizeof text, 0);
   if (n <= 0 || static_cast<size_t>(n) > Manifest::kMaxSize) {
     return std::nullopt;
   }
@@ -251,9 +251,9 @@ DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
   bool existed = !fd && errno == EEXIST;
   // EEXIST or any error: a retransmitted create can report EEXIST for our own success, so the
   // claim's content decides. Empty means another server has not written its id yet.
-  io::Fd existing(::openat(folderFd, claimName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  auto existing = openRegularFile(folderFd, claimName, 0, "claim");
   char text[64] = {};
-  ssize_t n = existing ? ::pread(existing.get(), text, sizeof text, 0) : -1;
+  ssize_t n = existing ? ::pread(existing->get(), text, sizeof text, 0) : -1;
   if (n != static_cast<ssize_t>(mine.size()) || std::string_view(text, n) != mine) {
     return Claim::Lost;
   }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "carrier/dir/Names.h"
+#include "carrier/dir/SafeOpen.h"
 #include "carrier/dir/SegmentHeader.h"
 #include "io/Log.h"
 
@@ -80,13 +81,12 @@ void LaneReader::fail(const std::string& reason) {
 
 bool LaneReader::openSegment() {
   std::string name = currentName();
-  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
   bool reopen = config_.reopenReads;
-  io::Fd fd;
+  io::Result<io::Fd> opened;
   if (!reopen) {
-    fd = io::Fd(
-        ::openat(config_.folderFd, name.c_str(), flags | (config_.remoteReads ? O_DIRECT : 0)));
-    reopen = !fd && errno == EINVAL && config_.remoteReads;
+    opened =
+        openRegularFile(config_.folderFd, name, config_.remoteReads ? O_DIRECT : 0, "lane segment");
+    reopen = !opened && opened.error().code == EINVAL && config_.remoteReads;
     if (reopen && !reopenEachPoll_) {
       spdlog::info("dir lane {}: O_DIRECT refused, reading with open + statx per poll", name);
     }
@@ -94,15 +94,16 @@ bool LaneReader::openSegment() {
   if (reopen) {
     reopenEachPoll_ = true;
     // Held fds go stale on such file systems: only the existence matters here.
-    segmentOpen_ = io::Fd(::openat(config_.folderFd, name.c_str(), flags)).valid();
-  } else if (fd) {
+    opened = openRegularFile(config_.folderFd, name, 0, "lane segment");
+    segmentOpen_ = opened.has_value();
+  } else if (opened) {
     direct_ = config_.remoteReads;
-    fd_ = std::move(fd);
+    fd_ = std::move(*opened);
     segmentOpen_ = true;
   }
   if (!segmentOpen_) {
-    if (errno != ENOENT) {
-      fail(io::systemError("opening lane segment " + name).message);
+    if (opened.error().code != ENOENT) {
+      fail(opened.error().message);  // a planted FIFO or device ends the session, never blocks
     }
     return false;
   }
@@ -262,10 +263,12 @@ ssize_t LaneReader::readDirect(bool& more) {
 
 ssize_t LaneReader::readReopening(bool& more) {
   // A fresh open plus a forced attribute refresh is what revalidates FUSE and NFS caches.
-  io::Fd fd(::openat(config_.folderFd, currentName().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) {
+  auto opened = openRegularFile(config_.folderFd, currentName(), 0, "lane segment");
+  if (!opened) {
+    fail(opened.error().message);  // the caller's own fail() is then a no-op
     return -1;
   }
+  const io::Fd& fd = *opened;
   struct statx info {};
   ::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE, &info);
   uint64_t at = fileOffset_ + buffer_.readable();

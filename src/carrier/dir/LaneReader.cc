@@ -165,16 +165,24 @@ bool LaneReader::readAvailable() {
       return gotBytes;
     }
     bool more = false;
+    uint64_t segmentBefore = segment_;
+    uint64_t offsetBefore = fileOffset_;
+    size_t bufferedBefore = buffer_.readable();
     ssize_t n = readOnce(more);
     if (n < 0) {
       fail(io::systemError("reading lane segment " + currentName()).message);
       return gotBytes;
     }
-    gotBytes = gotBytes || n > 0;
     busy_ = n > 0;
-    uint64_t before = segment_;
     parse();
-    if (segment_ == before && !more) {
+    // Progress: frames consumed, a rotation, or a valid prefix kept. Bytes the parser threw
+    // away (zeros, garbage, a torn tail) are no progress: reading on would only re-read them,
+    // and a large invalid lane would keep the loop busy until the stuck timeout. Such a lane
+    // waits for the next event or poll instead.
+    bool progressed = segment_ != segmentBefore || fileOffset_ != offsetBefore ||
+                      buffer_.readable() > bufferedBefore;
+    gotBytes = gotBytes || progressed;
+    if (!progressed || (segment_ == segmentBefore && !more)) {
       return gotBytes;
     }
   }

@@ -20,7 +20,9 @@ namespace ferry::carrier::dir {
 /// by inotify IN_MODIFY on the current segment, plus a safety poll. Remote ones (or forcePoll):
 /// an adaptive poll timer, with O_DIRECT reads from an aligned offset where the file system is
 /// remote (fallback: open + statx(FORCE_SYNC) + pread + close per poll). An invalid or
-/// incomplete frame at the read position means "not yet" until stuckTimeout.
+/// incomplete frame at the read position means "not yet" until stuckTimeout, and waits for the
+/// next event or poll (no busy re-reading). A segment that is not a regular file (a FIFO or
+/// device planted by another writer of DIR) fails the reader at once.
 class LaneReader {
  public:
   struct Config {
@@ -62,7 +64,8 @@ class LaneReader {
   bool polling() const { return config_.poll; }
 
  private:
-  /// Reads what is new and parses it; true if bytes arrived.
+  /// Reads what is new and parses it, until a read makes no parsing progress; true if new bytes
+  /// were parsed or kept (bytes the parser refused do not count).
   bool readAvailable();
   /// Opens segment_ by its announced name; false while it does not exist yet.
   bool openSegment();

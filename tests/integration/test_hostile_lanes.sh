@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Another writer of DIR plants sessions whose client lane is not what ferry writes: a FIFO, a
-# megabyte of zeros, a 1 TB sparse file. The server must end each such session without blocking
-# in open() or spinning on bytes that never parse: a normal tunnel through the same DIR keeps
-# answering, the server's CPU time stays small, and it exits promptly on SIGTERM.
+# /dev/zero node, a megabyte of zeros, a 1 TB sparse file. The server must end each such session
+# without blocking in open() or spinning on bytes that never parse: a normal tunnel through the
+# same DIR keeps answering, the server's CPU time stays small, and it exits promptly on SIGTERM.
 source "$(dirname "$0")/lib.sh" "$@"
 
 TIMEOUT=2
@@ -47,6 +47,14 @@ SID=$(plant --lane fifo)
 wait_for_log fifo-server "$SID.*lane segment c-0000000000 is a FIFO, not a regular file" 5
 echo_ok || fail "fifo: the normal tunnel stopped answering after the FIFO was planted"
 pass "fifo: refused ($(grep -h "$SID" "$WORK/fifo-server.log" | tail -n 1 | sed -E 's/^[^ ]+ [a-z]+ //'))"
+# A /dev/zero node as the lane (only root can make one) would read zeros forever: refused too.
+if DEVICE=$(plant --lane device 2>/dev/null); then
+  wait_for_log fifo-server "$DEVICE.*lane segment c-0000000000 is a character device" 5
+  echo_ok || fail "device: the normal tunnel stopped answering after the device was planted"
+  pass "device: a /dev/zero node as the lane is refused"
+else
+  echo "skip: device: cannot make a device node here (not root)"
+fi
 stop_pair
 pass "fifo: server exited within 2 s of SIGTERM"
 

@@ -49,7 +49,9 @@ start_loopback_smbd() {
 CONF
   printf '%s\n%s\n' "$SMB_PASSWORD" "$SMB_PASSWORD" |
     smbpasswd -c "$samba/smb.conf" -s -a "$SMB_USER" >/dev/null 2>&1 || fail "smbpasswd failed"
-  start smbd smbd --foreground --no-process-group -s "$samba/smb.conf"
+  # Not --no-process-group: smbd signals its whole process group when it stops, so it must
+  # have one of its own (it calls setsid), away from this script and ctest.
+  start smbd smbd --foreground -s "$samba/smb.conf"
   SMBD_PID=$LAST_PID
   wait_until 15 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMB_PORT" 2>/dev/null ||
     fail "smbd is not listening on 127.0.0.1:$SMB_PORT"
@@ -89,6 +91,11 @@ stop_smb() {
     kill -TERM "$pid" 2>/dev/null || true
     wait_until 5 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
   done
+  # smbd's helpers (notifyd, cleanupd, one per client) are in its process group and still write
+  # to its lock folder for a moment after it exits, which would defeat the removal of $WORK.
+  if [ -n "${SMBD_PID:-}" ]; then
+    wait_until 5 bash -c "! pgrep -g $SMBD_PID >/dev/null" || kill -KILL -- "-$SMBD_PID" 2>/dev/null || true
+  fi
 }
 trap 'stop_smb; cleanup' EXIT
 

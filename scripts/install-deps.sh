@@ -11,6 +11,7 @@ packages=(
   clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc iproute2
+  samba smbnetfs
 )
 
 missing=()

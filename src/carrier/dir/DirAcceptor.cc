@@ -8,6 +8,7 @@
 #include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SafeOpen.h"
 #include "io/Log.h"
 
@@ -189,7 +190,7 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
                                 dir_->segmentSize(options_), options_.laneBudget});
   if (auto opened = writer->open(); !opened) {
     spdlog::warn("session {} in {}: {}", sid, dir_->path, opened.error().message);
-    ::unlinkat(folderFd.get(), std::string(Names::kClaim).c_str(), 0);
+    removeEntry(folderFd.get(), std::string(Names::kClaim).c_str());
     handled_.erase(sid);  // unclaimed again: a later scan retries it
     return;
   }
@@ -261,15 +262,15 @@ DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
 }
 
 void DirAcceptor::removeSessionFiles(int folderFd, const std::string& sid) {
-  ::unlinkat(dir_->fd.get(), Names::manifest(sid).c_str(), 0);
+  removeEntry(dir_->fd.get(), Names::manifest(sid).c_str());
   forEachEntry(folderFd, [folderFd](const char* entry) {
     std::string_view name = entry;
     if (Names::isSegment(name, Names::kClientLane) || Names::isSegment(name, Names::kServerLane) ||
         name == Names::kClaim) {
-      ::unlinkat(folderFd, entry, 0);
+      removeEntry(folderFd, entry);
     }
   });
-  ::unlinkat(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
+  removeEntry(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
 }
 
 }  // namespace ferry::carrier::dir

@@ -8,6 +8,7 @@
 
 #include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
@@ -152,26 +153,26 @@ void DirCarrier::removeFiles(bool peerGone) {
   bool client = parts_.role == Role::Client;
   // The manifest goes first, so no server claims a session that is being taken apart.
   if (client || peerGone) {
-    ::unlinkat(dirFd, Names::manifest(parts_.sessionId).c_str(), 0);
+    removeEntry(dirFd, Names::manifest(parts_.sessionId).c_str());
   }
   parts_.writer->close();
   if (!client || peerGone) {
-    ::unlinkat(folderFd, std::string(Names::kClaim).c_str(), 0);
+    removeEntry(folderFd, std::string(Names::kClaim).c_str());
   }
   if (peerGone) {
     // Cleanup only: the peer may have left segments we never heard of, so list the folder.
     char peerLane = client ? Names::kServerLane : Names::kClientLane;
     forEachEntry(folderFd, [folderFd, peerLane](const char* name) {
       if (Names::isSegment(name, peerLane)) {
-        ::unlinkat(folderFd, name, 0);
+        removeEntry(folderFd, name);
       }
     });
   }
   // ENOTEMPTY (the peer's files, or .nfs*/.fuse_hidden* of files still open), ENOENT, EBUSY
   // and ESTALE are all normal here: whoever leaves last removes the folder.
   std::string folder = Names::folder(parts_.sessionId);
-  if (::unlinkat(dirFd, folder.c_str(), AT_REMOVEDIR) != 0 && errno != ENOTEMPTY &&
-      errno != ENOENT && errno != EBUSY && errno != ESTALE) {
+  if (!removeEntry(dirFd, folder.c_str(), AT_REMOVEDIR) && errno != ENOTEMPTY && errno != ENOENT &&
+      errno != EBUSY && errno != ESTALE) {
     spdlog::debug("dir session {}: removing {}: {}", parts_.sessionId, folder,
                   std::strerror(errno));
   }

@@ -7,6 +7,7 @@
 #include "carrier/dir/DirCarrier.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Log.h"
 
@@ -28,7 +29,7 @@ io::Result<void> publishManifest(const SharedDir& dir, const std::string& sid) {
       ok && ::renameat(dir.fd.get(), temp.c_str(), dir.fd.get(), Names::manifest(sid).c_str()) == 0;
   if (!ok) {
     io::Error error = io::systemError("publishing a session in shared directory " + dir.path);
-    ::unlinkat(dir.fd.get(), temp.c_str(), 0);
+    removeEntry(dir.fd.get(), temp.c_str());
     return std::unexpected(error);
   }
   return {};
@@ -67,7 +68,7 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
   }
   if (!ready) {
     writer->close();
-    ::unlinkat(dir->fd.get(), folder.c_str(), AT_REMOVEDIR);
+    removeEntry(dir->fd.get(), folder.c_str(), AT_REMOVEDIR);
     return std::unexpected(io::Error{
         ready.error().code, ready.error().message + " (shared directory " + dir->path + ")"});
   }

@@ -9,13 +9,15 @@ namespace ferry::carrier::dir {
 
 bool forEachEntry(int dirFd, const std::function<void(const char* name)>& visit,
                   size_t maxEntries) {
-  io::Fd copy(::fcntl(dirFd, F_DUPFD_CLOEXEC, 0));
-  DIR* listing = copy ? ::fdopendir(copy.get()) : nullptr;
+  // A fresh open of the folder, not a duplicate of `dirFd`: a FUSE daemon may answer every
+  // listing of one open directory from the snapshot it took at opendir (smbnetfs does), so
+  // entries created after `dirFd` was opened would never show.
+  io::Fd fresh(::openat(dirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  DIR* listing = fresh ? ::fdopendir(fresh.get()) : nullptr;
   if (listing == nullptr) {
-    return false;  // `copy` closes the duplicate
+    return false;  // `fresh` closes the fd
   }
-  copy.release();        // owned by `listing` now
-  ::rewinddir(listing);  // a duplicate shares the offset, which an earlier listing left at the end
+  fresh.release();  // owned by `listing` now
   size_t entries = 0;
   while (dirent* entry = ::readdir(listing)) {
     if (++entries > maxEntries) {

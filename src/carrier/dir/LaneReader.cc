@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SafeOpen.h"
 #include "carrier/dir/SegmentHeader.h"
 #include "io/Log.h"
@@ -211,7 +212,7 @@ bool LaneReader::openAnnounced() {
     // freeing N must not need new space (SHARES rule 11). The writer then finds ENOENT.
     previous_.reset();
     uint64_t done = *std::exchange(unackedPrevious_, std::nullopt);
-    ::unlinkat(config_.folderFd, Names::segment(config_.lane, done).c_str(), 0);
+    removeEntry(config_.folderFd, Names::segment(config_.lane, done).c_str());
     callbacks_.onSegmentDone(done);
   }
   return !stopped_;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SegmentHeader.h"
 #include "io/Log.h"
 
@@ -57,7 +58,7 @@ io::Result<void> LaneWriter::open() {
   if (::pwrite(fd.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()) ||
       (config_.remote && ::fdatasync(fd.get()) != 0)) {
     io::Error error = io::systemError("writing the header of lane segment " + name);
-    ::unlinkat(config_.folderFd, name.c_str(), 0);
+    removeEntry(config_.folderFd, name.c_str());
     return std::unexpected(error);
   }
   current_ = Segment{std::move(fd), 0, SegmentHeader::kSize};
@@ -240,7 +241,7 @@ void LaneWriter::recovered() {
 void LaneWriter::onSegmentAck(uint64_t segment) {
   while (!closed_.empty() && closed_.front().first <= segment) {
     std::string name = Names::segment(config_.lane, closed_.front().first);
-    ::unlinkat(config_.folderFd, name.c_str(), 0);  // ENOENT or ESTALE: already gone, fine
+    removeEntry(config_.folderFd, name.c_str());  // ENOENT or ESTALE: already gone, fine
     closedBytes_ -= closed_.front().second;
     closed_.pop_front();
   }
@@ -291,13 +292,13 @@ void LaneWriter::close() {
     retryTimer_ = 0;
   }
   for (const auto& [number, bytes] : closed_) {
-    ::unlinkat(config_.folderFd, Names::segment(config_.lane, number).c_str(), 0);
+    removeEntry(config_.folderFd, Names::segment(config_.lane, number).c_str());
   }
   closed_.clear();
   for (Segment* segment : {&current_, &next_}) {
     if (segment->fd) {
       segment->fd.reset();
-      ::unlinkat(config_.folderFd, Names::segment(config_.lane, segment->number).c_str(), 0);
+      removeEntry(config_.folderFd, Names::segment(config_.lane, segment->number).c_str());
     }
   }
   pending_.clear();

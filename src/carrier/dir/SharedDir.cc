@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "carrier/dir/Names.h"
+#include "carrier/dir/RemoveEntry.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
@@ -42,7 +45,10 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options) {
     return std::unexpected(io::systemError("shared directory " + path + " is not writable"));
   }
   ::close(made);
-  ::unlinkat(fd.get(), probe.c_str(), 0);
+  if (!removeEntry(fd.get(), probe.c_str())) {
+    spdlog::warn("shared directory {}: removing the probe file {}: {}", path, probe,
+                 std::strerror(errno));
+  }
   SharedDir dir{path, std::move(fd), {}, false};
   dir.fs = FsClass::of(dir.fd.get());
   dir.remote = !dir.fs.local || options.assumeRemote;

@@ -92,7 +92,8 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command
       ->add_option("--key-file", options.keyFile,
                    "Pre-shared key (from `ferry keygen`, mode 0600): the peers prove it to "
-                   "each other and every record is encrypted and authenticated")
+                   "each other and every record is encrypted and authenticated. Trailing "
+                   "whitespace such as a Windows line end is ignored")
       ->type_name("FILE")
       ->check([](const std::string& path) {
         return path.empty() ? std::string(
@@ -326,10 +327,10 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       "client", "Listen on local TCP ports and carry each connection to the server side");
   clientCommand->add_option("--listen", client->listen,
                             "[HOST:]PORT to listen on, carried to the server's --to (repeatable; "
-                            "HOST defaults to 127.0.0.1)");
+                            "HOST defaults to 127.0.0.1; PORT 0 picks a free one)");
   clientCommand->add_option("-L,--forward", client->forwards,
                             "[BIND:]PORT:HOST:PORT: listen on BIND:PORT and ask the server for "
-                            "HOST:PORT, which its --allow must permit (repeatable)");
+                            "HOST:PORT (not port 0), which its --allow must permit (repeatable)");
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
@@ -355,12 +356,16 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   auto server = std::make_shared<ServerOptions>();
   CLI::App* serverCommand = app.add_subcommand(
       "server", "Serve tunnel sessions: open each carried connection to the destination");
-  serverCommand->add_option("--to", server->to,
-                            "Destination HOST:PORT for connections that name none (--listen)");
+  serverCommand
+      ->add_option("--to", server->to,
+                   "Destination HOST:PORT for connections that name none (--listen); a host name "
+                   "must resolve at start and is looked up again every 30 s while in use")
+      ->type_name("HOST:PORT");
   serverCommand
       ->add_option("--allow", server->allow,
                    "HOST:PORT a client may ask for with -L (repeatable, or comma "
-                   "separated); nothing else is ever opened")
+                   "separated); nothing else is ever opened. Names resolve as for --to")
+      ->type_name("HOST:PORT")
       ->delimiter(',');
   serverCommand
       ->add_option("--tcp-listen", server->tcpListen,

@@ -85,7 +85,7 @@ io::Result<TargetPolicy::Entry> TargetPolicy::resolveEntry(const std::string& na
   return Entry{name, std::move(*where), numeric, *address, io::Clock::now(), nullptr};
 }
 
-io::Result<io::Fd> TargetPolicy::connect(std::string_view target) {
+io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
   Entry* chosen = find(target);
   if (!chosen && target.empty()) {
     return std::unexpected(
@@ -100,7 +100,7 @@ io::Result<io::Fd> TargetPolicy::connect(std::string_view target) {
   return io::connectTcp(chosen->address);
 }
 
-TargetPolicy::Entry* TargetPolicy::find(std::string_view target) {
+TargetPolicy::Entry* TargetPolicy::find(std::string_view target) const {
   if (target.empty()) {
     return defaultIndex_ ? &allowed_[*defaultIndex_] : nullptr;
   }
@@ -112,7 +112,7 @@ TargetPolicy::Entry* TargetPolicy::find(std::string_view target) {
   return nullptr;
 }
 
-void TargetPolicy::refresh(Entry& entry) {
+void TargetPolicy::refresh(Entry& entry) const {
   io::TimePoint now = io::Clock::now();
   if (entry.pending && entry.pending->done.load(std::memory_order_acquire)) {
     const io::Result<io::Address>& answer = entry.pending->answer;

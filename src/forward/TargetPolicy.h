@@ -40,7 +40,7 @@ class TargetPolicy {
 
   /// Starts a non-blocking connect to `target` ("" = the default). The error names the refused
   /// destination or the failed connect.
-  io::Result<io::Fd> connect(std::string_view target);
+  io::Result<io::Fd> connect(std::string_view target) const;
 
   /// What the server forwards where, for its start-up line: "forwarding to X (and -L streams to
   /// X, Y)" or "forwarding -L streams to the allowed destinations X, Y".
@@ -58,14 +58,15 @@ class TargetPolicy {
   };
 
   io::Result<Entry> resolveEntry(const std::string& name) const;
-  Entry* find(std::string_view target);
+  Entry* find(std::string_view target) const;
   /// Takes a finished lookup's answer; starts a new one when the answer is old.
-  void refresh(Entry& entry);
+  void refresh(Entry& entry) const;
   std::string allowedList() const;
 
   TargetPolicyOptions options_;
   std::optional<size_t> defaultIndex_;  // into allowed_
-  std::vector<Entry> allowed_;
+  // Mutable: each entry's address is a cache of its name's lookup, refreshed by connect().
+  mutable std::vector<Entry> allowed_;
 };
 
 /// Parses a destination `HOST:PORT` (HOST may be a bracketed IPv6 address) without resolving

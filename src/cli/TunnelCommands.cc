@@ -9,6 +9,7 @@
 
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirConnector.h"
+#include "carrier/dir/SharedDir.h"
 #include "carrier/secure/KeyFile.h"
 #include "carrier/secure/SecureEndpoints.h"
 #include "carrier/stream/ExecConnector.h"
@@ -35,7 +36,7 @@ struct CommonOptions {
   double deadPeerSeconds = 10;
   uint64_t segmentBytes = 0;  // 0: the carrier's default for the file system
   std::string logLevel = "info";
-  std::string keyFile;
+  std::optional<std::string> keyFile;  // none: no --key-file (an empty FILE is refused)
   bool insecureDir = false;
 };
 
@@ -91,8 +92,15 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command
       ->add_option("--key-file", options.keyFile,
                    "Pre-shared key (from `ferry keygen`, mode 0600): the peers prove it to "
-                   "each other and every record is encrypted and authenticated")
-      ->type_name("FILE");
+                   "each other and every record is encrypted and authenticated. Trailing "
+                   "whitespace such as a Windows line end is ignored")
+      ->type_name("FILE")
+      ->check([](const std::string& path) {
+        return path.empty() ? std::string(
+                                  "an empty FILE is not a key file (leave out --key-file "
+                                  "for a tunnel without a key)")
+                            : std::string();
+      });
   command->add_flag("--insecure-dir", options.insecureDir,
                     "Accept a world-writable DIR without the sticky bit");
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
@@ -116,10 +124,10 @@ carrier::dir::DirOptions dirOptions(const CommonOptions& common) {
 
 /// The key of --key-file, or none.
 io::Result<std::optional<carrier::secure::Key>> loadOptionalKey(const CommonOptions& common) {
-  if (common.keyFile.empty()) {
+  if (!common.keyFile) {
     return std::nullopt;
   }
-  auto key = carrier::secure::loadKeyFile(common.keyFile);
+  auto key = carrier::secure::loadKeyFile(*common.keyFile);
   if (!key) {
     return std::unexpected(key.error());
   }
@@ -134,7 +142,7 @@ mux::SessionConfig sessionConfig(const CommonOptions& common) {
 
 /// Said once, when a tunnel without a key has started.
 void warnIfNoKey(const CommonOptions& common) {
-  if (common.keyFile.empty()) {
+  if (!common.keyFile) {
     spdlog::warn(
         "no --key-file: whoever can read the tunnel's directory or connection sees the traffic, "
         "and whoever can write it can open connections; use it only where that is trusted");
@@ -169,39 +177,67 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
   return 0;
 }
 
-int runClient(const ClientOptions& options) {
-  setLogLevel(options.common.logLevel);
-  io::raiseFileLimit();
-  io::Loop loop;
-  std::unique_ptr<mux::CarrierConnector> connector;
-  if (!options.connect.empty()) {
-    auto address = io::Address::parse(options.connect, false, false);
-    if (!address) {
-      printError(address.error().message);
-      return 2;
-    }
-    connector = std::make_unique<carrier::TcpCarrierConnector>(loop, *address);
-  } else if (!options.exec.empty()) {
-    connector = std::make_unique<carrier::ExecConnector>(loop, options.exec);
-  } else {
-    connector = std::make_unique<carrier::dir::DirConnector>(loop, dirOptions(options.common));
-  }
+/// Exit status for an address error: 2 for a malformed one (usage), 1 for a name that does not
+/// resolve (it may resolve later; the command line was right).
+int addressErrorStatus(const io::Error& error) {
+  printError(error.message);
+  return error.code == EINVAL ? 2 : 1;
+}
+
+/// The client's --listen and -L, parsed.
+io::Result<std::vector<forward::ForwardSpec>> forwardSpecs(const ClientOptions& options) {
   std::vector<forward::ForwardSpec> specs;
   for (const std::string& text : options.listen) {
     auto bind = io::Address::parse(text, true, false);
     if (!bind) {
-      printError(bind.error().message);
-      return 2;
+      return std::unexpected(bind.error());
     }
     specs.push_back({*bind, ""});
   }
   for (const std::string& text : options.forwards) {
     auto spec = forward::parseForwardSpec(text);
     if (!spec) {
-      printError(spec.error().message);
-      return 2;
+      return std::unexpected(spec.error());
     }
     specs.push_back(*spec);
+  }
+  return specs;
+}
+
+/// The directory or exec connector. DIR is opened and checked here already, so that a bad DIR
+/// fails before a port is bound or "listening on" is printed.
+io::Result<std::unique_ptr<mux::CarrierConnector>> localConnector(io::Loop& loop,
+                                                                  const ClientOptions& options) {
+  if (!options.exec.empty()) {
+    return std::make_unique<carrier::ExecConnector>(loop, options.exec);
+  }
+  carrier::dir::DirOptions dir = dirOptions(options.common);
+  if (auto checked = carrier::dir::SharedDir::open(dir); !checked) {
+    return std::unexpected(checked.error());
+  }
+  return std::make_unique<carrier::dir::DirConnector>(loop, std::move(dir));
+}
+
+int runClient(const ClientOptions& options) {
+  setLogLevel(options.common.logLevel);
+  io::raiseFileLimit();
+  auto specs = forwardSpecs(options);
+  if (!specs) {
+    return addressErrorStatus(specs.error());
+  }
+  io::Loop loop;
+  std::unique_ptr<mux::CarrierConnector> connector;
+  if (!options.connect.empty()) {
+    auto address = io::Address::parse(options.connect, false, false);
+    if (!address) {
+      return addressErrorStatus(address.error());
+    }
+    connector = std::make_unique<carrier::TcpCarrierConnector>(loop, *address);
+  } else if (auto local = localConnector(loop, options); local) {
+    connector = std::move(*local);
+  } else {
+    printError(local.error().message);
+    return 1;
   }
   auto key = loadOptionalKey(options.common);
   if (!key) {
@@ -213,7 +249,7 @@ int runClient(const ClientOptions& options) {
         std::make_unique<carrier::secure::SecureConnector>(loop, std::move(connector), **key);
   }
   forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
-  for (const forward::ForwardSpec& spec : specs) {
+  for (const forward::ForwardSpec& spec : *specs) {
     auto bound = client.addListener(spec.bind, spec.target);
     if (!bound) {
       printError(bound.error().message);
@@ -236,8 +272,7 @@ int runServer(const ServerOptions& options) {
   auto policy = forward::TargetPolicy::create(
       options.to.empty() ? std::nullopt : std::optional(options.to), options.allow);
   if (!policy) {
-    printError(policy.error().message);
-    return 2;
+    return addressErrorStatus(policy.error());
   }
   io::Loop loop;
   std::unique_ptr<mux::CarrierAcceptor> acceptor;
@@ -245,8 +280,7 @@ int runServer(const ServerOptions& options) {
   if (!options.tcpListen.empty()) {
     auto address = io::Address::parse(options.tcpListen, true, false);
     if (!address) {
-      printError(address.error().message);
-      return 2;
+      return addressErrorStatus(address.error());
     }
     auto tcp = std::make_unique<carrier::TcpCarrierAcceptor>(loop, *address);
     tcpAcceptor = tcp.get();
@@ -270,11 +304,10 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   if (tcpAcceptor) {
-    spdlog::info("listening on {} for tunnel sessions, forwarding to {}",
-                 tcpAcceptor->localAddress().toString(), policy->describe());
+    spdlog::info("listening on {} for tunnel sessions, {}", tcpAcceptor->localAddress().toString(),
+                 policy->describe());
   } else {
-    spdlog::info("serving {}, forwarding to {}",
-                 options.stdio ? std::string("stdin/stdout") : options.common.dir,
+    spdlog::info("serving {}, {}", options.stdio ? std::string("stdin/stdout") : options.common.dir,
                  policy->describe());
   }
   if (options.stdio) {
@@ -294,10 +327,10 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       "client", "Listen on local TCP ports and carry each connection to the server side");
   clientCommand->add_option("--listen", client->listen,
                             "[HOST:]PORT to listen on, carried to the server's --to (repeatable; "
-                            "HOST defaults to 127.0.0.1)");
+                            "HOST defaults to 127.0.0.1; PORT 0 picks a free one)");
   clientCommand->add_option("-L,--forward", client->forwards,
                             "[BIND:]PORT:HOST:PORT: listen on BIND:PORT and ask the server for "
-                            "HOST:PORT, which its --allow must permit (repeatable)");
+                            "HOST:PORT (not port 0), which its --allow must permit (repeatable)");
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
@@ -323,12 +356,16 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   auto server = std::make_shared<ServerOptions>();
   CLI::App* serverCommand = app.add_subcommand(
       "server", "Serve tunnel sessions: open each carried connection to the destination");
-  serverCommand->add_option("--to", server->to,
-                            "Destination HOST:PORT for connections that name none (--listen)");
+  serverCommand
+      ->add_option("--to", server->to,
+                   "Destination HOST:PORT for connections that name none (--listen); a host name "
+                   "must resolve at start and is looked up again every 30 s while in use")
+      ->type_name("HOST:PORT");
   serverCommand
       ->add_option("--allow", server->allow,
                    "HOST:PORT a client may ask for with -L (repeatable, or comma "
-                   "separated); nothing else is ever opened")
+                   "separated); nothing else is ever opened. Names resolve as for --to")
+      ->type_name("HOST:PORT")
       ->delimiter(',');
   serverCommand
       ->add_option("--tcp-listen", server->tcpListen,

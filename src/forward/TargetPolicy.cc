@@ -1,19 +1,18 @@
 #include "forward/TargetPolicy.h"
 
+#include <arpa/inet.h>
+
+#include <array>
+#include <atomic>
+#include <thread>
+
 #include <fmt/format.h>
 
+#include "io/Log.h"
 #include "io/Socket.h"
 
 namespace ferry::forward {
 namespace {
-
-io::Result<TargetPolicy::Entry> resolveEntry(const std::string& name) {
-  auto address = io::Address::parse(name, false, false);
-  if (!address) {
-    return std::unexpected(address.error());
-  }
-  return TargetPolicy::Entry{name, *address};
-}
 
 /// Splits off the last `host:port` of `text` (host possibly bracketed); returns its start.
 size_t lastHostPortStart(std::string_view text) {
@@ -29,51 +28,134 @@ size_t lastHostPortStart(std::string_view text) {
   return hostColon == std::string_view::npos ? 0 : hostColon + 1;
 }
 
+bool isAddressLiteral(const std::string& host) {
+  std::array<unsigned char, sizeof(in6_addr)> scratch{};
+  return ::inet_pton(AF_INET, host.c_str(), scratch.data()) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), scratch.data()) == 1;
+}
+
 }  // namespace
 
-io::Result<TargetPolicy> TargetPolicy::create(std::optional<std::string> defaultTarget,
-                                              const std::vector<std::string>& allowed) {
-  TargetPolicy policy;
-  if (defaultTarget) {
-    auto entry = resolveEntry(*defaultTarget);
-    if (!entry) {
-      return std::unexpected(entry.error());
-    }
-    policy.defaultTarget_ = *entry;
-    policy.allowed_.push_back(*entry);
+/// A lookup on a helper thread. The thread writes `answer`, then sets `done`; the loop thread
+/// reads `answer` only after seeing `done`.
+struct TargetPolicy::Lookup {
+  std::atomic<bool> done{false};
+  io::Result<io::Address> answer;
+};
+
+io::Result<io::HostPort> parseDestination(std::string_view text) {
+  auto where = io::Address::split(text, false, false);
+  if (where && where->port == 0) {
+    return std::unexpected(io::Error{
+        EINVAL, fmt::format("bad destination '{}': port 0 cannot be connected to", text)});
   }
-  for (const std::string& name : allowed) {
-    auto entry = resolveEntry(name);
+  return where;
+}
+
+io::Result<TargetPolicy> TargetPolicy::create(std::optional<std::string> defaultTarget,
+                                              const std::vector<std::string>& allowed,
+                                              TargetPolicyOptions options) {
+  TargetPolicy policy;
+  policy.options_ = std::move(options);
+  std::vector<std::string> names = allowed;
+  if (defaultTarget) {
+    names.insert(names.begin(), *defaultTarget);
+    policy.defaultIndex_ = 0;
+  }
+  for (const std::string& name : names) {
+    auto entry = policy.resolveEntry(name);
     if (!entry) {
       return std::unexpected(entry.error());
     }
-    policy.allowed_.push_back(*entry);
+    policy.allowed_.push_back(std::move(*entry));
   }
   return policy;
 }
 
-io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
-  const Entry* chosen = nullptr;
-  if (target.empty()) {
-    chosen = defaultTarget_ ? &*defaultTarget_ : nullptr;
-    if (!chosen) {
-      return std::unexpected(
-          io::Error{EACCES, "the stream names no destination and this server has no --to"});
-    }
+io::Result<TargetPolicy::Entry> TargetPolicy::resolveEntry(const std::string& name) const {
+  auto where = parseDestination(name);
+  if (!where) {
+    return std::unexpected(where.error());
   }
-  for (const Entry& entry : allowed_) {
-    if (!chosen && (entry.name == target || entry.address.toString() == target)) {
-      chosen = &entry;
-    }
+  auto address = options_.resolver(*where, name);
+  if (!address) {
+    return std::unexpected(address.error());
+  }
+  bool numeric = isAddressLiteral(where->host);
+  return Entry{name, std::move(*where), numeric, *address, io::Clock::now(), nullptr};
+}
+
+io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
+  Entry* chosen = find(target);
+  if (!chosen && target.empty()) {
+    return std::unexpected(
+        io::Error{EACCES, "the stream names no destination and this server has no --to"});
   }
   if (!chosen) {
     return std::unexpected(io::Error{
-        EACCES, fmt::format("destination '{}' is not allowed (allowed: {})", target, describe())});
+        EACCES,
+        fmt::format("destination '{}' is not allowed (allowed: {})", target, allowedList())});
   }
+  refresh(*chosen);
   return io::connectTcp(chosen->address);
 }
 
+TargetPolicy::Entry* TargetPolicy::find(std::string_view target) const {
+  if (target.empty()) {
+    return defaultIndex_ ? &allowed_[*defaultIndex_] : nullptr;
+  }
+  for (Entry& entry : allowed_) {
+    if (entry.name == target || entry.address.toString() == target) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+void TargetPolicy::refresh(Entry& entry) const {
+  io::TimePoint now = io::Clock::now();
+  if (entry.pending && entry.pending->done.load(std::memory_order_acquire)) {
+    const io::Result<io::Address>& answer = entry.pending->answer;
+    if (!answer) {
+      spdlog::warn("{}; streams to {} still go to {}", answer.error().message, entry.name,
+                   entry.address.toString());
+    } else if (answer->toString() != entry.address.toString()) {
+      spdlog::info("{} now resolves to {} (was {})", entry.name, answer->toString(),
+                   entry.address.toString());
+      entry.address = *answer;
+    }
+    entry.pending.reset();
+    entry.resolvedAt = now;
+  }
+  if (entry.numeric || entry.pending || now - entry.resolvedAt < options_.refreshAfter) {
+    return;
+  }
+  auto lookup = std::make_shared<Lookup>();
+  try {
+    // Detached: a lookup stuck in DNS must not hold up the server's exit.
+    std::thread([lookup, where = entry.where, name = entry.name, resolver = options_.resolver] {
+      lookup->answer = resolver(where, name);
+      lookup->done.store(true, std::memory_order_release);
+    }).detach();
+    entry.pending = std::move(lookup);
+  } catch (const std::system_error& error) {
+    spdlog::warn("cannot look {} up again: {}", entry.name, error.what());
+    entry.resolvedAt = now;  // try again after refreshAfter
+  }
+}
+
 std::string TargetPolicy::describe() const {
+  if (defaultIndex_ && allowed_.size() == 1) {
+    return "forwarding to " + allowed_[*defaultIndex_].name;
+  }
+  if (defaultIndex_) {
+    return fmt::format("forwarding to {} (and -L streams to {})", allowed_[*defaultIndex_].name,
+                       allowedList());
+  }
+  return "forwarding -L streams to the allowed destinations " + allowedList();
+}
+
+std::string TargetPolicy::allowedList() const {
   std::string text;
   for (const Entry& entry : allowed_) {
     text += (text.empty() ? "" : ", ") + entry.name;
@@ -95,15 +177,13 @@ io::Result<ForwardSpec> parseForwardSpec(std::string_view text) {
         io::Error{EINVAL, fmt::format("bad forward '{}': {}", text, bind.error().message)});
   }
   // The destination is the server's to resolve (its network, its names): only its shape is
-  // checked here.
-  size_t portColon = target.rfind(':');
-  std::string_view port = target.substr(portColon + 1);
-  bool portOk = !port.empty() && port.size() <= 5 &&
-                port.find_first_not_of("0123456789") == std::string_view::npos &&
-                std::stoul(std::string(port)) <= 65535;
-  if (portColon == 0 || !portOk) {
-    return std::unexpected(io::Error{
-        EINVAL, fmt::format("bad forward '{}': destination '{}' is not HOST:PORT", text, target)});
+  // checked here. An empty host would mean the server's own 127.0.0.1: make it explicit.
+  auto destination = target.starts_with(':')
+                         ? std::unexpected(io::Error{EINVAL, "the destination has no HOST"})
+                         : parseDestination(target);
+  if (!destination) {
+    return std::unexpected(
+        io::Error{EINVAL, fmt::format("bad forward '{}': {}", text, destination.error().message)});
   }
   return ForwardSpec{*bind, std::string(target)};
 }

@@ -1,40 +1,77 @@
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "io/Address.h"
+#include "io/Clock.h"
 #include "io/Error.h"
 #include "io/Fd.h"
 
 namespace ferry::forward {
 
+/// Looks `where` up (may block); `whole` is the text it came from, for the error.
+using Resolver =
+    std::function<io::Result<io::Address>(const io::HostPort& where, std::string_view whole)>;
+
+struct TargetPolicyOptions {
+  Resolver resolver = io::Address::resolve;
+  /// A name's answer older than this is looked up again when a stream asks for it.
+  io::Duration refreshAfter = std::chrono::seconds(30);
+};
+
 /// Decides which destinations a server may open, and starts the connection. Only destinations
-/// named at start-up (`--to`, `--allow`) are ever opened; they are resolved once, so a stream's
-/// request never waits for a name lookup.
+/// named at start-up (`--to`, `--allow`) are ever opened. Names are resolved at start-up (a name
+/// that does not resolve then is an error) and looked up again later, on a helper thread, when a
+/// stream asks for one whose answer is older than `refreshAfter`: a changed DNS or hosts entry is
+/// picked up, and a stream never waits for a lookup (it uses the last answer).
 class TargetPolicy {
  public:
-  struct Entry {
-    std::string name;  // as the client names it: "host:port"
-    io::Address address;
-  };
-
-  /// `defaultTarget` serves streams that name no destination; it is also allowed by name.
+  /// `defaultTarget` serves streams that name no destination; it is also allowed by name. Errors
+  /// have code EINVAL for a malformed destination or port 0 (usage errors) and EHOSTUNREACH for a
+  /// name that does not resolve (the message names it).
   static io::Result<TargetPolicy> create(std::optional<std::string> defaultTarget,
-                                         const std::vector<std::string>& allowed);
+                                         const std::vector<std::string>& allowed,
+                                         TargetPolicyOptions options = {});
 
   /// Starts a non-blocking connect to `target` ("" = the default). The error names the refused
   /// destination or the failed connect.
   io::Result<io::Fd> connect(std::string_view target) const;
 
+  /// What the server forwards where, for its start-up line: "forwarding to X (and -L streams to
+  /// X, Y)" or "forwarding -L streams to the allowed destinations X, Y".
   std::string describe() const;
 
  private:
-  std::optional<Entry> defaultTarget_;
-  std::vector<Entry> allowed_;
+  struct Lookup;
+  struct Entry {
+    std::string name;  // as the client names it: "host:port"
+    io::HostPort where;
+    bool numeric = false;  // an address literal: never looked up again
+    io::Address address;
+    io::TimePoint resolvedAt;
+    std::shared_ptr<Lookup> pending;  // a lookup running on a helper thread
+  };
+
+  io::Result<Entry> resolveEntry(const std::string& name) const;
+  Entry* find(std::string_view target) const;
+  /// Takes a finished lookup's answer; starts a new one when the answer is old.
+  void refresh(Entry& entry) const;
+  std::string allowedList() const;
+
+  TargetPolicyOptions options_;
+  std::optional<size_t> defaultIndex_;  // into allowed_
+  // Mutable: each entry's address is a cache of its name's lookup, refreshed by connect().
+  mutable std::vector<Entry> allowed_;
 };
+
+/// Parses a destination `HOST:PORT` (HOST may be a bracketed IPv6 address) without resolving
+/// it; port 0 is refused. Errors have code EINVAL.
+io::Result<io::HostPort> parseDestination(std::string_view text);
 
 /// One client forward: listen on `bind`, carry connections to `target` ("" = server default).
 struct ForwardSpec {

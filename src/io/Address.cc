@@ -23,23 +23,6 @@ Result<uint16_t> parsePort(std::string_view text, std::string_view whole) {
   return static_cast<uint16_t>(value);
 }
 
-Result<Address> resolve(const std::string& host, uint16_t port, std::string_view whole) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  std::string service = std::to_string(port);
-  int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-  if (rc != 0) {
-    return std::unexpected(Error{EINVAL, fmt::format("bad address '{}': cannot resolve '{}': {}",
-                                                     whole, host, ::gai_strerror(rc))});
-  }
-  Address address(found->ai_addr, found->ai_addrlen);
-  ::freeaddrinfo(found);
-  return address;
-}
-
 }  // namespace
 
 Address::Address(const sockaddr* addr, socklen_t length) : length_(length) {
@@ -47,6 +30,14 @@ Address::Address(const sockaddr* addr, socklen_t length) : length_(length) {
 }
 
 Result<Address> Address::parse(std::string_view text, bool allowBarePort, bool bindAny) {
+  auto where = split(text, allowBarePort, bindAny);
+  if (!where) {
+    return std::unexpected(where.error());
+  }
+  return resolve(*where, text);
+}
+
+Result<HostPort> Address::split(std::string_view text, bool allowBarePort, bool bindAny) {
   std::string host;
   std::string_view portText;
   if (text.starts_with('[')) {
@@ -82,7 +73,24 @@ Result<Address> Address::parse(std::string_view text, bool allowBarePort, bool b
   if (host.empty()) {
     host = bindAny ? "0.0.0.0" : "127.0.0.1";
   }
-  return resolve(host, *port, text);
+  return HostPort{std::move(host), *port};
+}
+
+Result<Address> Address::resolve(const HostPort& where, std::string_view whole) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(where.port);
+  int rc = ::getaddrinfo(where.host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0) {
+    return std::unexpected(Error{EHOSTUNREACH, fmt::format("cannot resolve host '{}' (of '{}'): {}",
+                                                           where.host, whole, ::gai_strerror(rc))});
+  }
+  Address address(found->ai_addr, found->ai_addrlen);
+  ::freeaddrinfo(found);
+  return address;
 }
 
 uint16_t Address::port() const {

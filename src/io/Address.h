@@ -10,6 +10,12 @@
 
 namespace ferry::io {
 
+/// A `host:port` as written, not resolved yet.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
 /// An IPv4 or IPv6 socket address.
 class Address {
  public:
@@ -21,6 +27,13 @@ class Address {
   /// (blocking), so call this at configuration time, not on the event loop's hot path.
   static Result<Address> parse(std::string_view text, bool allowBarePort = false,
                                bool bindAny = true);
+  /// The syntax half of parse(): checks the shape and the port, resolves nothing. Errors have
+  /// code EINVAL (a usage error).
+  static Result<HostPort> split(std::string_view text, bool allowBarePort = false,
+                                bool bindAny = true);
+  /// The resolving half of parse() (getaddrinfo, blocking). Errors have code EHOSTUNREACH (the
+  /// name may resolve later) and name the host and `whole`, the text it came from.
+  static Result<Address> resolve(const HostPort& where, std::string_view whole);
 
   const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
   socklen_t length() const { return length_; }

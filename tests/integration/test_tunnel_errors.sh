@@ -23,6 +23,58 @@ expect_exit 2 'unknown|extra|not expected|following argument' "$FERRY" client --
 expect_exit 1 'missing/parent' "$FERRY" client --dir "$WORK/missing/parent/dir" --listen 127.0.0.1:0
 expect_exit 1 'missing/parent' "$FERRY" server --dir "$WORK/missing/parent/dir" --to 127.0.0.1:1
 
+# The client checks DIR before it binds a port: a bad DIR gives one error line, no "listening".
+touch "$WORK/plain-file"
+for dir in "$WORK/missing/parent/dir" "$WORK/plain-file"; do
+  expect_exit 1 "$dir" "$FERRY" client --dir "$dir" --listen 127.0.0.1:0 -L 0:127.0.0.1:7
+  ! grep -q 'listening on' "$WORK/err.txt" "$WORK/out.txt" ||
+    fail "client said 'listening on' before failing on DIR $dir: $(cat "$WORK/err.txt")"
+  [ "$(wc -l <"$WORK/err.txt")" -eq 1 ] || fail "more than one line for DIR $dir: $(cat "$WORK/err.txt")"
+done
+pass "a bad DIR fails the client before it listens"
+
+# An empty --key-file is a mistake, not "no key" (it used to start a plaintext tunnel; the
+# timeout bounds that old behaviour).
+expect_exit 2 'empty FILE is not a key file' timeout 10 "$FERRY" server --dir "$WORK/k" --to 127.0.0.1:1 --key-file ''
+expect_exit 2 'empty FILE is not a key file' timeout 10 "$FERRY" client --dir "$WORK/k" --listen 0 --key-file ''
+
+# Port 0 picks a port for a listener, but is never a destination.
+expect_exit 2 'port 0' timeout 10 "$FERRY" server --dir "$WORK/z" --to 127.0.0.1:0
+expect_exit 2 'port 0' timeout 10 "$FERRY" server --dir "$WORK/z" --allow 127.0.0.1:5,127.0.0.1:0
+expect_exit 2 "bad forward '0:127.0.0.1:0'.*port 0" timeout 10 "$FERRY" client --dir "$WORK/z" -L 0:127.0.0.1:0
+
+# A name that does not resolve is a run-time failure (the command line is right; DNS may not
+# be): exit 1, naming the host.
+expect_exit 1 "cannot resolve host 'host.invalid'" "$FERRY" server --dir "$WORK/z" --to host.invalid:80
+expect_exit 1 "cannot resolve host 'nowhere.invalid'" "$FERRY" server --dir "$WORK/z" --allow 127.0.0.1:5,nowhere.invalid:80
+
+# A key file with Windows line ends works; other garbage is named.
+"$FERRY" keygen | sed 's/$/\r/' >"$WORK/crlf.key"
+printf 'not a key\r\n' >"$WORK/garbage.key"
+chmod 600 "$WORK/crlf.key" "$WORK/garbage.key"
+grep -q $'\r$' "$WORK/crlf.key" || fail "control: the key file has no CR"
+expect_exit 1 'garbage.key: holds 9 characters before any trailing whitespace; a key file is one line of 64 hex' \
+  "$FERRY" server --dir "$WORK/g" --to 127.0.0.1:1 --key-file "$WORK/garbage.key"
+start_echo_server crlf-echo
+start crlf-server "$FERRY" server --dir "$WORK/crlf" --to "127.0.0.1:$ECHO_PORT" --key-file "$WORK/crlf.key"
+start crlf-client "$FERRY" client --dir "$WORK/crlf" --listen 127.0.0.1:0 --key-file "$WORK/crlf.key"
+wait_for_log crlf-client 'listening on'
+"$FERRY" bench echo --connect "127.0.0.1:$(port_from_log crlf-client)" --count 5 >/dev/null ||
+  fail "tunnel with a CRLF key file: $(tail -n 5 "$WORK/crlf-server.log")"
+pass "a key file with CRLF line ends works"
+
+# The start-up line says where streams go: an --allow-only server has no "forwarding to" one
+# destination.
+start allow-only "$FERRY" server --dir "$WORK/allow" --allow 127.0.0.1:5,127.0.0.1:6
+wait_for_log allow-only 'serving'
+grep -q 'forwarding -L streams to the allowed destinations 127.0.0.1:5, 127.0.0.1:6' "$WORK/allow-only.log" ||
+  fail "--allow-only start-up line: $(grep serving "$WORK/allow-only.log")"
+start to-and-allow "$FERRY" server --dir "$WORK/both" --to 127.0.0.1:5 --allow 127.0.0.1:6
+wait_for_log to-and-allow 'serving'
+grep -q 'forwarding to 127.0.0.1:5 (and -L streams to 127.0.0.1:5, 127.0.0.1:6)' "$WORK/to-and-allow.log" ||
+  fail "--to and --allow start-up line: $(grep serving "$WORK/to-and-allow.log")"
+pass "start-up lines: $(grep -ho 'forwarding.*' "$WORK/allow-only.log" "$WORK/to-and-allow.log" | paste -sd ';')"
+
 start busy python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True); time.sleep(300)'
 wait_for_log busy 'listening on'
 expect_exit 1 'in use' "$FERRY" client --dir "$WORK/d" --listen "127.0.0.1:$(port_from_log busy)"

@@ -94,19 +94,30 @@ TEST_F(SecureKeyFileTest, RefusesFilesOthersCanRead) {
   EXPECT_NE(errorFor(write("other-write.key", hex, 0602)).find("mode 0602"), std::string::npos);
 }
 
+TEST_F(SecureKeyFileTest, LoadsWindowsLineEndsAndTrailingSpaces) {
+  Key key = Key::generate();
+  for (const char* ending : {"\r\n", "\r\n\r\n", "  \n", "\t\r\n", "\n\n"}) {
+    io::Result<Key> loaded = loadKeyFile(write("ending.key", key.toHex() + ending, 0600));
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_TRUE(*loaded == key);
+  }
+}
+
 TEST_F(SecureKeyFileTest, RefusesWrongLength) {
   std::string hex = Key::generate().toHex();
   std::string shortPath = write("short.key", hex.substr(2) + "\n", 0600);
   std::string error = errorFor(shortPath);
   EXPECT_NE(error.find(shortPath), std::string::npos) << error;
-  EXPECT_NE(error.find("holds 63 bytes"), std::string::npos) << error;
-  EXPECT_NE(errorFor(write("long.key", hex + hex, 0600)).find("more than 65 bytes"),
+  EXPECT_NE(error.find("holds 62 characters before any trailing whitespace"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("one line of 64 hex characters"), std::string::npos) << error;
+  EXPECT_NE(errorFor(write("long.key", hex + hex, 0600)).find("more than 80 bytes"),
             std::string::npos);
-  EXPECT_NE(errorFor(write("crlf.key", hex + "\r\n", 0600)).find("holds more than 65 bytes"),
+  EXPECT_NE(errorFor(write("two.key", hex + "\n" + hex.substr(0, 8), 0600)).find("holds 73"),
             std::string::npos);
-  EXPECT_NE(errorFor(write("two.key", hex + "\n\n", 0600)).find("holds more than 65 bytes"),
+  EXPECT_NE(errorFor(write("empty.key", "", 0600)).find("holds 0 characters"), std::string::npos);
+  EXPECT_NE(errorFor(write("blank.key", "\r\n", 0600)).find("holds 0 characters"),
             std::string::npos);
-  EXPECT_NE(errorFor(write("empty.key", "", 0600)).find("holds 0 bytes"), std::string::npos);
 }
 
 TEST_F(SecureKeyFileTest, RefusesNonHex) {
@@ -116,6 +127,12 @@ TEST_F(SecureKeyFileTest, RefusesNonHex) {
   std::string error = errorFor(path);
   EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_NE(error.find("is not 64 hex characters"), std::string::npos) << error;
+  // Leading or inner whitespace is not a line end: refused, not silently trimmed.
+  std::string good = Key::generate().toHex();
+  EXPECT_NE(errorFor(write("lead.key", " " + good.substr(1) + "\n", 0600)).find("is not 64 hex"),
+            std::string::npos);
+  EXPECT_NE(errorFor(write("inner.key", good.substr(0, 63) + "\r" + "\n", 0600)).find("holds 63"),
+            std::string::npos);
 }
 
 TEST_F(SecureKeyFileTest, RefusesMissingFilesAndDirectories) {

@@ -85,3 +85,28 @@ wait_until 15 "$FERRY" bench echo --connect "127.0.0.1:$PORT" --count 3 >/dev/nu
 wait_for_log client4 'accepting again' 5
 pass "EMFILE: $used ms CPU in 3 s, $lines log lines, service resumed"
 stop_and_wait "$CLIENT_PID" && stop_and_wait "$SERVER_PID" || fail "stopping the fd tunnel"
+
+# 5. The same on the TCP carrier's listener (--tcp-listen): raw connections that never speak.
+start server5 prlimit --nofile=64:64 "$FERRY" server --tcp-listen 127.0.0.1:0 \
+  --to "127.0.0.1:$ECHO_PORT"
+SERVER_PID=$LAST_PID
+wait_for_log server5 'listening on'
+CARRIER_PORT=$(port_from_log server5)
+python3 "$TOOLS/flood.py" --port "$CARRIER_PORT" --count 300 --seconds 5 >"$WORK/flood5.txt" 2>&1 &
+FLOOD_PID=$!
+STARTED_PIDS+=("$FLOOD_PID")
+wait_until 10 grep -q connected "$WORK/flood5.txt" || fail "--tcp-listen: the flood did not connect"
+before=$(cpu_ms "$SERVER_PID")
+sleep 3  # the measurement window, as above
+used=$(($(cpu_ms "$SERVER_PID") - before))
+lines=$(wc -l <"$WORK/server5.log")
+[ "$used" -le 600 ] || fail "--tcp-listen EMFILE: the server used $used ms of CPU in 3 s"
+[ "$lines" -le 400 ] || fail "--tcp-listen EMFILE: $lines log lines"
+wait "$FLOOD_PID" || true
+start client5 "$FERRY" client --connect "127.0.0.1:$CARRIER_PORT" --listen 127.0.0.1:0
+CLIENT_PID=$LAST_PID
+wait_for_log client5 'listening on'
+wait_until 15 "$FERRY" bench echo --connect "127.0.0.1:$(port_from_log client5)" --count 3 \
+  >/dev/null 2>&1 || fail "--tcp-listen EMFILE: no echo once the connections closed"
+pass "--tcp-listen EMFILE: $used ms CPU in 3 s, $lines log lines, service resumed"
+stop_and_wait "$CLIENT_PID" && stop_and_wait "$SERVER_PID" || fail "stopping the tcp tunnel"

@@ -1,6 +1,5 @@
 #include "bench/EchoServer.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -20,17 +19,11 @@ constexpr size_t kScratchSize = 64 * 1024;
 }  // namespace
 
 EchoServer::EchoServer(io::Loop& loop, bool discard)
-    : loop_(loop),
-      discard_(discard),
-      spareFd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)),
-      scratch_(kScratchSize) {}
+    : loop_(loop), discard_(discard), scratch_(kScratchSize) {}
 
 EchoServer::~EchoServer() {
   for (auto& [fd, connection] : connections_) {
     loop_.unwatch(fd);
-  }
-  if (listener_) {
-    loop_.unwatch(listener_.get());
   }
 }
 
@@ -39,32 +32,20 @@ io::Result<io::Address> EchoServer::listen(const io::Address& address) {
   if (!listener) {
     return std::unexpected(listener.error());
   }
-  listener_ = std::move(*listener);
-  loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAccept(); });
-  return io::localAddress(listener_.get());
+  io::Address bound = io::localAddress(listener->get());
+  listener_ = std::make_unique<io::TcpListener>(loop_, std::move(*listener),
+                                                "echo server on " + bound.toString(),
+                                                [this](io::Fd fd) { onAccept(std::move(fd)); });
+  return bound;
 }
 
-void EchoServer::onAccept() {
-  while (true) {
-    io::Fd fd = io::acceptTcp(listener_.get());
-    if (!fd) {
-      if (errno == EMFILE || errno == ENFILE) {
-        spdlog::warn("out of file descriptors: dropping a new connection");
-        spareFd_.reset();
-        io::Fd dropped(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        spareFd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        continue;
-      }
-      return;  // EAGAIN: all pending connections taken; other errors concern one client only
-    }
-    int raw = fd.get();
-    auto connection = std::make_unique<Connection>();
-    connection->fd = std::move(fd);
-    Connection& ref = *connection;
-    connections_[raw] = std::move(connection);
-    loop_.watch(raw, EPOLLIN | EPOLLRDHUP,
-                [this, &ref](uint32_t events) { onEvents(ref, events); });
-  }
+void EchoServer::onAccept(io::Fd fd) {
+  int raw = fd.get();
+  auto connection = std::make_unique<Connection>();
+  connection->fd = std::move(fd);
+  Connection& ref = *connection;
+  connections_[raw] = std::move(connection);
+  loop_.watch(raw, EPOLLIN | EPOLLRDHUP, [this, &ref](uint32_t events) { onEvents(ref, events); });
 }
 
 void EchoServer::onEvents(Connection& connection, uint32_t events) {

@@ -11,6 +11,7 @@
 #include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/TcpListener.h"
 
 namespace ferry::bench {
 
@@ -41,7 +42,7 @@ class EchoServer {
     bool peerClosed = false;
   };
 
-  void onAccept();
+  void onAccept(io::Fd fd);
   void onEvents(Connection& connection, uint32_t events);
   void onReadable(Connection& connection);
   /// Echoes `n` bytes of scratch_ directly; queues what the socket does not take. Returns false
@@ -55,10 +56,7 @@ class EchoServer {
 
   io::Loop& loop_;
   bool discard_;
-  io::Fd listener_;
-  // Held open so that on EMFILE it can be closed to accept-and-drop one client (libuv's trick):
-  // otherwise the level-triggered listener would fire forever.
-  io::Fd spareFd_;
+  std::unique_ptr<io::TcpListener> listener_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
   std::vector<uint8_t> scratch_;
   uint64_t bytesReceived_ = 0;

@@ -1,27 +1,16 @@
 #include "forward/TunnelClient.h"
 
-#include <cstring>
+#include <fmt/format.h>
 
 #include "io/Log.h"
 #include "io/Socket.h"
 
 namespace ferry::forward {
-namespace {
-// Back-off between failed attempts to open a session (e.g. the directory is unreachable).
-constexpr io::Duration kFirstReconnectDelay = std::chrono::milliseconds(100);
-constexpr io::Duration kMaxReconnectDelay = std::chrono::seconds(5);
-// Connections accepted per listener per tick, so a connect storm cannot starve the streams.
-constexpr int kMaxAcceptsPerTick = 64;
-}  // namespace
-
 TunnelClient::TunnelClient(io::Loop& loop, mux::CarrierConnector& connector,
                            mux::SessionConfig config)
-    : loop_(loop), connector_(connector), config_(config), reconnectDelay_(kFirstReconnectDelay) {}
+    : loop_(loop), connector_(connector), config_(config) {}
 
 TunnelClient::~TunnelClient() {
-  for (auto& listener : listeners_) {
-    loop_.unwatch(listener->fd.get());
-  }
   loop_.cancelTimer(reconnectTimer_);
 }
 
@@ -30,11 +19,12 @@ io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::
   if (!fd) {
     return std::unexpected(fd.error());
   }
-  auto listener = std::make_unique<Listener>(Listener{std::move(*fd), std::move(target)});
-  Listener* raw = listener.get();
-  loop_.watch(raw->fd.get(), EPOLLIN, [this, raw](uint32_t) { onAcceptable(*raw); });
-  io::Address bound = io::localAddress(raw->fd.get());
-  listeners_.push_back(std::move(listener));
+  io::Address bound = io::localAddress(fd->get());
+  listeners_.push_back(
+      std::make_unique<io::TcpListener>(loop_, std::move(*fd), "listener " + bound.toString(),
+                                        [this, target = std::move(target)](io::Fd socket) {
+                                          onAccepted(std::move(socket), target);
+                                        }));
   return bound;
 }
 
@@ -49,43 +39,33 @@ io::Result<void> TunnelClient::openSession() {
   }
   session_ = std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client,
                                             asHandler(), config_);
+  sessionOpenedAt_ = io::Clock::now();
   stats_.sessions++;
   session_->start();
   spdlog::info("session {} opened", session_->describe());
   return {};
 }
 
-void TunnelClient::onAcceptable(Listener& listener) {
-  for (int i = 0; i < kMaxAcceptsPerTick; ++i) {
-    io::Fd socket = io::acceptTcp(listener.fd.get());
-    if (!socket) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        spdlog::warn("accept failed: {}", std::strerror(errno));
-      }
-      return;
-    }
-    if (!session_) {
-      // Between sessions (the connector is failing): refuse promptly rather than hang.
-      io::resetAndClose(socket);
-      stats_.finished.streamErrors++;
-      continue;
-    }
-    session_->openStream(std::move(socket), listener.target);
+void TunnelClient::onAccepted(io::Fd socket, const std::string& target) {
+  if (!session_) {
+    // Between sessions (the peer keeps failing them): refuse promptly rather than hang.
+    io::resetAndClose(socket);
+    stats_.finished.streamErrors++;
+    return;
   }
+  session_->openStream(std::move(socket), target);
 }
 
-void TunnelClient::scheduleReconnect() {
-  reconnectTimer_ = loop_.addTimerAfter(reconnectDelay_, [this] {
+void TunnelClient::scheduleReconnect(io::Duration delay) {
+  reconnectTimer_ = loop_.addTimerAfter(delay, [this] {
     reconnectTimer_ = 0;
     if (stopping_) {
       return;
     }
     if (auto opened = openSession(); !opened) {
-      spdlog::warn("cannot open a new session: {} (retrying)", opened.error().message);
-      reconnectDelay_ = std::min(reconnectDelay_ * 2, kMaxReconnectDelay);
-      scheduleReconnect();
-    } else {
-      reconnectDelay_ = kFirstReconnectDelay;
+      failureLog_.log(spdlog::level::warn, fmt::format("cannot open a new session: {} (retrying)",
+                                                       opened.error().message));
+      scheduleReconnect(backoff_.next());
     }
   });
 }
@@ -95,23 +75,38 @@ io::Result<io::Fd> TunnelClient::connectStream(std::string_view) {
 }
 
 void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reason) {
-  spdlog::info("session {} ended: {}", session.describe(), reason);
+  bool established = session.established();
+  if (established && io::Clock::now() - sessionOpenedAt_ >= kStableSession) {
+    backoff_.reset();
+  }
   addStats(stats_.finished, session.stats());
-  session_.reset();
   if (stopping_) {
+    session_.reset();
     if (onStopped_) {
       std::exchange(onStopped_, nullptr)();
     }
     return;
   }
-  scheduleReconnect();
+  io::Duration delay = backoff_.next();
+  auto delayMs = std::chrono::duration_cast<std::chrono::milliseconds>(delay).count();
+  if (established) {
+    spdlog::info("session {} ended: {}; next session in {} ms", session.describe(), reason,
+                 delayMs);
+  } else {
+    // The session already logged why; sessions failing at once fail alike, so say it rarely.
+    failureLog_.log(
+        spdlog::level::warn,
+        fmt::format("session {} ended before the peer answered; next session in {} ms "
+                    "(the delay doubles, up to {} s, while sessions keep failing)",
+                    session.describe(), delayMs,
+                    std::chrono::duration_cast<std::chrono::seconds>(Backoff::kMax).count()));
+  }
+  session_.reset();
+  scheduleReconnect(delay);
 }
 
 void TunnelClient::stop(std::function<void()> done) {
   stopping_ = true;
-  for (auto& listener : listeners_) {
-    loop_.unwatch(listener->fd.get());
-  }
   listeners_.clear();
   loop_.cancelTimer(reconnectTimer_);
   if (!session_) {

@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "forward/Backoff.h"
 #include "forward/TunnelStats.h"
 #include "io/Address.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/RateLimitedLog.h"
+#include "io/TcpListener.h"
 #include "mux/Carrier.h"
 #include "mux/Session.h"
 
@@ -16,9 +19,13 @@ namespace ferry::forward {
 
 /// The client side of a tunnel: listens on local ports and carries every accepted connection
 /// through one session at a time. When the session ends (peer gone, carrier broken) a new one is
-/// opened, with back-off while the connector keeps failing.
+/// opened after a Backoff delay; the delay starts over only once a session was established and
+/// lived kStableSession, so a peer that fails every session at once is retried ever more slowly.
 class TunnelClient : private mux::SessionHandler {
  public:
+  /// A session that lived this long after it was established resets the back-off.
+  static constexpr io::Duration kStableSession = std::chrono::seconds(10);
+
   TunnelClient(io::Loop& loop, mux::CarrierConnector& connector, mux::SessionConfig config);
   ~TunnelClient() override;
 
@@ -33,14 +40,9 @@ class TunnelClient : private mux::SessionHandler {
   TunnelStats stats() const;
 
  private:
-  struct Listener {
-    io::Fd fd;
-    std::string target;
-  };
-
-  void onAcceptable(Listener& listener);
+  void onAccepted(io::Fd socket, const std::string& target);
   io::Result<void> openSession();
-  void scheduleReconnect();
+  void scheduleReconnect(io::Duration delay);
 
   // The handler base is private (it is not part of this class's API), so code outside the class,
   // such as std::make_unique, needs the conversion done here.
@@ -51,10 +53,13 @@ class TunnelClient : private mux::SessionHandler {
   io::Loop& loop_;
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<io::TcpListener>> listeners_;
   std::unique_ptr<mux::Session> session_;
+  io::TimePoint sessionOpenedAt_{};
   TunnelStats stats_;
-  io::Duration reconnectDelay_;
+  Backoff backoff_;
+  // Sessions that fail at once fail the same way each time: one line per interval says so.
+  io::RateLimitedLog failureLog_{std::chrono::seconds(30)};
   io::Loop::TimerId reconnectTimer_ = 0;
   bool stopping_ = false;
   std::function<void()> onStopped_;

@@ -47,6 +47,11 @@ class Carrier {
   virtual void close(bool peerGone) = 0;
   /// Short human description for logs, e.g. "dir session 3f2a..." or "tcp 127.0.0.1:5000".
   virtual std::string describe() const = 0;
+  /// False while the peer may not exist yet (a published directory session that no server has
+  /// claimed, which may wait for a server indefinitely): the handshake deadlines then start at
+  /// the peer's first frame instead of at start(). Such a carrier fails on its own when the
+  /// peer shows up and then falls silent before its first frame.
+  virtual bool peerPresentAtStart() const { return true; }
 };
 
 using CarrierPtr = std::unique_ptr<Carrier>;

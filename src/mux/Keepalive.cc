@@ -4,6 +4,13 @@
 
 namespace ferry::mux {
 
+void Keepalive::onPeerPresent(io::TimePoint now) {
+  if (!watchingPeer_) {
+    watchingPeer_ = true;
+    lastReceived_ = now;
+  }
+}
+
 void Keepalive::onPeerHello(io::TimePoint now, io::Duration peerHeartbeat) {
   watchingPeer_ = true;
   lastReceived_ = now;

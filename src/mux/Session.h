@@ -22,7 +22,8 @@ struct SessionConfig {
   uint32_t streamWindow = proto::kInitialStreamWindow;
   /// A Ping is sent when nothing else was sent for this long.
   io::Duration heartbeatInterval = std::chrono::seconds(1);
-  /// The peer is dead when nothing arrived from it for this long after its Hello.
+  /// The peer is dead when nothing arrived from it for this long; before its Hello this is also
+  /// the handshake deadline, counted from when the peer is present (Carrier::peerPresentAtStart).
   io::Duration deadPeerTimeout = std::chrono::seconds(10);
   /// Largest DATA frame payload, in bytes.
   uint32_t maxDataFrame = 64 * 1024;

@@ -64,6 +64,11 @@ void Session::Impl::start() {
   proto::encodeHello(hello, payload);
   send(FrameType::Hello, 0, payload);
   carrier_->start();
+  // After the carrier's start, so that a carrier deadline of the same length (the key
+  // handshake's) fires first and gives its more precise reason.
+  if (carrier_->peerPresentAtStart()) {
+    keepalive_.onPeerPresent(io::Clock::now());
+  }
   armTimer();
 }
 
@@ -84,6 +89,7 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     return;
   }
   keepalive_.onReceived(io::Clock::now());
+  armTimer();  // the first frame may have started the dead-peer deadline
   const proto::FrameHeader& header = frame.header;
   if (header.type == FrameType::Hello) {
     onHello(frame);
@@ -285,13 +291,15 @@ void Session::Impl::armTimer() {
 
 void Session::Impl::onTimer() {
   switch (keepalive_.due(io::Clock::now())) {
-    case Keepalive::Action::PeerDead:
-      end(fmt::format(
-              "peer dead: nothing received for {} ms",
-              std::chrono::duration_cast<std::chrono::milliseconds>(keepalive_.deadPeerTimeout())
-                  .count()),
+    case Keepalive::Action::PeerDead: {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(keepalive_.deadPeerTimeout());
+      end(peerHelloSeen_
+              ? fmt::format("peer dead: nothing received for {} ms", ms.count())
+              : fmt::format("the peer did not complete the handshake (no Hello) within {} ms",
+                            ms.count()),
           false, true);
       return;
+    }
     case Keepalive::Action::SendPing: {
       uint8_t payload[8];
       proto::putU64(payload, ++pingCounter_);

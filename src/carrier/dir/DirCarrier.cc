@@ -156,7 +156,11 @@ void DirCarrier::removeFiles(bool peerGone) {
     removeEntry(dirFd, Names::manifest(parts_.sessionId).c_str());
   }
   parts_.writer->close();
-  if (!client || peerGone) {
+  // A server leaves its claim (the client removes it with the manifest): the session stays
+  // claimed, so a client that has not read a frame yet sees a claimed session without the
+  // server's lane and fails it after the stuck timeout, rather than waiting forever for a server
+  // to claim it again (no server takes a session over).
+  if (client || peerGone) {
     removeEntry(folderFd, std::string(Names::kClaim).c_str());
   }
   if (peerGone) {

@@ -43,6 +43,9 @@ class DirCarrier : public mux::Carrier {
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
+  /// A client's session may wait for a server indefinitely; once claimed, the lane reader's
+  /// stuck timeout bounds the wait for the server's first frame.
+  bool peerPresentAtStart() const override { return parts_.role == Role::Server; }
 
   const std::string& sessionId() const { return parts_.sessionId; }
   bool polling() const { return reader_->polling(); }

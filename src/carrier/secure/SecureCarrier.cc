@@ -42,19 +42,29 @@ void SecureCarrier::setListener(mux::CarrierListener* listener) {
 }
 
 void SecureCarrier::start() {
-  if (options_.handshakeTimeout > io::Duration::zero()) {
-    handshakeTimer_ = loop_.addTimerAfter(options_.handshakeTimeout, [this] {
-      handshakeTimer_ = 0;
-      fail(fmt::format(
-          "the peer did not prove the key within {} ms",
-          std::chrono::duration_cast<std::chrono::milliseconds>(options_.handshakeTimeout)
-              .count()));
-    });
+  if (inner_->peerPresentAtStart()) {
+    startHandshakeTimer();
   }
   // Hello first, then start: the same order as the session, so the hello leaves in the first
   // batch whatever the inner carrier.
   inner_->send(proto::FrameType::AuthHello, 0, handshake_.hello());
   inner_->start();
+}
+
+void SecureCarrier::startHandshakeTimer() {
+  if (options_.handshakeTimeout <= io::Duration::zero() || handshakeTimerStarted_) {
+    return;
+  }
+  handshakeTimerStarted_ = true;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.handshakeTimeout);
+  handshakeTimer_ = loop_.addTimerAfter(options_.handshakeTimeout, [this, ms] {
+    handshakeTimer_ = 0;
+    fail(role_ == Role::Client
+             ? fmt::format("the server did not complete the key handshake within {} ms: does it "
+                           "run with the same --key-file?",
+                           ms.count())
+             : fmt::format("the peer did not prove the key within {} ms", ms.count()));
+  });
 }
 
 void SecureCarrier::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
@@ -101,6 +111,7 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
   if (!active()) {
     return;
   }
+  startHandshakeTimer();  // the peer is present now, if it was not at start()
   const proto::FrameHeader& header = frame.header;
   if (header.stream != 0) {
     fail(fmt::format("{} frame on stream {}: with a key every frame travels on stream 0",
@@ -186,6 +197,12 @@ void SecureCarrier::onCarrierFailed(const std::string& reason) {
   if (!active()) {
     return;
   }
+  if (role_ == Role::Client && !authenticated()) {
+    fail(reason +
+         " (before the key handshake completed: does the server run with the same "
+         "--key-file?)");
+    return;
+  }
   fail(reason);
 }
 
@@ -246,9 +263,7 @@ void SecureCarrier::failLater(std::string reason) {
 
 mux::CarrierPtr wrap(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role) {
   SecureOptions options;
-  if (role == Role::Server) {
-    options.handshakeTimeout = kServerHandshakeTimeout;
-  }
+  options.handshakeTimeout = kHandshakeTimeout;
   return std::make_unique<SecureCarrier>(loop, std::move(inner), key, role, options);
 }
 

@@ -18,8 +18,9 @@
 namespace ferry::carrier::secure {
 
 struct SecureOptions {
-  /// The carrier fails when the peer has not proved the key this long after start(); zero waits
-  /// forever (a client may wait for a server that is not running yet).
+  /// The carrier fails when the peer has not proved the key this long after it is present: from
+  /// start(), or from its first frame when the inner carrier's peer may not exist yet (a client
+  /// may wait for a server that is not running yet). Zero waits forever.
   io::Duration handshakeTimeout{};
   /// Session bytes queued before the keys exist beyond which congested() is true.
   size_t pendingBudget = 256 * 1024;
@@ -49,6 +50,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
+  bool peerPresentAtStart() const override { return inner_->peerPresentAtStart(); }
 
   /// True once the peer proved that it holds the key.
   bool authenticated() const { return handshake_.state() == Handshake::State::Done; }
@@ -64,6 +66,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void onCarrierFailed(const std::string& reason) override;
   void onCarrierWritable() override;
 
+  void startHandshakeTimer();
   void onPeerHello(const proto::Frame& frame);
   void onPeerProof(const proto::Frame& frame);
   void onSealed(const proto::Frame& frame);
@@ -89,18 +92,19 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   size_t pendingBytes_ = 0;
   std::vector<uint8_t> sealed_;  // reused output buffer
   io::Loop::TimerId handshakeTimer_ = 0;
+  bool handshakeTimerStarted_ = false;
   bool failed_ = false;
   bool closed_ = false;
   // Deferred callbacks hold a weak reference, so they do nothing once the carrier is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-/// Handshake timeout that wrap() gives a server: a peer that cannot prove the key in this time
-/// is dropped, so strangers cannot hold server sessions open.
-constexpr io::Duration kServerHandshakeTimeout = std::chrono::seconds(10);
+/// Handshake timeout that wrap() gives both sides: a peer that cannot prove the key in this time
+/// is dropped, so strangers cannot hold server sessions open and a client facing a server with
+/// another key (or none) does not wait forever.
+constexpr io::Duration kHandshakeTimeout = std::chrono::seconds(10);
 
-/// Wraps `inner` in a SecureCarrier for `role`, with kServerHandshakeTimeout on the server and
-/// no handshake timeout on the client.
+/// Wraps `inner` in a SecureCarrier for `role`, with kHandshakeTimeout.
 mux::CarrierPtr wrap(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role);
 
 }  // namespace ferry::carrier::secure

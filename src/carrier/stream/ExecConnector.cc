@@ -79,8 +79,10 @@ io::Result<mux::CarrierPtr> ExecConnector::connect() {
   children_.push_back(child);
   io::setNonBlocking(fromChild->read.get());
   io::setNonBlocking(toChild->write.get());
-  return std::make_unique<StreamCarrier>(loop_, std::move(fromChild->read),
-                                         std::move(toChild->write), "exec '" + command_ + "'");
+  auto carrier = std::make_unique<StreamCarrier>(
+      loop_, std::move(fromChild->read), std::move(toChild->write), "exec '" + command_ + "'");
+  carrier->awaitPeer();
+  return carrier;
 }
 
 }  // namespace ferry::carrier

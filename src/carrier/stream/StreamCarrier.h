@@ -35,6 +35,11 @@ class StreamCarrier : public mux::Carrier {
   bool congested() const override { return unwritten() > kCongestionBytes; }
   void close(bool peerGone) override;
   std::string describe() const override { return description_; }
+  bool peerPresentAtStart() const override { return peerPresentAtStart_; }
+  /// For pipes to a command that starts the peer (`--exec ssh host ferry server --stdio`): the
+  /// command may take long to reach it (a login prompt), so the handshake deadlines start at
+  /// the peer's first frame. A command that exits fails the carrier at once (end of input).
+  void awaitPeer() { peerPresentAtStart_ = false; }
 
   /// Bytes queued and not yet accepted by the kernel.
   size_t unwritten() const { return writer_.batch().readable(); }
@@ -54,6 +59,7 @@ class StreamCarrier : public mux::Carrier {
   io::Fd readFd_;
   io::Fd writeFd_;  // invalid when readFd_ is used both ways
   std::string description_;
+  bool peerPresentAtStart_ = true;
   mux::CarrierListener* listener_ = nullptr;
   io::Buffer input_;
   proto::FrameParser parser_;

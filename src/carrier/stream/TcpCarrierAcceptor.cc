@@ -1,9 +1,6 @@
 #include "carrier/stream/TcpCarrierAcceptor.h"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
-
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -13,9 +10,6 @@
 
 namespace ferry::carrier {
 namespace {
-
-// Connections accepted per readiness event, so a connection storm cannot hold the loop.
-constexpr int kMaxAcceptsPerTick = 64;
 
 std::string peerName(int fd) {
   sockaddr_storage storage{};
@@ -33,35 +27,24 @@ io::Result<void> TcpCarrierAcceptor::start(OnCarrier onCarrier) {
   if (!listener) {
     return std::unexpected(listener.error());
   }
-  listener_ = std::move(*listener);
   onCarrier_ = std::move(onCarrier);
-  loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); });
+  listener_ = std::make_unique<io::TcpListener>(
+      loop_, std::move(*listener), "tcp carrier on " + address_.toString(),
+      [this](io::Fd socket) { onAccepted(std::move(socket)); });
   return {};
 }
 
 void TcpCarrierAcceptor::stop() {
-  if (listener_) {
-    loop_.unwatch(listener_.get());
-    listener_.reset();
-  }
+  listener_.reset();
 }
 
 io::Address TcpCarrierAcceptor::localAddress() const {
-  return io::localAddress(listener_.get());
+  return io::localAddress(listener_->fd());
 }
 
-void TcpCarrierAcceptor::onAcceptable() {
-  for (int i = 0; i < kMaxAcceptsPerTick && listener_; ++i) {
-    io::Fd socket = io::acceptTcp(listener_.get());
-    if (!socket) {
-      if (errno != EAGAIN && errno != EINTR) {
-        spdlog::warn("tcp carrier on {}: accept: {}", address_.toString(), std::strerror(errno));
-      }
-      return;
-    }
-    std::string description = fmt::format("tcp from {}", peerName(socket.get()));
-    onCarrier_(std::make_unique<StreamCarrier>(loop_, std::move(socket), std::move(description)));
-  }
+void TcpCarrierAcceptor::onAccepted(io::Fd socket) {
+  std::string description = fmt::format("tcp from {}", peerName(socket.get()));
+  onCarrier_(std::make_unique<StreamCarrier>(loop_, std::move(socket), std::move(description)));
 }
 
 }  // namespace ferry::carrier

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <memory>
+
 #include "io/Address.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/TcpListener.h"
 #include "mux/Carrier.h"
 
 namespace ferry::carrier {
@@ -19,11 +22,11 @@ class TcpCarrierAcceptor : public mux::CarrierAcceptor {
   io::Address localAddress() const;
 
  private:
-  void onAcceptable();
+  void onAccepted(io::Fd socket);
 
   io::Loop& loop_;
   io::Address address_;
-  io::Fd listener_;
+  std::unique_ptr<io::TcpListener> listener_;
   OnCarrier onCarrier_;
 };
 

@@ -248,7 +248,7 @@ TEST(SecureCarrierTest, CloseNeverSendsQueuedFramesInPlaintext) {
   EXPECT_FALSE(ends.clientListener.failed());
 }
 
-TEST(SecureCarrierTest, WrapTimesOutServersOnly) {
+TEST(SecureCarrierTest, WrapTimesOutBothSides) {
   io::Loop loop;
   FakePair pair(loop);
   Key key = Key::generate();
@@ -259,10 +259,35 @@ TEST(SecureCarrierTest, WrapTimesOutServersOnly) {
   client->setListener(&clientListener);
   server->setListener(&serverListener);
   client->start();
-  EXPECT_EQ(loop.timerCount(), 0u);
-  server->start();
   EXPECT_EQ(loop.timerCount(), 1u);
+  server->start();
+  EXPECT_EQ(loop.timerCount(), 2u);
   EXPECT_EQ(server->describe(), "fake server (pre-shared key)");
+}
+
+TEST(SecureCarrierTest, ClientAwaitingAServerTimesOutOnlyOnceTheServerSpoke) {
+  io::Loop loop;
+  FakePair pair(loop);
+  pair.setClientAwaitsPeer();
+  Key key = Key::generate();
+  SecureOptions options;
+  options.handshakeTimeout = std::chrono::milliseconds(30);
+  SecureCarrier client(loop, pair.take(FakePair::kClient), key, Role::Client, options);
+  RecordingListener listener;
+  client.setListener(&listener);
+  client.start();
+  EXPECT_FALSE(client.peerPresentAtStart());
+  // No server yet: no deadline, however long it takes.
+  EXPECT_FALSE(io::test::runUntil(
+      loop, [&] { return listener.failed(); }, std::chrono::milliseconds(100)));
+  // A server says hello, then never proves the key.
+  Handshake server(key, Role::Server);
+  pair.inject(FakePair::kClient, {FrameType::AuthHello, 0, server.hello()});
+  ASSERT_TRUE(io::test::runUntil(
+      loop, [&] { return listener.failed(); }, std::chrono::seconds(2)));
+  EXPECT_EQ(listener.failure(),
+            "the server did not complete the key handshake within 30 ms: does it run with the "
+            "same --key-file?");
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ class FakePair {
   /// Everything `from` sent, before the tap, in order.
   const std::vector<WireFrame>& carried(Side from) const { return state_->carried[from]; }
   bool closed(Side side) const { return state_->closed[side]; }
+  /// The client end then reports that its peer may not exist yet, like an unclaimed directory
+  /// session.
+  void setClientAwaitsPeer() { state_->clientAwaitsPeer = true; }
 
  private:
   class End;
@@ -56,6 +59,7 @@ class FakePair {
     std::deque<WireFrame> inbox[2];  // arrived before the receiving end started
     uint64_t nextSequence[2] = {0, 0};
     bool closed[2] = {false, false};
+    bool clientAwaitsPeer = false;
 
     static void post(const std::shared_ptr<State>& state, Side to, WireFrame frame) {
       state->loop.defer([state, to, frame = std::move(frame)] { state->arrive(to, frame); });
@@ -99,6 +103,9 @@ class FakePair {
     void close(bool) override { state_->closed[side_] = true; }
     std::string describe() const override {
       return side_ == kClient ? "fake client" : "fake server";
+    }
+    bool peerPresentAtStart() const override {
+      return side_ == kServer || !state_->clientAwaitsPeer;
     }
 
     /// Hands `frame` to the listener, numbered like a real carrier's verified frames.

@@ -53,6 +53,7 @@ class MemoryCarrier : public mux::Carrier {
     scheduleDelivery();
   }
   std::string describe() const override { return "memory"; }
+  bool peerPresentAtStart() const override { return presentAtStart; }
 
   /// Hands a frame to this end's listener as if the peer had sent it.
   void inject(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
@@ -66,6 +67,7 @@ class MemoryCarrier : public mux::Carrier {
 
   bool closed() const { return closed_; }
   bool silent = false;
+  bool presentAtStart = true;  // false: fakes a published directory session nobody claimed
   bool closedWithPeerGone = false;
   uint64_t framesSent = 0;
 

@@ -22,8 +22,10 @@ struct ScriptedPeer {
   std::unique_ptr<MemoryCarrier> peerOwner;
   std::unique_ptr<mux::Session> session;
 
-  explicit ScriptedPeer(mux::Role role, mux::SessionConfig config = {}) {
+  explicit ScriptedPeer(mux::Role role, mux::SessionConfig config = {},
+                        bool presentAtStart = true) {
     auto pair = MemoryCarrier::makePair(loop);
+    pair.a->presentAtStart = presentAtStart;
     peerOwner = std::move(pair.b);
     peer = peerOwner.get();
     peer->start();
@@ -146,6 +148,31 @@ TEST(SessionScripted, SilentPeerIsDeclaredDead) {
   EXPECT_NE(scripted.handler.reason.find("peer dead"), std::string::npos);
   // It kept pinging while waiting: nothing else was sent.
   EXPECT_GE(scripted.sink.count(proto::FrameType::Ping), 2);
+}
+
+TEST(SessionScripted, PeerThatNeverSaysHelloIsDroppedAtTheDeadline) {
+  mux::SessionConfig config;
+  config.deadPeerTimeout = 200ms;
+  config.heartbeatInterval = 50ms;
+  io::TimePoint start = io::Clock::now();
+  ScriptedPeer scripted(mux::Role::Client, config);
+  ASSERT_TRUE(runUntil(
+      scripted.loop, [&] { return scripted.handler.ended == 1; }, 3s));
+  EXPECT_LT(io::Clock::now() - start, 1s);
+  EXPECT_NE(scripted.handler.reason.find("did not complete the handshake"), std::string::npos)
+      << scripted.handler.reason;
+}
+
+TEST(SessionScripted, UnclaimedSessionWaitsForItsPeerIndefinitely) {
+  mux::SessionConfig config;
+  config.deadPeerTimeout = 100ms;
+  config.heartbeatInterval = 50ms;
+  ScriptedPeer scripted(mux::Role::Client, config, /*presentAtStart=*/false);
+  // No server yet (an unclaimed directory session): no deadline runs.
+  EXPECT_FALSE(runUntil(
+      scripted.loop, [&] { return scripted.handler.ended == 1; }, 400ms));
+  scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
+  ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
 }
 
 TEST(SessionPairTimers, HeartbeatsKeepAnIdleSessionAlive) {

@@ -161,11 +161,14 @@ void DirCarrier::removeFiles(bool peerGone) {
   if (peerGone) {
     // Cleanup only: the peer may have left segments we never heard of, so list the folder.
     char peerLane = client ? Names::kServerLane : Names::kClientLane;
-    forEachEntry(folderFd, [folderFd, peerLane](const char* name) {
-      if (Names::isSegment(name, peerLane)) {
-        ::unlinkat(folderFd, name, 0);
-      }
-    });
+    forEachEntry(
+        folderFd,
+        [folderFd, peerLane](const char* name) {
+          if (Names::isSegment(name, peerLane)) {
+            ::unlinkat(folderFd, name, 0);
+          }
+        },
+        parts_.remote);
   }
   // ENOTEMPTY (the peer's files, or .nfs*/.fuse_hidden* of files still open), ENOENT, EBUSY
   // and ESTALE are all normal here: whoever leaves last removes the folder.

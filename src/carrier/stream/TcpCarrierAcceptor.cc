@@ -35,14 +35,29 @@ io::Result<void> TcpCarrierAcceptor::start(OnCarrier onCarrier) {
   }
   listener_ = std::move(*listener);
   onCarrier_ = std::move(onCarrier);
-  loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); });
+  paused_ = true;
+  resume();
   return {};
 }
 
 void TcpCarrierAcceptor::stop() {
   if (listener_) {
-    loop_.unwatch(listener_.get());
+    pause();
     listener_.reset();
+  }
+}
+
+void TcpCarrierAcceptor::pause() {
+  if (listener_ && !paused_) {
+    loop_.unwatch(listener_.get());
+    paused_ = true;
+  }
+}
+
+void TcpCarrierAcceptor::resume() {
+  if (listener_ && paused_) {
+    loop_.watch(listener_.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); });
+    paused_ = false;
   }
 }
 
@@ -51,7 +66,7 @@ io::Address TcpCarrierAcceptor::localAddress() const {
 }
 
 void TcpCarrierAcceptor::onAcceptable() {
-  for (int i = 0; i < kMaxAcceptsPerTick && listener_; ++i) {
+  for (int i = 0; i < kMaxAcceptsPerTick && listener_ && !paused_; ++i) {
     io::Fd socket = io::acceptTcp(listener_.get());
     if (!socket) {
       if (errno != EAGAIN && errno != EINTR) {

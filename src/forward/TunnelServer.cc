@@ -1,6 +1,10 @@
 #include "forward/TunnelServer.h"
 
+#include <malloc.h>
+
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "io/Log.h"
 
@@ -10,7 +14,11 @@ TunnelServer::TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, Targe
                            mux::SessionConfig config)
     : loop_(loop), acceptor_(acceptor), policy_(std::move(policy)), config_(config) {}
 
-TunnelServer::~TunnelServer() = default;
+TunnelServer::~TunnelServer() {
+  for (auto& [session, timer] : awaitingHello_) {
+    loop_.cancelTimer(timer);
+  }
+}
 
 io::Result<void> TunnelServer::start() {
   return acceptor_.start([this](mux::CarrierPtr carrier) { onCarrier(std::move(carrier)); });
@@ -28,6 +36,48 @@ void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
   stats_.sessions++;
   raw->start();
   spdlog::info("session {} accepted", raw->describe());
+  awaitHello(*raw);
+}
+
+void TunnelServer::awaitHello(mux::Session& session) {
+  io::Duration timeout = config_.deadPeerTimeout;
+  awaitingHello_[&session] = loop_.addTimerAfter(timeout, [this, &session, timeout] {
+    awaitingHello_.erase(&session);
+    session.shutdown(
+        fmt::format("no Hello from the peer within {} ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()));
+  });
+  updateCapacity();
+}
+
+void TunnelServer::stopAwaiting(mux::Session& session) {
+  auto it = awaitingHello_.find(&session);
+  if (it == awaitingHello_.end()) {
+    return;
+  }
+  loop_.cancelTimer(it->second);
+  awaitingHello_.erase(it);
+  updateCapacity();
+}
+
+void TunnelServer::onSessionEstablished(mux::Session& session) {
+  stopAwaiting(session);
+}
+
+void TunnelServer::updateCapacity() {
+  bool full = awaitingHello_.size() >= kMaxPendingSessions || sessions_.size() >= kMaxSessions;
+  if (full && !acceptorPaused_ && !stopping_) {
+    spdlog::warn(
+        "{} sessions, {} of them awaiting their peer's Hello: taking no new sessions until some "
+        "end (limits: {} in all, {} awaiting)",
+        sessions_.size(), awaitingHello_.size(), kMaxSessions, kMaxPendingSessions);
+    acceptor_.pause();
+    acceptorPaused_ = true;
+  } else if (!full && acceptorPaused_ && !stopping_) {
+    spdlog::info("taking new sessions again");
+    acceptor_.resume();
+    acceptorPaused_ = false;
+  }
 }
 
 io::Result<io::Fd> TunnelServer::connectStream(std::string_view target) {
@@ -37,7 +87,13 @@ io::Result<io::Fd> TunnelServer::connectStream(std::string_view target) {
 void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reason) {
   spdlog::info("session {} ended: {}", session.describe(), reason);
   addStats(stats_.finished, session.stats());
+  stopAwaiting(session);
   sessions_.erase(&session);
+  updateCapacity();
+  if (awaitingHello_.empty() && sessions_.size() < kMaxPendingSessions) {
+    // After a burst of sessions (a flood of unauthenticated peers), give the freed heap back.
+    ::malloc_trim(0);
+  }
   if (sessions_.empty() && onIdle_ && !stopping_) {
     onIdle_();
   }

@@ -14,8 +14,16 @@ namespace ferry::forward {
 
 /// The server side of a tunnel: runs one session per peer that the acceptor hands over and opens
 /// each stream's destination through the TargetPolicy.
+///
+/// Anyone who can reach the acceptor (write DIR, connect to the port) can start sessions without
+/// the key, so sessions that have not yet received their peer's Hello (which, with a key, comes
+/// only after the key proof) are bounded: each is ended after the dead-peer timeout, and while
+/// kMaxPendingSessions of them wait, or kMaxSessions sessions run in all, the acceptor is paused.
 class TunnelServer : private mux::SessionHandler {
  public:
+  static constexpr size_t kMaxPendingSessions = 64;
+  static constexpr size_t kMaxSessions = 4096;
+
   TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
                mux::SessionConfig config);
   ~TunnelServer() override;
@@ -31,18 +39,26 @@ class TunnelServer : private mux::SessionHandler {
  private:
   void onCarrier(mux::CarrierPtr carrier);
   void finishStopIfIdle();
+  void awaitHello(mux::Session& session);
+  /// The session no longer awaits its peer's Hello (it arrived, or the session ended).
+  void stopAwaiting(mux::Session& session);
+  /// Pauses or resumes the acceptor as the session counts cross their limits.
+  void updateCapacity();
 
   // The handler base is private (it is not part of this class's API), so code outside the class,
   // such as std::make_unique, needs the conversion done here.
   mux::SessionHandler& asHandler() { return *this; }
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
+  void onSessionEstablished(mux::Session& session) override;
 
   io::Loop& loop_;
   mux::CarrierAcceptor& acceptor_;
   TargetPolicy policy_;
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
+  std::unordered_map<mux::Session*, io::Loop::TimerId> awaitingHello_;  // with their deadlines
+  bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;
   std::function<void()> onStopped_;

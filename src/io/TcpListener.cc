@@ -30,22 +30,41 @@ TcpListener::TcpListener(Loop& loop, Fd listenFd, std::string name, OnAccept onA
       name_(std::move(name)),
       onAccept_(std::move(onAccept)),
       reserve_(openReserve()) {
-  watch();
+  updateWatch();
 }
 
 TcpListener::~TcpListener() {
   loop_.cancelTimer(resumeTimer_);
-  if (resumeTimer_ == 0) {
+  if (watching_) {
     loop_.unwatch(fd_.get());
   }
 }
 
-void TcpListener::watch() {
-  loop_.watch(fd_.get(), EPOLLIN, [this](uint32_t) { onReadable(); });
+void TcpListener::pause() {
+  pausedByOwner_ = true;
+  updateWatch();
+}
+
+void TcpListener::resume() {
+  pausedByOwner_ = false;
+  updateWatch();
+}
+
+void TcpListener::updateWatch() {
+  bool wanted = !pausedByOwner_ && resumeTimer_ == 0;
+  if (wanted == watching_) {
+    return;
+  }
+  if (wanted) {
+    loop_.watch(fd_.get(), EPOLLIN, [this](uint32_t) { onReadable(); });
+  } else {
+    loop_.unwatch(fd_.get());
+  }
+  watching_ = wanted;
 }
 
 void TcpListener::onReadable() {
-  for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
+  for (int i = 0; i < kMaxAcceptsPerEvent && !pausedByOwner_; ++i) {
     Fd socket = acceptTcp(fd_.get());
     if (!socket) {
       int error = errno;
@@ -84,15 +103,15 @@ void TcpListener::onOutOfDescriptors(int error) {
     refusedTotal_++;
   }
   reserve_ = openReserve();
-  pause();
+  pauseAfterExhaustion();
 }
 
-void TcpListener::pause() {
-  loop_.unwatch(fd_.get());
+void TcpListener::pauseAfterExhaustion() {
   resumeTimer_ = loop_.addTimerAfter(kPauseAfterExhaustion, [this] {
     resumeTimer_ = 0;
-    watch();
+    updateWatch();
   });
+  updateWatch();
 }
 
 void TcpListener::endEpisode() {

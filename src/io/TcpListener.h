@@ -37,13 +37,18 @@ class TcpListener {
   int fd() const { return fd_.get(); }
   /// Connections refused for want of descriptors since the start.
   uint64_t refusedCount() const { return refusedTotal_; }
+  /// Stops accepting until resume(), also from inside onAccept: new connections wait in the
+  /// backlog (the owner is at a limit).
+  void pause();
+  void resume();
 
  private:
   void onReadable();
   /// Accepts and resets what is pending using the reserve descriptor, then pauses.
   void onOutOfDescriptors(int error);
-  void pause();
-  void watch();
+  void pauseAfterExhaustion();
+  /// Watches the socket unless paused by the owner or after exhaustion.
+  void updateWatch();
   void endEpisode();
 
   Loop& loop_;
@@ -52,6 +57,8 @@ class TcpListener {
   OnAccept onAccept_;
   Fd reserve_;
   Loop::TimerId resumeTimer_ = 0;
+  bool watching_ = false;
+  bool pausedByOwner_ = false;
   bool inEpisode_ = false;
   uint64_t refusedInEpisode_ = 0;
   uint64_t refusedTotal_ = 0;

@@ -72,6 +72,12 @@ class CarrierAcceptor {
   virtual io::Result<void> start(OnCarrier onCarrier) = 0;
   /// Stops accepting new peers and removes what the acceptor itself created.
   virtual void stop() = 0;
+  /// Stops taking new peers for now (the owner is at capacity); peers that arrive meanwhile wait
+  /// where the transport keeps them (DIR, the listen backlog). Acceptors of a single peer ignore
+  /// it.
+  virtual void pause() {}
+  /// Takes new peers again after pause().
+  virtual void resume() {}
 };
 
 }  // namespace ferry::mux

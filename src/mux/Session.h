@@ -40,6 +40,8 @@ class SessionHandler {
   /// The session ended, after resetting its streams and closing its carrier. Called at most once,
   /// from a deferred callback, so the owner may destroy the session inside it.
   virtual void onSessionEnded(Session& session, const std::string& reason) = 0;
+  /// The peer's Hello arrived (established() became true).
+  virtual void onSessionEstablished(Session& /*session*/) {}
 };
 
 struct SessionStats {

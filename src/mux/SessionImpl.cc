@@ -161,6 +161,7 @@ void Session::Impl::onHello(const proto::Frame& frame) {
     spdlog::info("{}: established (peer pings every {} ms)", describe(), hello.heartbeatMs);
     // The dead-peer deadline may come before the heartbeat deadline the timer is set for.
     armTimer();
+    handler_.onSessionEstablished(owner_);
   }
 }
 

@@ -4,8 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "carrier/dir/DirCarrier.h"
-#include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
@@ -30,6 +31,19 @@ uint64_t laneActivity(int folderFd) {
     }
   });
   return activity;
+}
+
+// Bounds on what a DIR full of junk can make this acceptor remember.
+constexpr size_t kMaxCheckedManifests = size_t{1} << 18;
+constexpr size_t kMaxLoggedGarbage = 4096;
+constexpr size_t kMaxForeignSessions = 4096;
+
+int64_t mtimeNs(int dirFd, const std::string& name) {
+  struct stat info {};
+  if (::fstatat(dirFd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+    return 0;
+  }
+  return int64_t{info.st_mtim.tv_sec} * 1'000'000'000 + info.st_mtim.tv_nsec;
 }
 
 }  // namespace
@@ -73,16 +87,25 @@ void DirAcceptor::stop() {
     inotify_->remove(dirWatch_);
     dirWatch_ = 0;
   }
-  if (scanTimer_ != 0) {
-    loop_.cancelTimer(scanTimer_);
-    scanTimer_ = 0;
+  for (io::Loop::TimerId* timer : {&scanTimer_, &stepTimer_}) {
+    if (*timer != 0) {
+      loop_.cancelTimer(*timer);
+      *timer = 0;
+    }
   }
+  listing_.end();
   onCarrier_ = nullptr;
+}
+
+void DirAcceptor::resume() {
+  paused_ = false;
+  scheduleScan();
 }
 
 void DirAcceptor::armScanTimer() {
   scanTimer_ = loop_.addTimerAfter(kScanInterval, [this] {
     scanTimer_ = 0;
+    claimsLeft_ = kMaxClaimsPerInterval;
     scan();
     armScanTimer();
   });
@@ -105,37 +128,160 @@ void DirAcceptor::scan() {
   if (!dir_ || !onCarrier_) {
     return;
   }
-  std::unordered_set<std::string> present;
-  bool listed = forEachEntry(
-      dir_->fd.get(),
-      [&](const char* entry) {
-        std::string name = entry;
-        if (auto sid = Names::manifestSessionId(name)) {
-          present.insert(*sid);
-          if (!handled_.contains(*sid)) {
-            consider(name, *sid);
-          }
-        } else if (name != "." && name != ".." && !name.starts_with("ferry-")) {
-          noteGarbage(name, "not a ferry name");
-        }
-      },
-      kMaxEntriesPerScan);
-  if (!listed) {
-    spdlog::warn("listing shared directory {}: {}", dir_->path, std::strerror(errno));
+  if (listing_.active()) {
+    rescan_ = true;  // the pass in progress may have passed the new name already
     return;
   }
+  if (beginPass()) {
+    continuePass();
+  }
+}
+
+bool DirAcceptor::beginPass() {
+  io::TimePoint now = io::Clock::now();
+  if (now < nextListingAttempt_) {
+    return false;
+  }
+  auto fd = dir_->openForListing();
+  if (!fd || !listing_.begin(std::move(*fd))) {
+    noteDirLost(fd ? io::systemError("listing shared directory " + dir_->path) : fd.error());
+    nextListingAttempt_ = now + retryDelay_;
+    retryDelay_ = std::min<io::Duration>(2 * retryDelay_, kMaxRetryDelay);
+    return false;
+  }
+  if (dirLost_) {
+    spdlog::info("shared directory {} is back: serving it again", dir_->path);
+    dirLost_ = false;
+  }
+  retryDelay_ = kScanInterval;
+  rescan_ = false;
+  pass_ = Pass{pass_.number + 1, {}, {}, {}};
+  return true;
+}
+
+void DirAcceptor::noteDirLost(const io::Error& error) {
+  if (!dirLost_) {  // once per episode, not once per attempt
+    spdlog::warn("{}: not serving it until it is back (retrying, at most every {} s)",
+                 error.message,
+                 std::chrono::duration_cast<std::chrono::seconds>(kMaxRetryDelay).count());
+    dirLost_ = true;
+  }
+}
+
+void DirAcceptor::continuePass() {
+  bool done = listing_.next(kEntriesPerStep,
+                            [this](const char* entry, ino_t inode) { visit(entry, inode); });
+  if (done) {
+    finishPass();
+    if (!rescan_) {
+      return;
+    }
+    if (!beginPass()) {
+      return;
+    }
+  }
+  // Yield to the loop (a timer, unlike a deferred call, lets I/O run first), then go on.
+  stepTimer_ = loop_.addTimerAfter(io::Duration::zero(), [this] {
+    stepTimer_ = 0;
+    continuePass();
+  });
+}
+
+void DirAcceptor::visit(const char* entry, ino_t inode) {
+  std::string name = entry;
+  if (auto sid = Names::manifestSessionId(name)) {
+    if (handled_.contains(*sid) || held(*sid)) {
+      pass_.handledSeen.insert(*sid);
+    } else if (const CheckedManifest& checked = check(name, inode); checked.valid) {
+      pass_.candidates.push_back(Candidate{checked.mtimeNs, *sid});
+    }
+  } else if (auto folderSid = Names::folderSessionId(name)) {
+    pass_.folders.insert(*folderSid);
+  } else if (name != "." && name != ".." && !name.starts_with("ferry-")) {
+    noteGarbage(name, "not a ferry name");
+  }
+}
+
+const DirAcceptor::CheckedManifest& DirAcceptor::check(const std::string& name, ino_t inode) {
+  io::TimePoint now = io::Clock::now();
+  auto [it, added] = checked_.try_emplace(name);
+  CheckedManifest& checked = it->second;
+  checked.pass = pass_.number;
+  if (added || checked.inode != inode || now - checked.checkedAt >= kRecheckInvalid) {
+    auto sid = Names::manifestSessionId(name);
+    std::optional<std::string> manifestSid = readManifest(name);
+    checked.valid = manifestSid && manifestSid == sid;
+    checked.inode = inode;
+    checked.checkedAt = now;
+    checked.mtimeNs = checked.valid ? mtimeNs(dir_->fd.get(), name) : 0;
+    if (!checked.valid) {
+      noteGarbage(name, "not a valid manifest");
+    }
+  }
+  return checked;
+}
+
+void DirAcceptor::finishPass() {
   // A session whose manifest is gone is over: forget it, so the sets stay small.
-  std::erase_if(handled_, [&](const std::string& sid) { return !present.contains(sid); });
-  std::erase_if(foreign_, [&](const auto& entry) { return !present.contains(entry.first); });
+  std::erase_if(handled_, [&](const std::string& sid) {
+    return !pass_.handledSeen.contains(sid) && !held(sid);
+  });
+  std::erase_if(held_, [](const auto& entry) { return entry.second.expired(); });
+  std::erase_if(checked_, [&](const auto& entry) { return entry.second.pass != pass_.number; });
+  if (checked_.size() > kMaxCheckedManifests) {
+    checked_.clear();
+  }
+  if (garbage_.size() > kMaxLoggedGarbage) {
+    garbage_.clear();
+  }
+  std::erase_if(foreign_, [&](const auto& entry) {
+    return !pass_.handledSeen.contains(entry.first) && !pass_.folders.contains(entry.first);
+  });
+  trackOrphanFolders();
+  claimCandidates();
   // Orphans need only the resolution of their timeout, not a listing per scan.
   io::TimePoint now = io::Clock::now();
   if (now >= nextForeignCheck_) {
-    checkForeignSessions(present);
+    checkForeignSessions();
     nextForeignCheck_ = now + orphanTimeout() / 4;
   }
-  if (garbage_.size() > kMaxEntriesPerScan) {
-    garbage_.clear();
+}
+
+void DirAcceptor::claimCandidates() {
+  std::sort(pass_.candidates.begin(), pass_.candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.mtimeNs > b.mtimeNs; });
+  for (const Candidate& candidate : pass_.candidates) {
+    if (paused_ || claimsLeft_ == 0 || !onCarrier_) {
+      return;  // the rest wait for a later pass
+    }
+    if (!handled_.contains(candidate.sid)) {
+      --claimsLeft_;
+      consider(candidate.sid);
+    }
   }
+}
+
+void DirAcceptor::trackOrphanFolders() {
+  // A folder whose manifest is gone and that no server holds (a client died between removing
+  // its manifest and its folder, or the manifest could not be read for a while) is an orphan
+  // once its lanes stay silent: checkForeignSessions() removes it then.
+  io::TimePoint now = io::Clock::now();
+  for (const std::string& sid : pass_.folders) {
+    if (foreign_.size() >= kMaxForeignSessions) {
+      return;
+    }
+    struct stat info {};
+    if (!handled_.contains(sid) && !held(sid) && !foreign_.contains(sid) &&
+        ::fstatat(dir_->fd.get(), Names::manifest(sid).c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno == ENOENT) {
+      foreign_[sid] = ForeignSession{0, now};
+    }
+  }
+}
+
+bool DirAcceptor::held(const std::string& sid) const {
+  auto it = held_.find(sid);
+  return it != held_.end() && !it->second.expired();
 }
 
 void DirAcceptor::noteGarbage(const std::string& name, const char* why) {
@@ -157,7 +303,8 @@ std::optional<std::string> DirAcceptor::readManifest(const std::string& name) {
   return Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
 }
 
-void DirAcceptor::consider(const std::string& name, const std::string& sid) {
+void DirAcceptor::consider(const std::string& sid) {
+  std::string name = Names::manifest(sid);
   std::optional<std::string> manifestSid = readManifest(name);
   if (!manifestSid || *manifestSid != sid) {
     noteGarbage(name, "not a valid manifest");  // looked at again next scan, logged once
@@ -189,12 +336,12 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
       loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
                                 dir_->segmentSize(options_), options_.laneBudget});
   if (auto opened = writer->open(); !opened) {
-    spdlog::warn("session {} in {}: {}", sid, dir_->path, opened.error().message);
-    removeEntry(folderFd.get(), std::string(Names::kClaim).c_str());
-    handled_.erase(sid);  // unclaimed again: a later scan retries it
+    onServerLaneFailed(folderFd.get(), sid, opened.error());
     return;
   }
   spdlog::info("claimed session {} in {}", sid, dir_->path);
+  auto token = std::make_shared<int>(0);
+  held_[sid] = token;
   DirCarrier::Parts parts;
   parts.role = DirCarrier::Role::Server;
   parts.sessionId = sid;
@@ -207,7 +354,22 @@ void DirAcceptor::consider(const std::string& name, const std::string& sid) {
   parts.pollMin = dir_->pollMin(options_);
   parts.inotify = inotify_;
   parts.writer = std::move(writer);
+  parts.heldToken = std::move(token);
   onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
+}
+
+void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error) {
+  if (error.code == EEXIST) {
+    // Something else holds the server lane's name (a planted file or link): this session can
+    // never be served, so it is given up once rather than claimed again every scan.
+    spdlog::warn("session {} in {}: {}: its server lane name is taken; removing the session", sid,
+                 dir_->path, error.message);
+    removeSessionFiles(folderFd, sid);
+    return;
+  }
+  spdlog::warn("session {} in {}: {}", sid, dir_->path, error.message);
+  removeEntry(folderFd, std::string(Names::kClaim).c_str());
+  handled_.erase(sid);  // unclaimed again: a later scan retries it
 }
 
 io::Duration DirAcceptor::orphanTimeout() const {
@@ -217,18 +379,18 @@ io::Duration DirAcceptor::orphanTimeout() const {
   return dir_->remote ? std::max<io::Duration>(timeout, std::chrono::seconds(60)) : timeout;
 }
 
-void DirAcceptor::checkForeignSessions(const std::unordered_set<std::string>& present) {
+void DirAcceptor::checkForeignSessions() {
   io::TimePoint now = io::Clock::now();
   for (auto it = foreign_.begin(); it != foreign_.end();) {
     const std::string& sid = it->first;
     io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     uint64_t activity = folderFd ? laneActivity(folderFd.get()) : 0;
-    if (!folderFd || activity != it->second.activity) {
+    if (!folderFd || activity != it->second.activity || held(sid)) {
       it->second = ForeignSession{activity, now};
-    } else if (present.contains(sid) && now - it->second.changedAt >= orphanTimeout()) {
+    } else if (now - it->second.changedAt >= orphanTimeout()) {
       spdlog::warn(
-          "session {} in {}: claimed by another server, but neither side has written for {} s "
+          "session {} in {}: not served here, and neither side has written for {} s "
           "(both died before cleaning up): removing its files",
           sid, dir_->path,
           std::chrono::duration_cast<std::chrono::seconds>(now - it->second.changedAt).count());

@@ -5,8 +5,10 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "carrier/dir/DirOptions.h"
+#include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Inotify.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
@@ -19,25 +21,70 @@ namespace ferry::carrier::dir {
 /// kScanInterval), claims each with an exclusive create of <folder>/claim holding this
 /// acceptor's random instance id, and hands a server-side DirCarrier to onCarrier. Several
 /// acceptors, in any processes, may serve one DIR: each session is claimed once.
+///
+/// Anyone who can write DIR may fill it with junk, so a pass over DIR reads kEntriesPerStep
+/// entries per loop iteration and goes on in the next ones (the loop serves everything else in
+/// between); a manifest found invalid is remembered by name and inode and not read again until
+/// it changes (or kRecheckInvalid later); at most kMaxClaimsPerInterval sessions are claimed per
+/// kScanInterval, newest first; and the owner may pause() claiming altogether.
 class DirAcceptor : public mux::CarrierAcceptor {
  public:
   /// Periodic scan; a remote DIR's listing may lag this much more (attribute caches).
   static constexpr io::Duration kScanInterval = std::chrono::milliseconds(500);
-  /// Entries looked at per scan, so a DIR full of junk cannot stall the loop.
-  static constexpr size_t kMaxEntriesPerScan = 4096;
+  /// Entries of DIR read per loop iteration while a pass is in progress.
+  static constexpr size_t kEntriesPerStep = 1024;
+  /// Sessions claimed per kScanInterval at most.
+  static constexpr size_t kMaxClaimsPerInterval = 16;
+  /// An invalid manifest whose inode has not changed is read again after this long.
+  static constexpr io::Duration kRecheckInvalid = std::chrono::seconds(60);
+  /// Longest wait between two attempts to list a DIR that vanished or was replaced.
+  static constexpr io::Duration kMaxRetryDelay = std::chrono::seconds(30);
 
   DirAcceptor(io::Loop& loop, DirOptions options);
   ~DirAcceptor() override;
 
   io::Result<void> start(OnCarrier onCarrier) override;
   void stop() override;
+  void pause() override { paused_ = true; }
+  void resume() override;
 
  private:
+  /// What the last look at a manifest found; kept while its name stays in DIR.
+  struct CheckedManifest {
+    ino_t inode = 0;
+    bool valid = false;
+    int64_t mtimeNs = 0;  // claims go newest first
+    io::TimePoint checkedAt;
+    uint64_t pass = 0;  // last pass that saw it
+  };
+  struct Candidate {
+    int64_t mtimeNs = 0;
+    std::string sid;
+  };
+  /// What one pass over DIR found so far.
+  struct Pass {
+    uint64_t number = 0;
+    std::unordered_set<std::string> handledSeen;  // handled_ sessions whose manifest is there
+    std::unordered_set<std::string> folders;      // session folders, for orphan cleanup
+    std::vector<Candidate> candidates;            // valid, unhandled sessions
+  };
+
   void scan();
   void scheduleScan();
   void armScanTimer();
+  bool beginPass();
+  void continuePass();
+  void visit(const char* entry, ino_t inode);
+  const CheckedManifest& check(const std::string& name, ino_t inode);
+  void finishPass();
+  void claimCandidates();
+  void trackOrphanFolders();
+  bool held(const std::string& sid) const;
   /// Claims and serves `sid` if it is a valid, unclaimed session.
-  void consider(const std::string& name, const std::string& sid);
+  void consider(const std::string& sid);
+  /// The server lane of a session could not be created: gives the session up for good if its
+  /// name is taken by something else (a planted file), else leaves it for a later scan.
+  void onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error);
   std::optional<std::string> readManifest(const std::string& name);
   enum class Claim { Won, Lost, Replayed };
   /// Replayed: an exclusive create failed on a local file system although the claim holds our
@@ -45,11 +92,12 @@ class DirAcceptor : public mux::CarrierAcceptor {
   Claim claim(int folderFd);
   /// Removes a session's lane segments, claim, manifest and folder (cleanup only).
   void removeSessionFiles(int folderFd, const std::string& sid);
-  /// Sessions claimed by other servers: removed once neither lane has changed for
-  /// orphanTimeout() (both peers died before either could clean up).
-  void checkForeignSessions(const std::unordered_set<std::string>& present);
+  /// Sessions claimed by other servers, and session folders without a manifest: removed once
+  /// neither lane has changed for orphanTimeout() (both peers died before either cleaned up).
+  void checkForeignSessions();
   io::Duration orphanTimeout() const;
   void noteGarbage(const std::string& name, const char* why);
+  void noteDirLost(const io::Error& error);
 
   io::Loop& loop_;
   DirOptions options_;
@@ -59,15 +107,28 @@ class DirAcceptor : public mux::CarrierAcceptor {
   std::shared_ptr<Inotify> inotify_;
   Inotify::WatchId dirWatch_ = 0;
   io::Loop::TimerId scanTimer_ = 0;
+  io::Loop::TimerId stepTimer_ = 0;
   bool scanScheduled_ = false;
+  bool rescan_ = false;  // something arrived during a pass: another one follows it
+  bool paused_ = false;
+  size_t claimsLeft_ = kMaxClaimsPerInterval;
+  FolderListing listing_;
+  Pass pass_;
+  std::unordered_map<std::string, CheckedManifest> checked_;  // by manifest name
   std::unordered_set<std::string> handled_;  // session ids claimed here or elsewhere
+  /// Sessions with a live carrier made here (the carrier holds the other end): never forgotten
+  /// or taken for replayed files, whatever a listing shows.
+  std::unordered_map<std::string, std::weak_ptr<void>> held_;
   struct ForeignSession {
     uint64_t activity = 0;  // laneActivity() when last seen changing
     io::TimePoint changedAt;
   };
-  std::unordered_map<std::string, ForeignSession> foreign_;  // claimed by another server
+  std::unordered_map<std::string, ForeignSession> foreign_;  // not ours, maybe orphaned
   io::TimePoint nextForeignCheck_{};
   std::unordered_set<std::string> garbage_;  // names already logged as ignored
+  io::Duration retryDelay_ = kScanInterval;  // while DIR is not the directory we started on
+  io::TimePoint nextListingAttempt_{};
+  bool dirLost_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -32,6 +32,8 @@ class DirCarrier : public mux::Carrier {
     io::Duration pollMin{};
     std::shared_ptr<Inotify> inotify;    // null: poll
     std::unique_ptr<LaneWriter> writer;  // already open()ed on folderFd
+    /// Kept for the carrier's life: its acceptor watches it to know the session is still here.
+    std::shared_ptr<void> heldToken;
   };
 
   DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts);

@@ -41,12 +41,14 @@ DirConnector::DirConnector(io::Loop& loop, DirOptions options)
     : loop_(loop), options_(std::move(options)) {}
 
 io::Result<mux::CarrierPtr> DirConnector::connect() {
-  auto dir = SharedDir::open(options_);
+  // After the first session, DIR must still be the directory it was then: publishing into the
+  // empty mount point of an unmounted share would hang every connection.
+  auto dir = SharedDir::open(options_, started_ ? &*started_ : nullptr);
   if (!dir) {
     return std::unexpected(dir.error());
   }
-  if (!loggedClass_) {
-    loggedClass_ = true;
+  if (!started_) {
+    started_ = dir->identity;
     spdlog::info("shared directory {} is on {} ({})", dir->path, dir->fs.name,
                  dir->remote ? "remote: polling, flush per batch" : "local: inotify");
   }

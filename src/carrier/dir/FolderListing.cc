@@ -1,9 +1,6 @@
 #include "carrier/dir/FolderListing.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-
-#include "io/Fd.h"
 
 namespace ferry::carrier::dir {
 
@@ -12,21 +9,47 @@ bool forEachEntry(int dirFd, const std::function<void(const char* name)>& visit,
   // A fresh open of the folder, not a duplicate of `dirFd`: a FUSE daemon may answer every
   // listing of one open directory from the snapshot it took at opendir (smbnetfs does), so
   // entries created after `dirFd` was opened would never show.
-  io::Fd fresh(::openat(dirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  DIR* listing = fresh ? ::fdopendir(fresh.get()) : nullptr;
-  if (listing == nullptr) {
-    return false;  // `fresh` closes the fd
+  FolderListing listing;
+  if (!listing.begin(io::Fd(::openat(dirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)))) {
+    return false;
   }
-  fresh.release();  // owned by `listing` now
-  size_t entries = 0;
-  while (dirent* entry = ::readdir(listing)) {
-    if (++entries > maxEntries) {
-      break;
-    }
-    visit(entry->d_name);
-  }
-  ::closedir(listing);
+  listing.next(maxEntries, [&visit](const char* name, ino_t) { visit(name); });
   return true;
+}
+
+FolderListing::~FolderListing() {
+  end();
+}
+
+bool FolderListing::begin(io::Fd dirFd) {
+  end();
+  listing_ = dirFd ? ::fdopendir(dirFd.get()) : nullptr;
+  if (listing_ == nullptr) {
+    return false;  // `dirFd` closes the fd
+  }
+  dirFd.release();        // owned by `listing_` now
+  ::rewinddir(listing_);  // a duplicate shares the offset, which an earlier listing left at the end
+  return true;
+}
+
+bool FolderListing::next(size_t maxEntries,
+                         const std::function<void(const char* name, ino_t inode)>& visit) {
+  for (size_t i = 0; i < maxEntries && listing_ != nullptr; ++i) {
+    dirent* entry = ::readdir(listing_);
+    if (entry == nullptr) {
+      end();
+      return true;
+    }
+    visit(entry->d_name, entry->d_ino);
+  }
+  return listing_ == nullptr;
+}
+
+void FolderListing::end() {
+  if (listing_ != nullptr) {
+    ::closedir(listing_);
+    listing_ = nullptr;
+  }
 }
 
 }  // namespace ferry::carrier::dir

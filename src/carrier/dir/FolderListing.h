@@ -1,8 +1,13 @@
 #pragma once
 
+#include <dirent.h>
+#include <sys/types.h>
+
 #include <cstddef>
 #include <functional>
 #include <limits>
+
+#include "io/Fd.h"
 
 namespace ferry::carrier::dir {
 
@@ -12,5 +17,28 @@ namespace ferry::carrier::dir {
 /// is never found by listing.
 bool forEachEntry(int dirFd, const std::function<void(const char* name)>& visit,
                   size_t maxEntries = std::numeric_limits<size_t>::max());
+
+/// One listing of a directory read a slice at a time, so that a directory of any size is listed
+/// in full without holding the loop: begin() a pass, then next() until it returns true.
+class FolderListing {
+ public:
+  FolderListing() = default;
+  ~FolderListing();
+  FolderListing(const FolderListing&) = delete;
+  FolderListing& operator=(const FolderListing&) = delete;
+
+  /// Starts a new pass over the directory open as `dirFd` (taken over), from its start. Returns
+  /// false, with errno set, if it cannot be read.
+  bool begin(io::Fd dirFd);
+  /// Visits up to `maxEntries` more entries, with their inode numbers. True once the pass has
+  /// reached the end of the directory (it is then over).
+  bool next(size_t maxEntries, const std::function<void(const char* name, ino_t inode)>& visit);
+  /// A pass is in progress.
+  bool active() const { return listing_ != nullptr; }
+  void end();
+
+ private:
+  DIR* listing_ = nullptr;
+};
 
 }  // namespace ferry::carrier::dir

@@ -53,10 +53,17 @@ std::string Names::segment(char lane, uint64_t number) {
 }
 
 std::optional<std::string> Names::manifestSessionId(std::string_view name) {
+  return unwrap(name, 'm');
+}
+
+std::optional<std::string> Names::folderSessionId(std::string_view name) {
+  return unwrap(name, 'd');
+}
+
+std::optional<std::string> Names::unwrap(std::string_view name, char kind) {
   constexpr std::string_view kPrefix = "ferry-";
-  constexpr std::string_view kSuffix = "-m";
-  if (name.size() != kPrefix.size() + kSessionIdLength + kSuffix.size() ||
-      !name.starts_with(kPrefix) || !name.ends_with(kSuffix)) {
+  if (name.size() != kPrefix.size() + kSessionIdLength + 2 || !name.starts_with(kPrefix) ||
+      name[name.size() - 2] != '-' || name.back() != kind) {
     return std::nullopt;
   }
   std::string_view sid = name.substr(kPrefix.size(), kSessionIdLength);

@@ -32,11 +32,14 @@ class Names {
 
   /// The session id of a manifest name, or nothing for any other name.
   static std::optional<std::string> manifestSessionId(std::string_view name);
+  /// The session id of a session folder name, or nothing for any other name.
+  static std::optional<std::string> folderSessionId(std::string_view name);
   /// True for "c-NNNNNNNNNN" (lane 'c') and likewise for 's'.
   static bool isSegment(std::string_view name, char lane);
 
  private:
   static std::string wrap(std::string_view sid, char kind);
+  static std::optional<std::string> unwrap(std::string_view name, char kind);
 };
 
 }  // namespace ferry::carrier::dir

@@ -12,20 +12,52 @@
 
 namespace ferry::carrier::dir {
 
-io::Result<SharedDir> SharedDir::open(const DirOptions& options) {
+namespace {
+
+struct OpenedDir {
+  io::Fd fd;
+  SharedDir::Identity identity;
+  FsClass fs;
+};
+
+/// Opens the directory at `path`; with `expected`, it must still be that directory.
+io::Result<OpenedDir> openDir(const std::string& path, const SharedDir::Identity* expected) {
+  io::Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat info {};
+  if (!fd || ::fstat(fd.get(), &info) != 0) {
+    return std::unexpected(io::systemError("shared directory " + path));
+  }
+  FsClass fs = FsClass::of(fd.get());
+  SharedDir::Identity identity{info.st_dev, info.st_ino, fs.magic};
+  if (expected != nullptr && identity != *expected) {
+    return std::unexpected(
+        io::Error{ESTALE, "shared directory " + path +
+                              " is no longer the directory ferry started on (device/inode changed: "
+                              "unmounted?)"});
+  }
+  return OpenedDir{std::move(fd), identity, std::move(fs)};
+}
+
+}  // namespace
+
+io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity* expected) {
   const std::string& path = options.dir;
   if (path.empty()) {
     return std::unexpected(io::Error{EINVAL, "no shared directory given"});
   }
-  if (::mkdir(path.c_str(), 0700) == 0) {
-    spdlog::info("created shared directory {}", path);
-  } else if (errno != EEXIST) {
-    return std::unexpected(io::systemError("shared directory " + path + " cannot be created"));
+  // A reopen never recreates DIR: a missing DIR then means the share is gone.
+  if (expected == nullptr) {
+    if (::mkdir(path.c_str(), 0700) == 0) {
+      spdlog::info("created shared directory {}", path);
+    } else if (errno != EEXIST) {
+      return std::unexpected(io::systemError("shared directory " + path + " cannot be created"));
+    }
   }
-  io::Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) {
-    return std::unexpected(io::systemError("shared directory " + path));
+  auto opened = openDir(path, expected);
+  if (!opened) {
+    return std::unexpected(opened.error());
   }
+  io::Fd& fd = opened->fd;
   struct stat info {};
   if (::fstat(fd.get(), &info) == 0 && (info.st_mode & S_IWOTH) && !(info.st_mode & S_ISVTX) &&
       !options.insecureDir) {
@@ -49,10 +81,17 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options) {
     spdlog::warn("shared directory {}: removing the probe file {}: {}", path, probe,
                  std::strerror(errno));
   }
-  SharedDir dir{path, std::move(fd), {}, false};
-  dir.fs = FsClass::of(dir.fd.get());
+  SharedDir dir{path, std::move(fd), std::move(opened->fs), false, opened->identity};
   dir.remote = !dir.fs.local || options.assumeRemote;
   return dir;
+}
+
+io::Result<io::Fd> SharedDir::openForListing() const {
+  auto fresh = openDir(path, &identity);
+  if (!fresh) {
+    return std::unexpected(fresh.error());
+  }
+  return remote ? std::move(fresh->fd) : dup();
 }
 
 io::Duration SharedDir::pollMin(const DirOptions& options) const {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "carrier/dir/DirOptions.h"
@@ -11,15 +13,31 @@ namespace ferry::carrier::dir {
 
 /// DIR, opened and checked once by a connector or acceptor.
 struct SharedDir {
+  /// Which directory DIR named when ferry started: if the path later names another one (the share
+  /// was unmounted, leaving the empty mount point, or DIR was replaced), ferry must not work there.
+  struct Identity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    uint64_t fsMagic = 0;
+    bool operator==(const Identity&) const = default;
+  };
+
   std::string path;
   io::Fd fd;
   FsClass fs;
   /// Remote behaviour (flush each batch, cache-bypassing reads, polling).
   bool remote = false;
+  Identity identity;
 
   /// Opens DIR, creating it with mode 0700 when it is missing and its parent exists, and checks
-  /// that it is a writable directory. Errors name DIR.
-  static io::Result<SharedDir> open(const DirOptions& options);
+  /// that it is a writable directory. With `expected` (a reopen), DIR is never created and must
+  /// still be that directory. Errors name DIR.
+  static io::Result<SharedDir> open(const DirOptions& options, const Identity* expected = nullptr);
+  /// A fresh fd for listing DIR, after checking that its path still names the directory opened
+  /// at start. Remote and FUSE file systems get a new open by path, since an open directory fd
+  /// there never shows entries created after it was opened (measured on smbnetfs); local ones a
+  /// duplicate of the held fd.
+  io::Result<io::Fd> openForListing() const;
   /// pollMin with its default resolved for this file system.
   io::Duration pollMin(const DirOptions& options) const;
   /// segmentSize with its default resolved for this file system.

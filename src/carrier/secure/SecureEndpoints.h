@@ -28,6 +28,8 @@ class SecureAcceptor : public mux::CarrierAcceptor {
       : loop_(loop), inner_(std::move(inner)), key_(std::move(key)) {}
   io::Result<void> start(OnCarrier onCarrier) override;
   void stop() override { inner_->stop(); }
+  void pause() override { inner_->pause(); }
+  void resume() override { inner_->resume(); }
 
  private:
   io::Loop& loop_;

@@ -38,6 +38,18 @@ void TcpCarrierAcceptor::stop() {
   listener_.reset();
 }
 
+void TcpCarrierAcceptor::pause() {
+  if (listener_) {
+    listener_->pause();
+  }
+}
+
+void TcpCarrierAcceptor::resume() {
+  if (listener_) {
+    listener_->resume();
+  }
+}
+
 io::Address TcpCarrierAcceptor::localAddress() const {
   return io::localAddress(listener_->fd());
 }

@@ -18,6 +18,9 @@ class TcpCarrierAcceptor : public mux::CarrierAcceptor {
 
   io::Result<void> start(OnCarrier onCarrier) override;
   void stop() override;
+  /// Unwatches the listening socket: new connections wait in its backlog.
+  void pause() override;
+  void resume() override;
   /// The bound address (its port when listening on port 0); valid after start().
   io::Address localAddress() const;
 

@@ -4,8 +4,6 @@
 
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "io/Log.h"
 
 namespace ferry::forward {
@@ -14,11 +12,7 @@ TunnelServer::TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, Targe
                            mux::SessionConfig config)
     : loop_(loop), acceptor_(acceptor), policy_(std::move(policy)), config_(config) {}
 
-TunnelServer::~TunnelServer() {
-  for (auto& [session, timer] : awaitingHello_) {
-    loop_.cancelTimer(timer);
-  }
-}
+TunnelServer::~TunnelServer() = default;
 
 io::Result<void> TunnelServer::start() {
   return acceptor_.start([this](mux::CarrierPtr carrier) { onCarrier(std::move(carrier)); });
@@ -36,28 +30,15 @@ void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
   stats_.sessions++;
   raw->start();
   spdlog::info("session {} accepted", raw->describe());
-  awaitHello(*raw);
-}
-
-void TunnelServer::awaitHello(mux::Session& session) {
-  io::Duration timeout = config_.deadPeerTimeout;
-  awaitingHello_[&session] = loop_.addTimerAfter(timeout, [this, &session, timeout] {
-    awaitingHello_.erase(&session);
-    session.shutdown(
-        fmt::format("no Hello from the peer within {} ms",
-                    std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()));
-  });
+  // The session itself ends when no Hello arrives within the dead-peer timeout.
+  awaitingHello_.insert(raw);
   updateCapacity();
 }
 
 void TunnelServer::stopAwaiting(mux::Session& session) {
-  auto it = awaitingHello_.find(&session);
-  if (it == awaitingHello_.end()) {
-    return;
+  if (awaitingHello_.erase(&session) != 0) {
+    updateCapacity();
   }
-  loop_.cancelTimer(it->second);
-  awaitingHello_.erase(it);
-  updateCapacity();
 }
 
 void TunnelServer::onSessionEstablished(mux::Session& session) {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
@@ -17,7 +18,7 @@ namespace ferry::forward {
 ///
 /// Anyone who can reach the acceptor (write DIR, connect to the port) can start sessions without
 /// the key, so sessions that have not yet received their peer's Hello (which, with a key, comes
-/// only after the key proof) are bounded: each is ended after the dead-peer timeout, and while
+/// only after the key proof) are bounded: each ends itself after the dead-peer timeout, and while
 /// kMaxPendingSessions of them wait, or kMaxSessions sessions run in all, the acceptor is paused.
 class TunnelServer : private mux::SessionHandler {
  public:
@@ -39,7 +40,6 @@ class TunnelServer : private mux::SessionHandler {
  private:
   void onCarrier(mux::CarrierPtr carrier);
   void finishStopIfIdle();
-  void awaitHello(mux::Session& session);
   /// The session no longer awaits its peer's Hello (it arrived, or the session ended).
   void stopAwaiting(mux::Session& session);
   /// Pauses or resumes the acceptor as the session counts cross their limits.
@@ -57,7 +57,7 @@ class TunnelServer : private mux::SessionHandler {
   TargetPolicy policy_;
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
-  std::unordered_map<mux::Session*, io::Loop::TimerId> awaitingHello_;  // with their deadlines
+  std::unordered_set<mux::Session*> awaitingHello_;
   bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;

@@ -68,6 +68,29 @@ TEST(TcpListenerTest, AcceptsAndHandsOverSockets) {
   ASSERT_TRUE(runUntil(loop, [&] { return accepted.size() == 2; }));
 }
 
+TEST(TcpListenerTest, PausedByItsOwnerLeavesConnectionsInTheBacklogUntilResumed) {
+  Loop loop;
+  auto fd = listenTcp(loopback());
+  ASSERT_TRUE(fd);
+  Address bound = localAddress(fd->get());
+  std::vector<Fd> accepted;
+  TcpListener* self = nullptr;
+  TcpListener listener(loop, std::move(*fd), "test", [&](Fd socket) {
+    accepted.push_back(std::move(socket));
+    self->pause();  // at its limit after one: the second connection must wait
+  });
+  self = &listener;
+  auto a = connectTcpBlocking(bound);
+  auto b = connectTcpBlocking(bound);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(runUntil(loop, [&] { return accepted.size() == 1; }));
+  // The second connection is established in the kernel's backlog; paused, it is not taken.
+  EXPECT_FALSE(runUntil(
+      loop, [&] { return accepted.size() > 1; }, std::chrono::milliseconds(200)));
+  listener.resume();
+  EXPECT_TRUE(runUntil(loop, [&] { return accepted.size() == 2; }));
+}
+
 TEST(TcpListenerTest, OutOfDescriptorsRefusesPendingClientsPausesAndResumes) {
   Loop loop;
   auto fd = listenTcp(loopback());

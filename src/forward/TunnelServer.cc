@@ -28,10 +28,10 @@ void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
   mux::Session* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   stats_.sessions++;
-  raw->start();
-  spdlog::info("session {} accepted", raw->describe());
   // The session itself ends when no Hello arrives within the dead-peer timeout.
   awaitingHello_.insert(raw);
+  raw->start();
+  spdlog::info("session {} accepted", raw->describe());
   updateCapacity();
 }
 
@@ -56,6 +56,7 @@ void TunnelServer::updateCapacity() {
     acceptorPaused_ = true;
   } else if (!full && acceptorPaused_ && !stopping_) {
     spdlog::info("taking new sessions again");
+    ::malloc_trim(0);  // after a burst of sessions (a flood of strangers), give the heap back
     acceptor_.resume();
     acceptorPaused_ = false;
   }
@@ -71,10 +72,6 @@ void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reas
   stopAwaiting(session);
   sessions_.erase(&session);
   updateCapacity();
-  if (awaitingHello_.empty() && sessions_.size() < kMaxPendingSessions) {
-    // After a burst of sessions (a flood of unauthenticated peers), give the freed heap back.
-    ::malloc_trim(0);
-  }
   if (sessions_.empty() && onIdle_ && !stopping_) {
     onIdle_();
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "carrier/dir/DirCarrier.h"
 #include "carrier/dir/Manifest.h"
@@ -171,6 +172,11 @@ void DirAcceptor::noteDirLost(const io::Error& error) {
 void DirAcceptor::continuePass() {
   bool done = listing_.next(kEntriesPerStep,
                             [this](const char* entry, ino_t inode) { visit(entry, inode); });
+  if (done && listing_.error() != 0) {
+    // Not every entry was seen: concluding from this pass could forget live sessions.
+    spdlog::warn("listing shared directory {}: {}", dir_->path, std::strerror(listing_.error()));
+    return;
+  }
   if (done) {
     finishPass();
     if (!rescan_) {
@@ -190,10 +196,12 @@ void DirAcceptor::continuePass() {
 void DirAcceptor::visit(const char* entry, ino_t inode) {
   std::string name = entry;
   if (auto sid = Names::manifestSessionId(name)) {
+    pass_.manifests.insert(*sid);
     if (handled_.contains(*sid) || held(*sid)) {
-      pass_.handledSeen.insert(*sid);
-    } else if (const CheckedManifest& checked = check(name, inode); checked.valid) {
-      pass_.candidates.push_back(Candidate{checked.mtimeNs, *sid});
+      return;
+    }
+    if (std::optional<int64_t> mtime = check(name, inode)) {
+      pass_.candidates.push_back(Candidate{*mtime, *sid});
     }
   } else if (auto folderSid = Names::folderSessionId(name)) {
     pass_.folders.insert(*folderSid);
@@ -202,15 +210,18 @@ void DirAcceptor::visit(const char* entry, ino_t inode) {
   }
 }
 
-const DirAcceptor::CheckedManifest& DirAcceptor::check(const std::string& name, ino_t inode) {
+std::optional<int64_t> DirAcceptor::check(const std::string& name, ino_t inode) {
   io::TimePoint now = io::Clock::now();
   auto [it, added] = checked_.try_emplace(name);
   CheckedManifest& checked = it->second;
   checked.pass = pass_.number;
   if (added || checked.inode != inode || now - checked.checkedAt >= kRecheckInvalid) {
-    auto sid = Names::manifestSessionId(name);
-    std::optional<std::string> manifestSid = readManifest(name);
-    checked.valid = manifestSid && manifestSid == sid;
+    io::Result<std::string> manifestSid = readManifest(name);
+    if (!manifestSid && manifestSid.error().code != EINVAL && manifestSid.error().code != 0) {
+      checked_.erase(it);  // not readable this time (a FUSE hiccup, EMFILE): next pass again
+      return std::nullopt;
+    }
+    checked.valid = manifestSid && *manifestSid == Names::manifestSessionId(name);
     checked.inode = inode;
     checked.checkedAt = now;
     checked.mtimeNs = checked.valid ? mtimeNs(dir_->fd.get(), name) : 0;
@@ -218,15 +229,22 @@ const DirAcceptor::CheckedManifest& DirAcceptor::check(const std::string& name, 
       noteGarbage(name, "not a valid manifest");
     }
   }
-  return checked;
+  return checked.valid ? std::optional(checked.mtimeNs) : std::nullopt;
+}
+
+void DirAcceptor::markInvalid(const std::string& name) {
+  CheckedManifest& checked = checked_[name];
+  checked.valid = false;
+  checked.checkedAt = io::Clock::now();
+  checked.pass = pass_.number;
 }
 
 void DirAcceptor::finishPass() {
   // A session whose manifest is gone is over: forget it, so the sets stay small.
+  removeEndedSessions();
   std::erase_if(handled_, [&](const std::string& sid) {
-    return !pass_.handledSeen.contains(sid) && !held(sid);
+    return !pass_.manifests.contains(sid) && !held(sid);
   });
-  std::erase_if(held_, [](const auto& entry) { return entry.second.expired(); });
   std::erase_if(checked_, [&](const auto& entry) { return entry.second.pass != pass_.number; });
   if (checked_.size() > kMaxCheckedManifests) {
     checked_.clear();
@@ -235,7 +253,7 @@ void DirAcceptor::finishPass() {
     garbage_.clear();
   }
   std::erase_if(foreign_, [&](const auto& entry) {
-    return !pass_.handledSeen.contains(entry.first) && !pass_.folders.contains(entry.first);
+    return !pass_.manifests.contains(entry.first) && !pass_.folders.contains(entry.first);
   });
   trackOrphanFolders();
   claimCandidates();
@@ -254,9 +272,8 @@ void DirAcceptor::claimCandidates() {
     if (paused_ || claimsLeft_ == 0 || !onCarrier_) {
       return;  // the rest wait for a later pass
     }
-    if (!handled_.contains(candidate.sid)) {
+    if (!handled_.contains(candidate.sid) && consider(candidate.sid)) {
       --claimsLeft_;
-      consider(candidate.sid);
     }
   }
 }
@@ -270,12 +287,40 @@ void DirAcceptor::trackOrphanFolders() {
     if (foreign_.size() >= kMaxForeignSessions) {
       return;
     }
-    struct stat info {};
-    if (!handled_.contains(sid) && !held(sid) && !foreign_.contains(sid) &&
-        ::fstatat(dir_->fd.get(), Names::manifest(sid).c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 &&
-        errno == ENOENT) {
+    if (!pass_.manifests.contains(sid) && !handled_.contains(sid) && !held(sid) &&
+        !foreign_.contains(sid)) {
       foreign_[sid] = ForeignSession{0, now};
     }
+  }
+}
+
+void DirAcceptor::removeEndedSessions() {
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second.expired()) {
+      ended_.emplace(it->first, pass_.number);
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Only a pass that began after the session ended tells whether its manifest is still there.
+  for (auto it = ended_.begin(); it != ended_.end();) {
+    const std::string& sid = it->first;
+    if (it->second == pass_.number) {
+      ++it;
+      continue;
+    }
+    if (pass_.manifests.contains(sid)) {
+      spdlog::warn(
+          "session {} in {}: it ended here, but its manifest is still in DIR (replayed, "
+          "restored, or left by a client that is gone): removing its files",
+          sid, dir_->path);
+      io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
+                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      removeSessionFiles(folderFd.get(), sid);
+      pass_.manifests.erase(sid);
+    }
+    it = ended_.erase(it);
   }
 }
 
@@ -290,32 +335,42 @@ void DirAcceptor::noteGarbage(const std::string& name, const char* why) {
   }
 }
 
-std::optional<std::string> DirAcceptor::readManifest(const std::string& name) {
+io::Result<std::string> DirAcceptor::readManifest(const std::string& name) {
   auto fd = openRegularFile(dir_->fd.get(), name, 0, "manifest");
   if (!fd) {
-    return std::nullopt;
+    return std::unexpected(fd.error());
   }
   char text[Manifest::kMaxSize + 1];
   ssize_t n = ::pread(fd->get(), text, sizeof text, 0);
-  if (n <= 0 || static_cast<size_t>(n) > Manifest::kMaxSize) {
-    return std::nullopt;
+  if (n < 0) {
+    return std::unexpected(io::systemError("reading " + name));
   }
-  return Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
+  std::optional<std::string> sid =
+      static_cast<size_t>(n) > Manifest::kMaxSize
+          ? std::nullopt
+          : Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
+  if (!sid) {
+    return std::unexpected(io::Error{EINVAL, name + " is not a valid manifest"});
+  }
+  return *sid;
 }
 
-void DirAcceptor::consider(const std::string& sid) {
+bool DirAcceptor::consider(const std::string& sid) {
   std::string name = Names::manifest(sid);
-  std::optional<std::string> manifestSid = readManifest(name);
+  io::Result<std::string> manifestSid = readManifest(name);
   if (!manifestSid || *manifestSid != sid) {
-    noteGarbage(name, "not a valid manifest");  // looked at again next scan, logged once
-    return;
+    markInvalid(name);  // until it changes: a manifest must not hold a claim slot every scan
+    noteGarbage(name, "not a valid manifest");
+    return false;
   }
   std::string folder = Names::folder(sid);
   io::Fd folderFd(
       ::openat(dir_->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!folderFd) {
+    // A client creates its folder before it publishes the manifest, so this is junk too.
+    markInvalid(name);
     noteGarbage(name, "its session folder cannot be opened");
-    return;
+    return false;
   }
   handled_.insert(sid);
   Claim claimed = claim(folderFd.get());
@@ -326,18 +381,20 @@ void DirAcceptor::consider(const std::string& sid) {
         "removing them",
         sid, dir_->path);
     removeSessionFiles(folderFd.get(), sid);
-    return;
+    return true;
   }
   if (claimed == Claim::Lost) {
-    foreign_[sid] = ForeignSession{laneActivity(folderFd.get()), io::Clock::now()};
-    return;
+    if (foreign_.size() < kMaxForeignSessions) {
+      foreign_[sid] = ForeignSession{laneActivity(folderFd.get()), io::Clock::now()};
+    }
+    return true;
   }
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
                                 dir_->segmentSize(options_), options_.laneBudget});
   if (auto opened = writer->open(); !opened) {
     onServerLaneFailed(folderFd.get(), sid, opened.error());
-    return;
+    return true;
   }
   spdlog::info("claimed session {} in {}", sid, dir_->path);
   auto token = std::make_shared<int>(0);
@@ -356,6 +413,7 @@ void DirAcceptor::consider(const std::string& sid) {
   parts.writer = std::move(writer);
   parts.heldToken = std::move(token);
   onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
+  return true;
 }
 
 void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error) {

@@ -64,9 +64,9 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// What one pass over DIR found so far.
   struct Pass {
     uint64_t number = 0;
-    std::unordered_set<std::string> handledSeen;  // handled_ sessions whose manifest is there
-    std::unordered_set<std::string> folders;      // session folders, for orphan cleanup
-    std::vector<Candidate> candidates;            // valid, unhandled sessions
+    std::unordered_set<std::string> manifests;  // session ids with a manifest in DIR
+    std::unordered_set<std::string> folders;    // session folders, for orphan cleanup
+    std::vector<Candidate> candidates;          // valid, unhandled sessions
   };
 
   void scan();
@@ -75,17 +75,26 @@ class DirAcceptor : public mux::CarrierAcceptor {
   bool beginPass();
   void continuePass();
   void visit(const char* entry, ino_t inode);
-  const CheckedManifest& check(const std::string& name, ino_t inode);
+  /// The manifest's mtime if it is valid (read only when new or changed, see CheckedManifest).
+  std::optional<int64_t> check(const std::string& name, ino_t inode);
+  /// Remembers a manifest as invalid, so that it is not a claim candidate until it changes.
+  void markInvalid(const std::string& name);
   void finishPass();
   void claimCandidates();
   void trackOrphanFolders();
+  /// Sessions served here that have ended but whose manifest a later pass still finds: their
+  /// files were put back, or their client is gone; either way they are removed.
+  void removeEndedSessions();
   bool held(const std::string& sid) const;
-  /// Claims and serves `sid` if it is a valid, unclaimed session.
-  void consider(const std::string& sid);
+  /// Claims and serves `sid` if it is a valid, unclaimed session. False if it did not get as far
+  /// as claiming (its manifest or folder is not usable), so no claim of the interval is spent.
+  bool consider(const std::string& sid);
   /// The server lane of a session could not be created: gives the session up for good if its
   /// name is taken by something else (a planted file), else leaves it for a later scan.
   void onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error);
-  std::optional<std::string> readManifest(const std::string& name);
+  /// The session id a manifest names; error code EINVAL (or 0: not a regular file) for junk,
+  /// any other code for a manifest that could not be read this time.
+  io::Result<std::string> readManifest(const std::string& name);
   enum class Claim { Won, Lost, Replayed };
   /// Replayed: an exclusive create failed on a local file system although the claim holds our
   /// id, so these are the files of a session this server already served, put back by someone.
@@ -119,6 +128,8 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// Sessions with a live carrier made here (the carrier holds the other end): never forgotten
   /// or taken for replayed files, whatever a listing shows.
   std::unordered_map<std::string, std::weak_ptr<void>> held_;
+  /// Sessions whose carrier made here has ended, with the pass during which that was noticed.
+  std::unordered_map<std::string, uint64_t> ended_;
   struct ForeignSession {
     uint64_t activity = 0;  // laneActivity() when last seen changing
     io::TimePoint changedAt;

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
+
 namespace ferry::carrier::dir {
 
 bool forEachEntry(int dirFd, const std::function<void(const char* name)>& visit,
@@ -23,6 +25,7 @@ FolderListing::~FolderListing() {
 
 bool FolderListing::begin(io::Fd dirFd) {
   end();
+  error_ = 0;
   listing_ = dirFd ? ::fdopendir(dirFd.get()) : nullptr;
   if (listing_ == nullptr) {
     return false;  // `dirFd` closes the fd
@@ -35,8 +38,10 @@ bool FolderListing::begin(io::Fd dirFd) {
 bool FolderListing::next(size_t maxEntries,
                          const std::function<void(const char* name, ino_t inode)>& visit) {
   for (size_t i = 0; i < maxEntries && listing_ != nullptr; ++i) {
+    errno = 0;
     dirent* entry = ::readdir(listing_);
     if (entry == nullptr) {
+      error_ = errno;
       end();
       return true;
     }

@@ -30,15 +30,18 @@ class FolderListing {
   /// Starts a new pass over the directory open as `dirFd` (taken over), from its start. Returns
   /// false, with errno set, if it cannot be read.
   bool begin(io::Fd dirFd);
-  /// Visits up to `maxEntries` more entries, with their inode numbers. True once the pass has
-  /// reached the end of the directory (it is then over).
+  /// Visits up to `maxEntries` more entries, with their inode numbers. True once the pass is
+  /// over: it reached the end of the directory, or error() if reading it failed on the way.
   bool next(size_t maxEntries, const std::function<void(const char* name, ino_t inode)>& visit);
   /// A pass is in progress.
   bool active() const { return listing_ != nullptr; }
+  /// The errno that ended the last pass early (it did not see every entry), or 0.
+  int error() const { return error_; }
   void end();
 
  private:
   DIR* listing_ = nullptr;
+  int error_ = 0;
 };
 
 }  // namespace ferry::carrier::dir

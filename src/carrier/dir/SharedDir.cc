@@ -33,7 +33,8 @@ io::Result<OpenedDir> openDir(const std::string& path, const SharedDir::Identity
     return std::unexpected(
         io::Error{ESTALE, "shared directory " + path +
                               " is no longer the directory ferry started on (device/inode changed: "
-                              "unmounted?)"});
+                              "unmounted or replaced? a share mounted again on purpose needs a "
+                              "restart of ferry)"});
   }
   return OpenedDir{std::move(fd), identity, std::move(fs)};
 }
@@ -91,7 +92,7 @@ io::Result<io::Fd> SharedDir::openForListing() const {
   if (!fresh) {
     return std::unexpected(fresh.error());
   }
-  return remote ? std::move(fresh->fd) : dup();
+  return std::move(fresh->fd);
 }
 
 io::Duration SharedDir::pollMin(const DirOptions& options) const {

@@ -34,9 +34,8 @@ struct SharedDir {
   /// still be that directory. Errors name DIR.
   static io::Result<SharedDir> open(const DirOptions& options, const Identity* expected = nullptr);
   /// A fresh fd for listing DIR, after checking that its path still names the directory opened
-  /// at start. Remote and FUSE file systems get a new open by path, since an open directory fd
-  /// there never shows entries created after it was opened (measured on smbnetfs); local ones a
-  /// duplicate of the held fd.
+  /// at start: a new open by path, since an open directory fd on remote and FUSE file systems
+  /// never shows entries created after it was opened (measured on smbnetfs).
   io::Result<io::Fd> openForListing() const;
   /// pollMin with its default resolved for this file system.
   io::Duration pollMin(const DirOptions& options) const;

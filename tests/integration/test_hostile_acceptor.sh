@@ -21,6 +21,7 @@ python3 "$TOOLS/fake_sessions.py" "$SHARE" junk 50000
 # The scan runs every 500 ms: let several passes see the junk (time passing is the point here).
 sleep 3
 start client2 "$FERRY" client --dir "$SHARE" --listen 127.0.0.1:0 --dead-peer-timeout 1
+CLIENT2_PID=$LAST_PID
 wait_for_log client2 'listening on'
 echo_ok "$(port_from_log client2)" || fail "a client started after 50,000 junk files was not served"
 pass "a new client is served next to 50,000 junk manifests"
@@ -42,8 +43,19 @@ mkdir "$orphan" && python3 -c 'import sys; open(sys.argv[1], "wb").write(b"x" * 
 wait_until 20 test ! -e "$orphan" || fail "orphan session folder was never removed"
 pass "an orphan session folder is removed"
 stop_and_wait "$CLIENT_PID" || true
+stop_and_wait "$CLIENT2_PID" || true
 stop_and_wait "$SERVER_PID" || true
-kill -TERM "$(pgrep -f "client --dir $SHARE --listen 127.0.0.1:0 --dead" | head -n 1)" 2>/dev/null || true
+
+# Valid manifests without a folder, dated in the future (claims go newest first): more of them
+# than the claims allowed per scan interval must not keep a real session from being claimed.
+FOLDERLESS="$WORK/folderless"
+mkdir -m 700 "$FOLDERLESS"
+python3 "$TOOLS/fake_sessions.py" "$FOLDERLESS" folderless 40
+start_tunnel "$FOLDERLESS" "$ECHO_PORT" --dead-peer-timeout 1
+echo_ok "$TUNNEL_PORT" || fail "40 folderless manifests kept a real session from being claimed"
+pass "folderless manifests do not use up the claims of a scan interval"
+stop_and_wait "$CLIENT_PID" || true
+stop_and_wait "$SERVER_PID" || true
 
 # A planted server lane name in a published session: one warning and the session removed, not a
 # claim made and dropped every scan.

@@ -196,7 +196,10 @@ void DirAcceptor::continuePass() {
 void DirAcceptor::visit(const char* entry, ino_t inode) {
   std::string name = entry;
   if (auto sid = Names::manifestSessionId(name)) {
-    pass_.manifests.insert(*sid);
+    // Only ids this acceptor tracks are kept (the rest are in checked_): junk costs no copy.
+    if (handled_.contains(*sid) || held(*sid) || foreign_.contains(*sid)) {
+      pass_.manifests.insert(*sid);
+    }
     if (handled_.contains(*sid) || held(*sid)) {
       return;
     }
@@ -287,8 +290,10 @@ void DirAcceptor::trackOrphanFolders() {
     if (foreign_.size() >= kMaxForeignSessions) {
       return;
     }
-    if (!pass_.manifests.contains(sid) && !handled_.contains(sid) && !held(sid) &&
-        !foreign_.contains(sid)) {
+    auto checked = checked_.find(Names::manifest(sid));
+    bool manifestSeen = pass_.manifests.contains(sid) ||
+                        (checked != checked_.end() && checked->second.pass == pass_.number);
+    if (!manifestSeen && !handled_.contains(sid) && !held(sid) && !foreign_.contains(sid)) {
       foreign_[sid] = ForeignSession{0, now};
     }
   }

@@ -64,7 +64,7 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// What one pass over DIR found so far.
   struct Pass {
     uint64_t number = 0;
-    std::unordered_set<std::string> manifests;  // session ids with a manifest in DIR
+    std::unordered_set<std::string> manifests;  // tracked ids (handled, held, foreign) seen
     std::unordered_set<std::string> folders;    // session folders, for orphan cleanup
     std::vector<Candidate> candidates;          // valid, unhandled sessions
   };

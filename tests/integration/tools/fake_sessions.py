@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Plants what a hostile writer of DIR can plant: junk files under manifest names, or empty
 published sessions (folder, valid manifest, client lane holding only its segment header) whose
-client never speaks."""
+client never speaks, or valid manifests without a folder, dated in the future so that a server
+that claims newest first would try them before any real session."""
 import argparse
 import os
 import struct
@@ -32,7 +33,7 @@ def segment_header(sid: str) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
-    parser.add_argument("kind", choices=["junk", "empty"])
+    parser.add_argument("kind", choices=["junk", "empty", "folderless"])
     parser.add_argument("count", type=int)
     args = parser.parse_args()
     for _ in range(args.count):
@@ -40,6 +41,13 @@ def main() -> None:
         if args.kind == "junk":
             with open(os.path.join(args.dir, f"ferry-{sid}-m"), "wb") as f:
                 f.write(b"junk\n")
+            continue
+        if args.kind == "folderless":
+            path = os.path.join(args.dir, f"ferry-{sid}-m")
+            with open(path, "wb") as f:
+                f.write(manifest(sid))
+            future = 4102444800  # 2100-01-01
+            os.utime(path, (future, future))
             continue
         folder = os.path.join(args.dir, f"ferry-{sid}-d")
         os.mkdir(folder, 0o700)

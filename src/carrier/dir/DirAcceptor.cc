@@ -218,7 +218,8 @@ std::optional<int64_t> DirAcceptor::check(const std::string& name, ino_t inode) 
   auto [it, added] = checked_.try_emplace(name);
   CheckedManifest& checked = it->second;
   checked.pass = pass_.number;
-  if (added || checked.inode != inode || now - checked.checkedAt >= kRecheckInvalid) {
+  bool changed = added || checked.inode != inode;
+  if (changed || now >= checked.recheckAt) {
     io::Result<std::string> manifestSid = readManifest(name);
     if (!manifestSid && manifestSid.error().code != EINVAL && manifestSid.error().code != 0) {
       checked_.erase(it);  // not readable this time (a FUSE hiccup, EMFILE): next pass again
@@ -226,8 +227,8 @@ std::optional<int64_t> DirAcceptor::check(const std::string& name, ino_t inode) 
     }
     checked.valid = manifestSid && *manifestSid == Names::manifestSessionId(name);
     checked.inode = inode;
-    checked.checkedAt = now;
     checked.mtimeNs = checked.valid ? mtimeNs(dir_->fd.get(), name) : 0;
+    scheduleRecheck(checked, changed);
     if (!checked.valid) {
       noteGarbage(name, "not a valid manifest");
     }
@@ -235,11 +236,19 @@ std::optional<int64_t> DirAcceptor::check(const std::string& name, ino_t inode) 
   return checked.valid ? std::optional(checked.mtimeNs) : std::nullopt;
 }
 
+void DirAcceptor::scheduleRecheck(CheckedManifest& checked, bool fresh) {
+  // A file being copied in (not published by rename) reads as junk at first: look again soon,
+  // then ever more rarely, so that junk costs a bounded number of reads.
+  checked.recheckDelay =
+      fresh ? kFirstRecheck : std::min<io::Duration>(2 * checked.recheckDelay, kRecheckInvalid);
+  checked.recheckAt = io::Clock::now() + checked.recheckDelay;
+}
+
 void DirAcceptor::markInvalid(const std::string& name) {
-  CheckedManifest& checked = checked_[name];
-  checked.valid = false;
-  checked.checkedAt = io::Clock::now();
-  checked.pass = pass_.number;
+  auto [it, added] = checked_.try_emplace(name);
+  it->second.valid = false;
+  it->second.pass = pass_.number;
+  scheduleRecheck(it->second, added);
 }
 
 void DirAcceptor::finishPass() {

@@ -25,8 +25,9 @@ namespace ferry::carrier::dir {
 /// Anyone who can write DIR may fill it with junk, so a pass over DIR reads kEntriesPerStep
 /// entries per loop iteration and goes on in the next ones (the loop serves everything else in
 /// between); a manifest found invalid is remembered by name and inode and not read again until
-/// it changes (or kRecheckInvalid later); at most kMaxClaimsPerInterval sessions are claimed per
-/// kScanInterval, newest first; and the owner may pause() claiming altogether.
+/// it changes (or, backing off from kFirstRecheck, kRecheckInvalid later); at most
+/// kMaxClaimsPerInterval sessions are claimed per kScanInterval, newest first; and the owner may
+/// pause() claiming altogether.
 class DirAcceptor : public mux::CarrierAcceptor {
  public:
   /// Periodic scan; a remote DIR's listing may lag this much more (attribute caches).
@@ -35,7 +36,9 @@ class DirAcceptor : public mux::CarrierAcceptor {
   static constexpr size_t kEntriesPerStep = 1024;
   /// Sessions claimed per kScanInterval at most.
   static constexpr size_t kMaxClaimsPerInterval = 16;
-  /// An invalid manifest whose inode has not changed is read again after this long.
+  /// An invalid manifest whose inode has not changed is read again after kFirstRecheck, then
+  /// after twice as long each time, up to kRecheckInvalid.
+  static constexpr io::Duration kFirstRecheck = std::chrono::seconds(1);
   static constexpr io::Duration kRecheckInvalid = std::chrono::seconds(60);
   /// Longest wait between two attempts to list a DIR that vanished or was replaced.
   static constexpr io::Duration kMaxRetryDelay = std::chrono::seconds(30);
@@ -54,7 +57,8 @@ class DirAcceptor : public mux::CarrierAcceptor {
     ino_t inode = 0;
     bool valid = false;
     int64_t mtimeNs = 0;  // claims go newest first
-    io::TimePoint checkedAt;
+    io::TimePoint recheckAt;
+    io::Duration recheckDelay{};
     uint64_t pass = 0;  // last pass that saw it
   };
   struct Candidate {
@@ -79,6 +83,9 @@ class DirAcceptor : public mux::CarrierAcceptor {
   std::optional<int64_t> check(const std::string& name, ino_t inode);
   /// Remembers a manifest as invalid, so that it is not a claim candidate until it changes.
   void markInvalid(const std::string& name);
+  /// When to read an invalid manifest again: kFirstRecheck after it was new or changed, then
+  /// backing off.
+  void scheduleRecheck(CheckedManifest& checked, bool fresh);
   void finishPass();
   void claimCandidates();
   void trackOrphanFolders();

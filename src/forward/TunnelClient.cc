@@ -39,7 +39,6 @@ io::Result<void> TunnelClient::openSession() {
   }
   session_ = std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client,
                                             asHandler(), config_);
-  sessionOpenedAt_ = io::Clock::now();
   stats_.sessions++;
   session_->start();
   spdlog::info("session {} opened", session_->describe());
@@ -74,9 +73,14 @@ io::Result<io::Fd> TunnelClient::connectStream(std::string_view) {
   return std::unexpected(io::Error{EACCES, "this client does not accept streams from its peer"});
 }
 
+void TunnelClient::onSessionEstablished(mux::Session&) {
+  sessionEstablishedAt_ = io::Clock::now();
+}
+
 void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reason) {
   bool established = session.established();
-  if (established && io::Clock::now() - sessionOpenedAt_ >= kStableSession) {
+  // From the Hello, not from the publish: a directory session may wait long for its server.
+  if (established && io::Clock::now() - sessionEstablishedAt_ >= kStableSession) {
     backoff_.reset();
   }
   addStats(stats_.finished, session.stats());

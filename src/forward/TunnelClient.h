@@ -49,13 +49,14 @@ class TunnelClient : private mux::SessionHandler {
   mux::SessionHandler& asHandler() { return *this; }
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
+  void onSessionEstablished(mux::Session& session) override;
 
   io::Loop& loop_;
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
   std::vector<std::unique_ptr<io::TcpListener>> listeners_;
   std::unique_ptr<mux::Session> session_;
-  io::TimePoint sessionOpenedAt_{};
+  io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;
   Backoff backoff_;
   // Sessions that fail at once fail the same way each time: one line per interval says so.

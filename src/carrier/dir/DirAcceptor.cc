@@ -140,7 +140,7 @@ void DirAcceptor::scan() {
 
 bool DirAcceptor::beginPass() {
   io::TimePoint now = io::Clock::now();
-  if (now < nextListingAttempt_) {
+  if (!onCarrier_ || now < nextListingAttempt_) {  // stopped, or DIR lost a moment ago
     return false;
   }
   auto fd = dir_->openForListing();
@@ -433,7 +433,9 @@ bool DirAcceptor::consider(const std::string& sid) {
 void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error) {
   if (error.code == EEXIST) {
     // Something else holds the server lane's name (a planted file or link): this session can
-    // never be served, so it is given up once rather than claimed again every scan.
+    // never be served, so it is given up once rather than claimed again every scan. (An NFSv3
+    // create retransmitted after a lost reply can also say EEXIST; the client then publishes a
+    // new session, which costs a reconnect, not a byte.)
     spdlog::warn("session {} in {}: {}: its server lane name is taken; removing the session", sid,
                  dir_->path, error.message);
     removeSessionFiles(folderFd, sid);

@@ -9,19 +9,7 @@ import os
 import stat
 import sys
 
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def manifest(sid):
-    body = f"ferry-dir-session\nversion 1\nsid {sid}\n"
-    return body + f"crc {crc32c(body.encode()):08x}\n"
+from dirformat import manifest
 
 
 parser = argparse.ArgumentParser()
@@ -46,7 +34,7 @@ else:
             out.truncate(args.size)
 # Published as ferry does: written under the temporary name, then renamed onto the final one.
 temp = os.path.join(args.dir, f"ferry-{sid}-p")
-with open(temp, "w") as out:
+with open(temp, "wb") as out:
     out.write(manifest(sid))
 os.rename(temp, os.path.join(args.dir, f"ferry-{sid}-m"))
 print(sid)

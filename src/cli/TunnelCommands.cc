@@ -81,7 +81,8 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
       ->check(CLI::Range(0.1, 86400.0));
   command
       ->add_option("--dead-peer-timeout", options.deadPeerSeconds,
-                   "Seconds of silence after which the peer is declared dead")
+                   "Seconds of silence after which the peer is declared dead; also how long a peer "
+                   "that is there has to complete the handshake (its Hello)")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
   command

@@ -22,6 +22,12 @@ run_case() {
   local name=$1 server_dir=$2 client_dir=$3
   start "server-$name" "$FERRY" server --dir "$server_dir" --to "127.0.0.1:$ECHO_PORT" --log-level debug
   local server_pid=$LAST_PID
+  if [ "${SERVER_FIRST:-}" ]; then
+    # The server lists its empty DIR before any client publishes: sshfs then answers listings of
+    # DIR from its 20 s directory cache unless something refreshes it. Time passing is the point.
+    wait_for_log "server-$name" 'serving'
+    sleep 1.5
+  fi
   start "client-$name" "$FERRY" client --dir "$client_dir" --listen 127.0.0.1:0 --log-level debug
   local client_pid=$LAST_PID
   wait_for_log "client-$name" 'listening on'
@@ -43,6 +49,7 @@ run_case() {
 
 run_case client-on-fuse "$WORK/export/a" "$WORK/mnt/a"
 run_case server-on-fuse "$WORK/mnt/b" "$WORK/export/b"
-wait_until 10 bash -c "[ -z \"\$(ls -A '$WORK/export/a' '$WORK/export/b' | grep -v '^\$' | grep -v ':$' | grep -v '^\.fuse_hidden')\" ]" ||
+SERVER_FIRST=1 run_case server-first-on-fuse "$WORK/mnt/c" "$WORK/export/c"
+wait_until 10 bash -c "[ -z \"\$(ls -A '$WORK/export/a' '$WORK/export/b' '$WORK/export/c' | grep -v '^\$' | grep -v ':$' | grep -v '^\.fuse_hidden')\" ]" ||
   fail "files left behind: $(ls -laR "$WORK/export")"
 pass "no files left behind (ignoring .fuse_hidden*)"

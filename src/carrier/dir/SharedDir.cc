@@ -39,6 +39,22 @@ io::Result<OpenedDir> openDir(const std::string& path, const SharedDir::Identity
   return OpenedDir{std::move(fd), identity, std::move(fs)};
 }
 
+/// Creates and removes a file of ferry's probe name in the directory `dirFd` (named `path`).
+io::Result<void> createAndRemoveProbe(int dirFd, const std::string& path) {
+  std::string probe = "ferry-probe-" + Names::randomId();
+  io::Fd made(
+      ::openat(dirFd, probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!made) {
+    return std::unexpected(io::systemError("shared directory " + path + " is not writable"));
+  }
+  made.reset();
+  if (!removeEntry(dirFd, probe.c_str())) {
+    spdlog::warn("shared directory {}: removing the probe file {}: {}", path, probe,
+                 std::strerror(errno));
+  }
+  return {};
+}
+
 }  // namespace
 
 io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity* expected) {
@@ -71,16 +87,8 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity*
     return std::unexpected(io::systemError("shared directory " + path + " is not writable"));
   }
   // access() says yes to root and ignores read-only exports: try a real create.
-  std::string probe = "ferry-probe-" + Names::randomId();
-  int made =
-      ::openat(fd.get(), probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (made < 0) {
-    return std::unexpected(io::systemError("shared directory " + path + " is not writable"));
-  }
-  ::close(made);
-  if (!removeEntry(fd.get(), probe.c_str())) {
-    spdlog::warn("shared directory {}: removing the probe file {}: {}", path, probe,
-                 std::strerror(errno));
+  if (auto probed = createAndRemoveProbe(fd.get(), path); !probed) {
+    return std::unexpected(probed.error());
   }
   SharedDir dir{path, std::move(fd), std::move(opened->fs), false, opened->identity};
   dir.remote = !dir.fs.local || options.assumeRemote;
@@ -92,7 +100,17 @@ io::Result<io::Fd> SharedDir::openForListing() const {
   if (!fresh) {
     return std::unexpected(fresh.error());
   }
+  if (remote) {
+    refreshListingCache(fresh->fd.get());
+  }
   return std::move(fresh->fd);
+}
+
+void SharedDir::refreshListingCache(int dirFd) const {
+  // A client of a network or FUSE file system answers listings from a cache (sshfs: 20 s, NFS:
+  // acdirmin) that a change of the directory made through the same mount invalidates: create and
+  // remove a probe, so that the listing that follows shows what others published meanwhile.
+  (void)createAndRemoveProbe(dirFd, path);  // failing, the listing is just older
 }
 
 io::Duration SharedDir::pollMin(const DirOptions& options) const {

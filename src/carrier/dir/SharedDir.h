@@ -35,8 +35,11 @@ struct SharedDir {
   static io::Result<SharedDir> open(const DirOptions& options, const Identity* expected = nullptr);
   /// A fresh fd for listing DIR, after checking that its path still names the directory opened
   /// at start: a new open by path, since an open directory fd on remote and FUSE file systems
-  /// never shows entries created after it was opened (measured on smbnetfs).
+  /// never shows entries created after it was opened (measured on smbnetfs); on those, the
+  /// listing cache is refreshed first (refreshListingCache).
   io::Result<io::Fd> openForListing() const;
+  /// Makes the next listing of DIR (open as `dirFd`) current on a remote file system.
+  void refreshListingCache(int dirFd) const;
   /// pollMin with its default resolved for this file system.
   io::Duration pollMin(const DirOptions& options) const;
   /// segmentSize with its default resolved for this file system.

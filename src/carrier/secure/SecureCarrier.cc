@@ -131,7 +131,7 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
     default:
       fail(
           fmt::format("unexpected {} frame: with a key the peer sends only AUTH_HELLO, "
-                      "AUTH_PROOF and SEALED frames (does the peer run without the key?)",
+                      "AUTH_PROOF and SEALED frames (does the peer run without --key-file?)",
                       proto::frameTypeName(header.type)));
       return;
   }

@@ -197,10 +197,11 @@ void DirAcceptor::visit(const char* entry, ino_t inode) {
   std::string name = entry;
   if (auto sid = Names::manifestSessionId(name)) {
     // Only ids this acceptor tracks are kept (the rest are in checked_): junk costs no copy.
-    if (handled_.contains(*sid) || held(*sid) || foreign_.contains(*sid)) {
+    bool taken = handled_.contains(*sid) || held(*sid);
+    if (taken || foreign_.contains(*sid)) {
       pass_.manifests.insert(*sid);
     }
-    if (handled_.contains(*sid) || held(*sid)) {
+    if (taken) {
       return;
     }
     if (std::optional<int64_t> mtime = check(name, inode)) {

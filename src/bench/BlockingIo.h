@@ -10,6 +10,7 @@
 #include "io/Clock.h"
 #include "io/Error.h"
 #include "io/Fd.h"
+#include "io/Socket.h"
 
 namespace ferry::bench {
 
@@ -20,6 +21,21 @@ namespace ferry::bench {
 void setIoTimeout(int fd, io::Duration timeout);
 /// A blocking connection to `server` with setIoTimeout(`timeout`) applied.
 io::Result<io::Fd> connectWithTimeout(const io::Address& server, io::Duration timeout);
+/// Connects each of `items` (anything with an `io::Fd fd`) to `server` for a client that runs
+/// on an event loop: the connects block, so "refused" is a clear, immediate error; the fds are
+/// then made non-blocking.
+template <typename T>
+io::Result<void> connectEachNonBlocking(const io::Address& server, std::span<T> items) {
+  for (T& item : items) {
+    auto connected = io::connectTcpBlocking(server);
+    if (!connected) {
+      return std::unexpected(connected.error());
+    }
+    item.fd = std::move(*connected);
+    io::setNonBlocking(item.fd.get());
+  }
+  return {};
+}
 /// Writes all of `bytes`, retrying short writes and EINTR.
 io::Result<void> writeAll(int fd, std::span<const uint8_t> bytes);
 /// Reads exactly `out.size()` bytes. An early EOF is an error naming how many bytes came.

@@ -19,34 +19,12 @@ constexpr size_t kScratchSize = 64 * 1024;
 }  // namespace
 
 EchoServer::EchoServer(io::Loop& loop, bool discard)
-    : loop_(loop), discard_(discard), scratch_(kScratchSize) {}
-
-EchoServer::~EchoServer() {
-  for (auto& [fd, connection] : connections_) {
-    loop_.unwatch(fd);
-  }
-}
-
-io::Result<io::Address> EchoServer::listen(const io::Address& address) {
-  auto listener = io::listenTcp(address);
-  if (!listener) {
-    return std::unexpected(listener.error());
-  }
-  io::Address bound = io::localAddress(listener->get());
-  listener_ = std::make_unique<io::TcpListener>(loop_, std::move(*listener),
-                                                "echo server on " + bound.toString(),
-                                                [this](io::Fd fd) { onAccept(std::move(fd)); });
-  return bound;
-}
-
-void EchoServer::onAccept(io::Fd fd) {
-  int raw = fd.get();
-  auto connection = std::make_unique<Connection>();
-  connection->fd = std::move(fd);
-  Connection& ref = *connection;
-  connections_[raw] = std::move(connection);
-  loop_.watch(raw, EPOLLIN | EPOLLRDHUP, [this, &ref](uint32_t events) { onEvents(ref, events); });
-}
+    : loop_(loop),
+      discard_(discard),
+      connections_(
+          loop, "echo server",
+          [this](Connection& connection, uint32_t events) { onEvents(connection, events); }),
+      scratch_(kScratchSize) {}
 
 void EchoServer::onEvents(Connection& connection, uint32_t events) {
   if (events & EPOLLERR) {
@@ -137,12 +115,6 @@ void EchoServer::finish(Connection& connection) {
   // so closing right away cannot discard data (our receive queue is empty, no RST is sent).
   ::shutdown(connection.fd.get(), SHUT_WR);
   close(connection);
-}
-
-void EchoServer::close(Connection& connection) {
-  int fd = connection.fd.get();
-  loop_.unwatch(fd);
-  connections_.erase(fd);  // destroys `connection` and closes the fd
 }
 
 }  // namespace ferry::bench

@@ -3,15 +3,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
+#include "bench/ServerConnections.h"
 #include "io/Address.h"
 #include "io/Buffer.h"
 #include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
-#include "io/TcpListener.h"
 
 namespace ferry::bench {
 
@@ -22,12 +21,13 @@ namespace ferry::bench {
 class EchoServer {
  public:
   EchoServer(io::Loop& loop, bool discard);
-  ~EchoServer();
   EchoServer(const EchoServer&) = delete;
   EchoServer& operator=(const EchoServer&) = delete;
 
   /// Starts listening; returns the bound address (with the real port when asked for port 0).
-  io::Result<io::Address> listen(const io::Address& address);
+  io::Result<io::Address> listen(const io::Address& address) {
+    return connections_.listen(address);
+  }
   /// Open client connections.
   size_t connectionCount() const { return connections_.size(); }
   /// Total bytes received from all clients.
@@ -42,7 +42,6 @@ class EchoServer {
     bool peerClosed = false;
   };
 
-  void onAccept(io::Fd fd);
   void onEvents(Connection& connection, uint32_t events);
   void onReadable(Connection& connection);
   /// Echoes `n` bytes of scratch_ directly; queues what the socket does not take. Returns false
@@ -52,12 +51,11 @@ class EchoServer {
   void flush(Connection& connection);
   /// Sends our FIN after the client's and closes.
   void finish(Connection& connection);
-  void close(Connection& connection);
+  void close(Connection& connection) { connections_.close(connection); }
 
   io::Loop& loop_;
   bool discard_;
-  std::unique_ptr<io::TcpListener> listener_;
-  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+  ServerConnections<Connection> connections_;
   std::vector<uint8_t> scratch_;
   uint64_t bytesReceived_ = 0;
 };

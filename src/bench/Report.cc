@@ -87,6 +87,31 @@ std::string scaleJson(size_t count, std::span<const ScaleRow> rows) {
   return text + "\n]}\n";
 }
 
+namespace {
+
+double replyMegabytesPerSecond(const RrResult& result) {
+  return result.seconds > 0 ? static_cast<double>(result.replyBytes) / result.seconds / 1e6 : 0;
+}
+
+}  // namespace
+
+std::string formatRequestReply(const RrResult& result) {
+  return fmt::format(
+      "connections={}\tseconds={:.2f}\trequests={}\treq/s={:.0f}\tp50_us={:.1f}\tp99_us={:.1f}"
+      "\tMB/s={:.1f}\n",
+      result.connections, result.seconds, result.requests, result.requestsPerSecond, result.p50Us,
+      result.p99Us, replyMegabytesPerSecond(result));
+}
+
+std::string requestReplyJson(const RrResult& result, SizeRange replySizes) {
+  return fmt::format(
+      "{{\"bench\": \"rr\", \"connections\": {}, \"reply_min\": {}, \"reply_max\": {}, "
+      "\"seconds\": {:.6f}, \"requests\": {}, \"reply_bytes\": {}, \"req_per_s\": {:.0f}, "
+      "\"p50_us\": {:.1f}, \"p99_us\": {:.1f}}}\n",
+      result.connections, replySizes.min, replySizes.max, result.seconds, result.requests,
+      result.replyBytes, result.requestsPerSecond, result.p50Us, result.p99Us);
+}
+
 std::string jsonString(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {

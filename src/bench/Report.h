@@ -6,6 +6,7 @@
 
 #include "bench/EchoClient.h"
 #include "bench/RateClient.h"
+#include "bench/RrClient.h"
 #include "bench/ScaleClient.h"
 #include "bench/ThroughputClient.h"
 #include "io/Error.h"
@@ -30,6 +31,11 @@ std::string throughputJson(const ThroughputResult& result);
 /// "idle=N\topen=M\tavg_us=..\tp50_us=..\tp99_us=..\trss_kb=..[\tserver_rss_kb=..]\n" per row.
 std::string formatScale(std::span<const ScaleRow> rows);
 std::string scaleJson(size_t count, std::span<const ScaleRow> rows);
+
+/// "connections=N\tseconds=S\trequests=R\treq/s=X\tp50_us=..\tp99_us=..\tMB/s=..\n"
+/// (MB/s counts reply bytes).
+std::string formatRequestReply(const RrResult& result);
+std::string requestReplyJson(const RrResult& result, SizeRange replySizes);
 
 /// `text` as a JSON string literal, quotes included.
 std::string jsonString(std::string_view text);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/BlockingIo.h"
 #include "bench/Pattern.h"
 #include "io/Socket.h"
 
@@ -32,15 +33,8 @@ struct Stream {
 io::Result<ThroughputResult> runThroughput(io::Loop& loop, const io::Address& server,
                                            double seconds, size_t streams, Progress& progress) {
   std::vector<Stream> all(streams);
-  for (Stream& stream : all) {
-    // Blocking connects up front keep "refused" a clear, immediate error; the transfer itself
-    // runs non-blocking on the loop.
-    auto connected = io::connectTcpBlocking(server);
-    if (!connected) {
-      return std::unexpected(connected.error());
-    }
-    stream.fd = std::move(*connected);
-    io::setNonBlocking(stream.fd.get());
+  if (auto connected = connectEachNonBlocking(server, std::span(all)); !connected) {
+    return std::unexpected(connected.error());
   }
   std::vector<uint8_t> chunk(kChunkSize);
   fillPattern(chunk, patternSeed(kChunkSize, streams));

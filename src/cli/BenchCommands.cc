@@ -16,6 +16,8 @@
 #include "bench/EchoServer.h"
 #include "bench/RateClient.h"
 #include "bench/Report.h"
+#include "bench/RrClient.h"
+#include "bench/RrServer.h"
 #include "bench/ScaleClient.h"
 #include "bench/SizeList.h"
 #include "bench/ThroughputClient.h"
@@ -73,6 +75,13 @@ const CLI::Validator kSizeList(
     },
     "N,N,...");
 
+const CLI::Validator kSizeRange(
+    [](std::string& text) {
+      auto range = bench::parseSizeRange(text);
+      return range ? std::string() : range.error().message;
+    },
+    "MIN-MAX");
+
 const CLI::Validator kModeName(
     [](std::string& text) {
       bool printable = !text.empty() && text.find_first_of("\t\r\n") == std::string::npos;
@@ -116,10 +125,9 @@ int fail(const io::Error& error) {
   return 1;
 }
 
-int runServer(const std::string& listenText, bool discard) {
-  io::raiseFileLimit();
-  io::Loop loop;
-  bench::EchoServer server(loop, discard);
+/// Serves with `server` (an EchoServer or RrServer on `loop`) until SIGINT or SIGTERM.
+template <typename Server>
+int serve(io::Loop& loop, Server& server, const std::string& listenText) {
   auto bound = server.listen(*io::Address::parse(listenText, true, true));
   if (!bound) {
     return fail(bound.error());
@@ -132,19 +140,45 @@ int runServer(const std::string& listenText, bool discard) {
   return 0;
 }
 
+int runServer(const std::string& listenText, bool discard) {
+  io::raiseFileLimit();
+  io::Loop loop;
+  bench::EchoServer server(loop, discard);
+  return serve(loop, server, listenText);
+}
+
+void addListenOption(CLI::App* command, std::string& listen) {
+  command->add_option("--listen", listen, "Address to listen on, e.g. 127.0.0.1:0")
+      ->required()
+      ->check(kListenAddress);
+}
+
 void addServerCommand(CLI::App* bench, CommandRunner& runner, const char* name,
                       const char* description, bool sinkOnly) {
   auto listen = std::make_shared<std::string>();
   auto discard = std::make_shared<bool>(sinkOnly);
   CLI::App* command = bench->add_subcommand(name, description);
-  command->add_option("--listen", *listen, "Address to listen on, e.g. 127.0.0.1:0")
-      ->required()
-      ->check(kListenAddress);
+  addListenOption(command, *listen);
   if (!sinkOnly) {
     command->add_flag("--discard", *discard, "Read and drop instead of echoing (a sink)");
   }
   command->callback([&runner, listen, discard] {
     runner = [listen, discard] { return runServer(*listen, *discard); };
+  });
+}
+
+void addRrServerCommand(CLI::App* bench, CommandRunner& runner) {
+  auto listen = std::make_shared<std::string>();
+  CLI::App* command = bench->add_subcommand(
+      "rr-server", "Answer each request of `bench rr` with the reply size it names");
+  addListenOption(command, *listen);
+  command->callback([&runner, listen] {
+    runner = [listen] {
+      io::raiseFileLimit();
+      io::Loop loop;
+      bench::RrServer server(loop);
+      return serve(loop, server, *listen);
+    };
   });
 }
 
@@ -279,15 +313,63 @@ void addScaleCommand(CLI::App* bench, CommandRunner& runner) {
   });
 }
 
+void addRequestReplyCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    size_t connections = 100;
+    std::string seconds = "3";
+    std::string replySizes = "1024-16384";
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = bench->add_subcommand(
+      "rr",
+      "Requests/s and latency of small requests with replies of --reply-sizes bytes, on "
+      "N keep-alive connections to an rr-server (one request in flight per connection)");
+  addClientOptions(command, *options);
+  command->add_option("--connections", options->connections, "Keep-alive connections")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->add_option("--seconds", options->seconds, "How long to send requests")
+      ->capture_default_str()
+      ->check(kPositiveSeconds);
+  command
+      ->add_option("--reply-sizes", options->replySizes,
+                   "Reply size in bytes, MIN-MAX (spread evenly) or one size N")
+      ->capture_default_str()
+      ->check(kSizeRange);
+  command->callback([&runner, options] {
+    runner = [options] {
+      io::raiseFileLimit();
+      io::Loop loop;
+      bench::Progress progress;
+      bench::SizeRange sizes = *bench::parseSizeRange(options->replySizes);
+      auto result = bench::runRequestReply(loop, connectAddress(*options), options->connections,
+                                           std::stod(options->seconds), sizes, progress);
+      if (!result) {
+        return fail(result.error());
+      }
+      return report(*options, bench::formatRequestReply(*result),
+                    bench::requestReplyJson(*result, sizes));
+    };
+  });
+}
+
 }  // namespace
 
 void registerBenchCommands(CLI::App& app, CommandRunner& runner) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure latency, message rate, throughput, scale");
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Measure latency, message rate, throughput, scale, request/response");
   bench->require_subcommand(1);
+  bench->footer(
+      "Output is TAB-separated KEY=VALUE lines (the echo table: SIZE, mean ms, p50 and p99 us), "
+      "for scripts. scripts/bench-suite.sh runs every one through Direct, a socat pair, ssh -L, "
+      "a ferry tunnel and a keyed one and prints the issue-9 ratios (--svg FILE draws a chart); "
+      "docs/benchmarks.md describes each method.");
   addServerCommand(bench, runner, "echo-server", "Echo every byte back (or --discard them)", false);
   addServerCommand(bench, runner, "sink-server", "Read and drop every byte (echo-server --discard)",
                    true);
+  addRrServerCommand(bench, runner);
   addEchoCommand(bench, runner);
+  addRequestReplyCommand(bench, runner);
   addRateCommand(bench, runner);
   addThroughputCommand(bench, runner);
   addScaleCommand(bench, runner);

@@ -88,3 +88,59 @@ stop_ferry_paths() {
 FERRY_DIRS=()
 
 have_socat() { command -v socat >/dev/null; }
+
+have_sshd() { [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; }
+
+# An sshd of our own on a free 127.0.0.1 port: its config, host key, user key and
+# authorized_keys live in $WORK/ssh and `-f` keeps the system's sshd_config out. It accepts
+# the current user with the generated key; default ciphers. Sets SSH_PORT and SSH_KEY.
+start_sshd() {
+  local ssh="$WORK/ssh"
+  mkdir -p "$ssh"
+  # As root, sshd insists on its privilege separation directory.
+  if [[ $EUID -eq 0 ]]; then mkdir -p /run/sshd; fi
+  ssh-keygen -q -t ed25519 -N '' -f "$ssh/hostkey"
+  ssh-keygen -q -t ed25519 -N '' -f "$ssh/userkey"
+  cp "$ssh/userkey.pub" "$ssh/authorized_keys"
+  SSH_PORT=$(free_port)
+  SSH_KEY="$ssh/userkey"
+  cat >"$ssh/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $ssh/hostkey
+AuthorizedKeysFile $ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+PidFile $ssh/sshd.pid
+CONF
+  # sshd -e logs "Server listening on 127.0.0.1 port N." on stderr, which start_and_wait takes
+  # as its ready line (READY_ADDR is then just the host; SSH_PORT is ours already).
+  start_and_wait /usr/sbin/sshd -D -e -f "$ssh/sshd_config"
+}
+
+# path_ssh TARGET: `ssh -N -L` to the sshd of start_sshd, forwarding a free local port to TARGET.
+# -F /dev/null keeps user and system ssh_config out. Ready once the forwarded port accepts.
+path_ssh() {
+  local port
+  port=$(free_port)
+  ssh -F /dev/null -N -p "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o LogLevel=ERROR \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
+    -L "127.0.0.1:$port:$1" "$(id -un)@127.0.0.1" &
+  local pid=$!
+  PIDS+=("$pid")
+  local deadline=$((SECONDS + 10))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "ssh -L to $1 exited early" >&2; exit 1; }
+    ((SECONDS < deadline)) || { echo "ssh -L to $1 was not ready within 10 s" >&2; exit 1; }
+    sleep 0.05
+  done
+  PATH_ADDR=127.0.0.1:$port
+}
+
+# A TCP port on 127.0.0.1 that was free a moment ago, for programs that cannot take port 0.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

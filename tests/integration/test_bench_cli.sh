@@ -70,6 +70,16 @@ out=$("$FERRY" bench scale --connect "$ECHO_ADDR" --connections 200 --count 20 \
   fail "scale: $out"
 grep -q '"idle": 200' "$WORK/scale.json" || fail "scale JSON"
 
+# rr: keep-alive request/response against an rr-server; every connection completes requests.
+start_server rr-server
+RR_PID=$SERVER_PID RR_ADDR=$SERVER_ADDR
+out=$("$FERRY" bench rr --connect "$RR_ADDR" --connections 20 --seconds 0.5 \
+  --reply-sizes 1000-20000 --json "$WORK/rr.json")
+[[ $out =~ ^connections=20$'\t'seconds=[0-9.]+$'\t'requests=([0-9]+)$'\t'req/s=[0-9]+$'\t'p50_us=[0-9.]+$'\t'p99_us=[0-9.]+$'\t'MB/s=[0-9.]+$ ]] ||
+  fail "rr: $out"
+((BASH_REMATCH[1] >= 20)) || fail "rr completed ${BASH_REMATCH[1]} requests on 20 connections"
+grep -q '"reply_min": 1000, "reply_max": 20000, ' "$WORK/rr.json" || fail "rr JSON: $(cat "$WORK/rr.json")"
+
 # Bad input: exit status and one error line naming the problem.
 expect_error() {
   local want_status=$1 want_text=$2
@@ -93,6 +103,35 @@ expect_error 2 "--seconds" throughput --connect "$SINK_ADDR" --seconds 0
 expect_error 1 "Connection refused" echo --connect "127.0.0.1:$REFUSED" --count 1
 expect_error 1 "Connection refused" rate --connect "127.0.0.1:$REFUSED"
 expect_error 1 "Address already in use" echo-server --listen "$ECHO_ADDR"
+expect_error 2 "range '9-3' ends below its start" rr --connect "$RR_ADDR" --reply-sizes 9-3
+expect_error 2 "size 'x'" rr --connect "$RR_ADDR" --reply-sizes 1-x
+expect_error 1 "Connection refused" rr --connect "127.0.0.1:$REFUSED"
+# An echo-server answers a request with the request itself: the reply check must notice.
+expect_error 1 "wrong reply bytes" rr --connect "$ECHO_ADDR" --connections 1 --seconds 0.2
+
+# The suite's chart: from result files in the suite's format, an SVG that parses as XML and
+# names every mode.
+CHART=$WORK/chart
+mkdir -p "$CHART"
+printf 'Direct\tDirect\nFerryKeyed\tFerry keyed\n' >"$CHART/modes.tsv"
+printf 'Mode: Direct\n1\t0.0600\t56.4\t86.7\n100000\t0.0871\t83.7\t120.9\n' >"$CHART/Direct.echo"
+printf 'streams=1\tseconds=3.00\tGbit/s=62.30\nstreams=4\tseconds=3.00\tGbit/s=31.31\n' \
+  >"$CHART/Direct.tput"
+printf 'connections=100\tseconds=3.00\trequests=9\treq/s=30000\tp50_us=1.0\tp99_us=2.0\tMB/s=1.0\n' \
+  >"$CHART/Direct.rr"
+printf 'Mode: Ferry keyed\n1\t0.1000\t90.0\t130.0\n100000\t0.4000\t300.0\t700.0\n' \
+  >"$CHART/FerryKeyed.echo"
+python3 "$(dirname "$0")/../../scripts/bench-svg.py" "$CHART" "$CHART/out.svg" "test machine"
+python3 - "$CHART/out.svg" <<'PY' || fail "chart: $(cat "$CHART/out.svg")"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+lines = root.findall(".//{http://www.w3.org/2000/svg}polyline")
+bars = root.findall(".//{http://www.w3.org/2000/svg}rect")
+assert "Direct" in texts and "Ferry keyed" in texts and "test machine" in texts, texts
+assert len(lines) == 2, len(lines)            # one echo line per mode
+assert "62.3" in texts and "30000" in texts, texts  # throughput and rr bars carry their values
+PY
 
 # Clean shutdown: SIGTERM and SIGINT both end the servers with status 0.
 kill -TERM "$ECHO_PID"
@@ -103,4 +142,8 @@ kill -INT "$SINK_PID"
 status=0
 wait "$SINK_PID" || status=$?
 ((status == 0)) || fail "sink-server exited $status on SIGINT"
+kill -TERM "$RR_PID"
+status=0
+wait "$RR_PID" || status=$?
+((status == 0)) || fail "rr-server exited $status on SIGTERM"
 echo "bench CLI: all checks passed"

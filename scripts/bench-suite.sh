@@ -9,7 +9,7 @@ set -euo pipefail
 FERRY=${1:?usage: scripts/bench-suite.sh PATH_TO_FERRY [options]}
 shift
 COUNT=1000 SECONDS_EACH=3 CONNECTIONS=1000 RATE_COUNT=200000
-RR_CONNECTIONS=100 REPLY_SIZES=1024-16384 SVG= BASE_FERRY_ARGS=
+RR_CONNECTIONS=100 REPLY_SIZES=1024-16384 SVG='' BASE_FERRY_ARGS=''
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;

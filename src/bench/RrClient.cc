@@ -25,6 +25,7 @@ struct Connection {
   size_t replySize = 0;
   size_t replyReceived = 0;
   io::TimePoint start{};
+  bool watchingOut = false;  // EPOLLOUT armed: the request did not fit the socket at once
 };
 
 /// What a run measured.
@@ -76,8 +77,12 @@ class Run {
       fail(connection, io::systemError("write a request"));
       return;
     }
+    // Re-arm only on a change: one epoll_ctl per request would cost the client measurably.
     bool rest = connection.requestSent < kRequestSize;
-    loop_.modify(connection.fd.get(), rest ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    if (rest != connection.watchingOut) {
+      connection.watchingOut = rest;
+      loop_.modify(connection.fd.get(), rest ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    }
   }
   void onEvents(Connection& connection, uint32_t events) {
     if ((events & EPOLLOUT) && connection.requestSent < kRequestSize) {

@@ -88,7 +88,9 @@ done
 # field FILE KEY [N]: the value of the Nth KEY=VALUE in FILE (empty when there is none).
 field() { grep -oE "$2=[0-9.]+" "$1" 2>/dev/null | sed -n "${3:-1}p" | cut -d= -f2; }
 echo_ms() { awk -F'\t' -v size="$2" '$1 == size {print $2}' "$1" 2>/dev/null; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
 has_mode() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
 
 # relative SUBJECT BASE: SUBJECT's figures as ratios of BASE's.
@@ -121,12 +123,15 @@ if has_mode ssh; then relative FerryKeyed ssh; fi
 echo
 F="$WORK/Ferry" K="$WORK/FerryKeyed" S="$WORK/socat" H="$WORK/ssh" D="$WORK/Direct"
 echo "Issue 9 targets (ferry on tmpfs; ratio = ferry / other path)"
-goal "tmpfs bulk 1 stream vs socat pair" "$(field "$F.tput" Gbit/s)" "$(field "$S.tput" Gbit/s)" ">=" 1.0
+goal "tmpfs bulk 1 stream vs socat pair" "$(field "$F.tput" Gbit/s)" "$(field "$S.tput" Gbit/s)" \
+  ">=" 1.0
 goal "tmpfs bulk 4 streams vs socat pair" "$(field "$F.tput" Gbit/s 2)" \
   "$(field "$S.tput" Gbit/s 2)" ">=" 1.0
-goal "100 KB echo vs socat pair" "$(echo_ms "$F.echo" 100000)" "$(echo_ms "$S.echo" 100000)" "<=" 1.2
+goal "100 KB echo vs socat pair" "$(echo_ms "$F.echo" 100000)" "$(echo_ms "$S.echo" 100000)" \
+  "<=" 1.2
 goal "1 B echo vs socat pair" "$(echo_ms "$F.echo" 1)" "$(echo_ms "$S.echo" 1)" "<=" 1.0
-goal "keyed bulk 1 stream vs ssh -L" "$(field "$K.tput" Gbit/s)" "$(field "$H.tput" Gbit/s)" ">=" 1.3
+goal "keyed bulk 1 stream vs ssh -L" "$(field "$K.tput" Gbit/s)" "$(field "$H.tput" Gbit/s)" \
+  ">=" 1.3
 goal "keyed 100 KB echo vs ssh -L" "$(echo_ms "$K.echo" 100000)" "$(echo_ms "$H.echo" 100000)" \
   "<=" 0.1
 goal "rr requests/s vs direct" "$(field "$F.rr" req/s)" "$(field "$D.rr" req/s)" ">=" 0.6

@@ -64,7 +64,7 @@ def echo_panel(modes, top, height):
     out = [text(WIDTH / 2, top - 12, "Echo round trip, mean (ms, log scale) per message size",
                 14, "middle", 'font-weight="bold"')]
     for e in range(lo, hi + 1):
-        for m in (1, 2, 5) if e < hi else (1,):
+        for m in (1, 2, 5) if e < hi and hi - lo <= 2 else (1,):  # 2 and 5 only when there is room
             y = y_of(m * 10 ** e)
             out += [line(LEFT, y, WIDTH - RIGHT, y, "#ddd"),
                     text(LEFT - 6, y + 4, f"{m * 10 ** e:g}", 11, "end")]
@@ -97,7 +97,8 @@ def bar_panel(title, unit, groups, modes, top, height):
     tick = 0
     while tick <= scale_max + step / 2:
         y = top + height * (1 - tick / scale_max)
-        out += [line(LEFT, y, WIDTH - RIGHT, y, "#ddd"), text(LEFT - 6, y + 4, f"{tick:g}", 11, "end")]
+        out += [line(LEFT, y, WIDTH - RIGHT, y, "#ddd"),
+                text(LEFT - 6, y + 4, f"{tick:g}", 11, "end")]
         tick += step
     out.append(text(22, top + height / 2, unit, 12, "middle",
                     f'transform="rotate(-90 22 {top + height / 2:.1f})"'))

@@ -89,7 +89,9 @@ FERRY_DIRS=()
 
 have_socat() { command -v socat >/dev/null; }
 
-have_sshd() { [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; }
+have_sshd() {
+  [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null
+}
 
 # An sshd of our own on a free 127.0.0.1 port: its config, host key, user key and
 # authorized_keys live in $WORK/ssh and `-f` keeps the system's sshd_config out. It accepts

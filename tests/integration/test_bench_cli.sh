@@ -23,6 +23,7 @@ fail() {
 # line and sets SERVER_PID and SERVER_ADDR.
 start_server() {
   local kind=$1 log="$WORK/$1.log"
+  : >"$log"  # exists before the loop reads it, even if the background shell opens it late
   "$FERRY" bench "$kind" --listen 127.0.0.1:0 2>"$log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -78,7 +79,8 @@ out=$("$FERRY" bench rr --connect "$RR_ADDR" --connections 20 --seconds 0.5 \
 [[ $out =~ ^connections=20$'\t'seconds=[0-9.]+$'\t'requests=([0-9]+)$'\t'req/s=[0-9]+$'\t'p50_us=[0-9.]+$'\t'p99_us=[0-9.]+$'\t'MB/s=[0-9.]+$ ]] ||
   fail "rr: $out"
 ((BASH_REMATCH[1] >= 20)) || fail "rr completed ${BASH_REMATCH[1]} requests on 20 connections"
-grep -q '"reply_min": 1000, "reply_max": 20000, ' "$WORK/rr.json" || fail "rr JSON: $(cat "$WORK/rr.json")"
+grep -q '"reply_min": 1000, "reply_max": 20000, ' "$WORK/rr.json" ||
+  fail "rr JSON: $(cat "$WORK/rr.json")"
 
 # Bad input: exit status and one error line naming the problem.
 expect_error() {
@@ -117,7 +119,7 @@ printf 'Direct\tDirect\nFerryKeyed\tFerry keyed\n' >"$CHART/modes.tsv"
 printf 'Mode: Direct\n1\t0.0600\t56.4\t86.7\n100000\t0.0871\t83.7\t120.9\n' >"$CHART/Direct.echo"
 printf 'streams=1\tseconds=3.00\tGbit/s=62.30\nstreams=4\tseconds=3.00\tGbit/s=31.31\n' \
   >"$CHART/Direct.tput"
-printf 'connections=100\tseconds=3.00\trequests=9\treq/s=30000\tp50_us=1.0\tp99_us=2.0\tMB/s=1.0\n' \
+printf 'connections=100\treq/s=30000\n' \
   >"$CHART/Direct.rr"
 printf 'Mode: Ferry keyed\n1\t0.1000\t90.0\t130.0\n100000\t0.4000\t300.0\t700.0\n' \
   >"$CHART/FerryKeyed.echo"

@@ -19,7 +19,9 @@ struct Chunk {
 
 /// Recycles chunks of two fixed sizes: small ones for the first bytes of a queue (a 1-byte
 /// message must not pin 64 KiB) and large ones for bulk. At most `maxFree` chunks of each size are
-/// kept; more are freed. Single-threaded: one pool per session (or per loop).
+/// kept (256 large ones: a 16 MiB window cycles through the pool without going back to malloc,
+/// whose trimming would page-fault them in again); more are freed. The owner trims an idle pool.
+/// Single-threaded: one pool per session (or per loop).
 class ChunkPool {
  public:
   static constexpr size_t kSmallBytes = 4096;       // allocation size, header included
@@ -27,7 +29,7 @@ class ChunkPool {
   static constexpr size_t kSmallCapacity = kSmallBytes - sizeof(Chunk);
   static constexpr size_t kLargeCapacity = kLargeBytes - sizeof(Chunk);
 
-  explicit ChunkPool(size_t maxFree = 32) : maxFree_(maxFree) {}
+  explicit ChunkPool(size_t maxFree = 256) : maxFree_(maxFree) {}
   ~ChunkPool() { trim(); }
   ChunkPool(const ChunkPool&) = delete;
   ChunkPool& operator=(const ChunkPool&) = delete;

@@ -5,10 +5,13 @@
 namespace ferry::mux {
 
 uint64_t ReceiveWindow::onReturn(const CreditLimits& limits, const CreditReturn& credit) {
-  bool senderRanDry = credit.lowestPeerCredit < size_ / 4;
-  if (!senderRanDry || !credit.outputDrained) {
-    limitedBytes_ = 0;
+  if (!credit.outputDrained) {
+    limitedBytes_ = 0;  // the destination is (also) a limit: start over
     return 0;
+  }
+  bool senderRanDry = credit.lowestPeerCredit < size_ / 4;
+  if (!senderRanDry) {
+    return 0;  // the sender was slower than the credit: no evidence either way
   }
   limitedBytes_ += credit.increment;
   if (limitedBytes_ < kLimitedWindows * size_ || size_ >= limits.maxWindow) {

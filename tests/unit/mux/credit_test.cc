@@ -51,13 +51,20 @@ TEST(CreditTuning, KeepsTheWindowForASenderThatNeverRanDry) {
   }
 }
 
-TEST(CreditTuning, OneReturnNotLimitedRestartsTheEvidence) {
+TEST(CreditTuning, BytesWaitingForTheSocketRestartTheEvidence) {
   ReceiveWindow window(256 * kKiB);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(limitedReturns(window, 2 * ReceiveWindow::kLimitedWindows - 1), 0u);
     window.onReturn(kLimits, {128 * kKiB, 0, false, 1 * kMiB});
   }
   EXPECT_EQ(window.size(), 256 * kKiB);
+}
+
+TEST(CreditTuning, ReturnsWhereTheSenderHadCreditLeftDoNotRestartTheEvidence) {
+  ReceiveWindow window(256 * kKiB);
+  EXPECT_EQ(limitedReturns(window, 2 * ReceiveWindow::kLimitedWindows - 1), 0u);
+  EXPECT_EQ(window.onReturn(kLimits, {128 * kKiB, 200 * kKiB, true, 1 * kMiB}), 0u);
+  EXPECT_EQ(limitedReturns(window, 1), 256 * kKiB);
 }
 
 TEST(CreditTuning, StopsAtTheLargestWindow) {

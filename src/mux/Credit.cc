@@ -6,7 +6,9 @@ namespace ferry::mux {
 
 uint64_t ReceiveWindow::onReturn(const CreditLimits& limits, const CreditReturn& credit) {
   if (!credit.outputDrained) {
-    limitedBytes_ = 0;  // the destination is (also) a limit: start over
+    // The destination is (also) a limit now: the evidence halves, so one slow moment of a fast
+    // destination costs little while a stalled one (every return like this) soon has none.
+    limitedBytes_ /= 2;
     return 0;
   }
   bool senderRanDry = credit.lowestPeerCredit < size_ / 4;

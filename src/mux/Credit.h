@@ -23,11 +23,11 @@ struct CreditReturn {
 /// One stream's receive window under auto-tuning. The stream is limited by credit rather than by
 /// its destination at a return when the sender used more than 3/4 of the window before credit
 /// came back and the destination still took every byte at once. Once such returns add up to
-/// kLimitedWindows windows' worth of bytes with no return in between that left bytes waiting for
-/// the socket (so a destination that stopped reading grows it only while its kernel buffers absorb
-/// several windows), the window doubles, but never above limits.maxWindow nor the session's
-/// committed bytes above limits.sessionCap. Returns where the sender did not run dry count for
-/// nothing either way.
+/// kLimitedWindows windows' worth of bytes, the window doubles; each return that left bytes
+/// waiting for the socket halves the sum (so a destination that stopped reading grows the window
+/// only while its kernel buffers absorb several windows). The window never grows above
+/// limits.maxWindow, nor the session's committed bytes above limits.sessionCap. Returns where the
+/// sender did not run dry count for nothing either way.
 class ReceiveWindow {
  public:
   static constexpr uint64_t kLimitedWindows = 4;

@@ -51,13 +51,18 @@ TEST(CreditTuning, KeepsTheWindowForASenderThatNeverRanDry) {
   }
 }
 
-TEST(CreditTuning, BytesWaitingForTheSocketRestartTheEvidence) {
+TEST(CreditTuning, BytesWaitingForTheSocketHalveTheEvidence) {
   ReceiveWindow window(256 * kKiB);
-  for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(limitedReturns(window, 2 * ReceiveWindow::kLimitedWindows - 1), 0u);
-    window.onReturn(kLimits, {128 * kKiB, 0, false, 1 * kMiB});
+  // 7 half windows of evidence, halved to 3.5: 4.5 more are needed.
+  EXPECT_EQ(limitedReturns(window, 2 * ReceiveWindow::kLimitedWindows - 1), 0u);
+  EXPECT_EQ(window.onReturn(kLimits, {128 * kKiB, 0, false, 1 * kMiB}), 0u);
+  EXPECT_EQ(limitedReturns(window, 4), 0u);
+  EXPECT_EQ(limitedReturns(window, 1), 256 * kKiB);
+  // A destination that is always behind never grows the window.
+  for (int i = 0; i < 100; ++i) {
+    window.onReturn(kLimits, {256 * kKiB, 0, i % 2 == 0, 1 * kMiB});
   }
-  EXPECT_EQ(window.size(), 256 * kKiB);
+  EXPECT_EQ(window.size(), 512 * kKiB);
 }
 
 TEST(CreditTuning, ReturnsWhereTheSenderHadCreditLeftDoNotRestartTheEvidence) {

@@ -35,6 +35,7 @@ struct CommonOptions {
   double statsSeconds = 0;
   double deadPeerSeconds = 10;
   uint64_t segmentBytes = 0;  // 0: the carrier's default for the file system
+  uint64_t sessionBuffer = mux::SessionConfig{}.sessionBuffer;
   std::string logLevel = "info";
   std::optional<std::string> keyFile;  // none: no --key-file (an empty FILE is refused)
   bool insecureDir = false;
@@ -91,6 +92,15 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
                    "local, 8 MiB on network and FUSE file systems)")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
   command
+      ->add_option("--session-buffer", options.sessionBuffer,
+                   "Bytes a session may hold for its streams' sockets plus the credit it granted "
+                   "and that is not used yet, over all streams; a bulk stream's window grows "
+                   "(up to 16 MiB) only within it. Suffixes K, M, G (powers of 1024)")
+      ->type_name("BYTES")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("64M")
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40));
+  command
       ->add_option("--key-file", options.keyFile,
                    "Pre-shared key (from `ferry keygen`, mode 0600): the peers prove it to "
                    "each other and every record is encrypted and authenticated. Trailing "
@@ -138,6 +148,7 @@ io::Result<std::optional<carrier::secure::Key>> loadOptionalKey(const CommonOpti
 mux::SessionConfig sessionConfig(const CommonOptions& common) {
   mux::SessionConfig config;
   config.deadPeerTimeout = fromMs(common.deadPeerSeconds * 1000);
+  config.sessionBuffer = common.sessionBuffer;
   return config;
 }
 

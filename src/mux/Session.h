@@ -18,8 +18,14 @@ class Session;
 enum class Role : uint8_t { Client = 1, Server = 2 };
 
 struct SessionConfig {
-  /// Credit granted per stream, in bytes (bounds memory per stream on both sides).
+  /// Credit granted per stream at its start, in bytes (both sides assume it).
   uint32_t streamWindow = proto::kInitialStreamWindow;
+  /// Credit auto-tuning: a stream limited by credit (not by its destination) has its receive
+  /// window doubled up to this many bytes (at most 1 GiB; equal to streamWindow: no tuning).
+  uint64_t maxStreamWindow = 16 << 20;
+  /// Window growth stops where the bytes held for sockets plus the credit granted and unused, over
+  /// all streams of the session, would exceed this (initial windows are always granted).
+  uint64_t sessionBuffer = 64 << 20;
   /// A Ping is sent when nothing else was sent for this long.
   io::Duration heartbeatInterval = std::chrono::seconds(1);
   /// The peer is dead when nothing arrived from it for this long; before its Hello this is also
@@ -50,6 +56,7 @@ struct SessionStats {
   uint64_t bytesFromSockets = 0;  // read from local sockets, sent to the peer
   uint64_t bytesToSockets = 0;    // received from the peer, written to local sockets
   uint64_t streamErrors = 0;      // resets sent or received, refused connects
+  uint64_t bufferBytes = 0;       // memory of the streams' output chunks, queued or pooled
 };
 
 /// Multiplexes many TCP streams over one Carrier. Owns the streams' sockets: reads them while the

@@ -1,5 +1,7 @@
 #include "mux/SessionImpl.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "io/Log.h"
@@ -18,6 +20,20 @@ std::string_view bytesText(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+// The session timer fires at least once per heartbeat; the idle sweep runs on it at most this
+// often. A grown window falls back once its stream received nothing for two whole intervals.
+constexpr io::Duration kIdleSweepInterval = std::chrono::milliseconds(500);
+constexpr uint64_t kIdleSweeps = 2;
+// Window increments are u32 on the wire.
+constexpr uint64_t kMaxWindowLimit = uint64_t{1} << 30;
+
+CreditLimits creditLimits(const SessionConfig& config) {
+  uint64_t maxWindow =
+      std::clamp<uint64_t>(config.maxStreamWindow, config.streamWindow,
+                           std::max<uint64_t>(config.streamWindow, kMaxWindowLimit));
+  return {maxWindow, config.sessionBuffer};
+}
+
 // Unknown ids answered with Rst are remembered so that a burst of Data gets one Rst; the set is
 // bounded so a hostile peer cannot grow it without limit.
 constexpr size_t kMaxRejectedIds = 1024;
@@ -33,8 +49,10 @@ Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role rol
       handler_(handler),
       config_(config),
       keepalive_(config.heartbeatInterval, config.deadPeerTimeout, io::Clock::now()),
+      creditLimits_(creditLimits(config)),
       readScratch_(config.maxDataFrame),
-      nextStreamId_(role == Role::Client ? 1 : 2) {}
+      nextStreamId_(role == Role::Client ? 1 : 2),
+      lastSweep_(io::Clock::now()) {}
 
 Session::Impl::~Impl() {
   *alive_ = false;
@@ -198,6 +216,10 @@ void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
     return;
   }
   stream.receiveCredit -= payload.size();
+  stream.lowestPeerCredit = std::min(stream.lowestPeerCredit, stream.receiveCredit);
+  stream.lastDataSweep = sweepCount_;
+  dataSinceSweep_ = true;
+  // The one copy of the payload: from the carrier's read buffer into the stream's chunks.
   stream.output.append(payload);
   queueOutput(stream);
 }
@@ -290,8 +312,36 @@ void Session::Impl::armTimer() {
   });
 }
 
+void Session::Impl::sweepIdle(io::TimePoint now) {
+  if (now - lastSweep_ < kIdleSweepInterval) {
+    return;
+  }
+  lastSweep_ = now;
+  sweepCount_++;
+  std::erase_if(grownStreams_, [this](uint32_t id) {
+    auto found = streams_.find(id);
+    if (found == streams_.end()) {
+      return true;
+    }
+    Stream& stream = *found->second;
+    if (stream.lastDataSweep + kIdleSweeps >= sweepCount_) {
+      return false;
+    }
+    // The peer keeps credit already granted; creditOwed() stays negative until it is used.
+    stream.window.reset(config_.streamWindow);
+    stream.windowGrown = false;
+    return true;
+  });
+  if (!dataSinceSweep_) {
+    chunkPool_.trim();
+  }
+  dataSinceSweep_ = false;
+}
+
 void Session::Impl::onTimer() {
-  switch (keepalive_.due(io::Clock::now())) {
+  io::TimePoint now = io::Clock::now();
+  sweepIdle(now);
+  switch (keepalive_.due(now)) {
     case Keepalive::Action::PeerDead: {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(keepalive_.deadPeerTimeout());
       end(peerHelloSeen_

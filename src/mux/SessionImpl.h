@@ -7,6 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "io/ChunkQueue.h"
+#include "mux/Credit.h"
 #include "mux/Keepalive.h"
 #include "mux/Session.h"
 #include "mux/Stream.h"
@@ -30,7 +32,10 @@ class Session::Impl {
   void onCarrierWritable();
 
   bool established() const { return peerHelloSeen_; }
-  const SessionStats& stats() const { return stats_; }
+  const SessionStats& stats() {
+    stats_.bufferBytes = chunkPool_.heldBytes();
+    return stats_;
+  }
   std::string describe() const;
 
  private:
@@ -52,6 +57,12 @@ class Session::Impl {
   /// Writes the stream's output once; false when the stream was closed or reset meanwhile.
   bool writeSocket(Stream& stream);
   void returnCredit(Stream& stream);
+  /// Credit auto-tuning at a return of `increment` bytes: grows the stream's window when it is
+  /// limited by credit and the session cap allows; returns the growth to add to the increment.
+  uint64_t growWindow(Stream& stream, uint64_t increment);
+  /// Once per second from the session timer: grown windows of streams that received nothing for
+  /// a whole interval fall back to the initial window, and an idle session frees pooled chunks.
+  void sweepIdle(io::TimePoint now);
   void updateEvents(Stream& stream);
   void queueOutput(Stream& stream);
   void scheduleFlush();
@@ -77,10 +88,15 @@ class Session::Impl {
   SessionConfig config_;
   SessionStats stats_;
   Keepalive keepalive_;
+  CreditLimits creditLimits_;
+  // Before streams_: the streams' output queues give their chunks back when destroyed.
+  io::ChunkPool chunkPool_;
+  uint64_t committed_ = 0;  // over all streams: bytes in output queues + receiveCredit
 
   std::unordered_map<uint32_t, std::unique_ptr<Stream>> streams_;
   std::vector<uint32_t> pendingOutput_;    // ids with Stream::flushQueued set
   std::vector<uint32_t> carrierWaiters_;   // ids with Stream::carrierStalled set
+  std::vector<uint32_t> grownStreams_;     // ids with Stream::windowGrown set
   std::unordered_set<uint32_t> rejected_;  // unknown ids already answered with Rst
   std::vector<uint8_t> readScratch_;
   uint32_t nextStreamId_;
@@ -88,6 +104,9 @@ class Session::Impl {
   uint64_t pingCounter_ = 0;
   io::Loop::TimerId timer_ = 0;
   io::TimePoint timerDeadline_{};
+  io::TimePoint lastSweep_;
+  uint64_t sweepCount_ = 0;
+  bool dataSinceSweep_ = false;
   bool started_ = false;
   bool peerHelloSeen_ = false;
   bool flushScheduled_ = false;

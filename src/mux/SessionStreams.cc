@@ -43,7 +43,9 @@ void Session::Impl::openStream(io::Fd socket, std::string target) {
 }
 
 Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase) {
-  auto owned = std::make_unique<Stream>(id, std::move(socket), phase, config_.streamWindow);
+  auto owned =
+      std::make_unique<Stream>(id, std::move(socket), phase, config_.streamWindow, chunkPool_);
+  committed_ += owned->receiveCredit;
   Stream& stream = *owned;
   streams_[id] = std::move(owned);
   stats_.openStreams++;
@@ -211,7 +213,7 @@ bool Session::Impl::writeSocket(Stream& stream) {
     ssize_t n = stream.output.writeTo(stream.fd.get());
     if (n > 0) {
       stats_.bytesToSockets += static_cast<uint64_t>(n);
-      stream.unreturnedCredit += static_cast<uint64_t>(n);
+      committed_ -= static_cast<uint64_t>(n);
       returnCredit(stream);
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
       resetStream(stream, fmt::format("write: {}", std::strerror(errno)), true);
@@ -220,7 +222,6 @@ bool Session::Impl::writeSocket(Stream& stream) {
   }
   stream.writeBlocked = !stream.output.empty();
   if (!stream.writeBlocked) {
-    stream.output.shrinkIfIdle();
     if (stream.finReceived && !stream.writeShut) {
       ::shutdown(stream.fd.get(), SHUT_WR);
       stream.writeShut = true;
@@ -235,16 +236,35 @@ bool Session::Impl::writeSocket(Stream& stream) {
 }
 
 void Session::Impl::returnCredit(Stream& stream) {
-  // Batch Window frames: return credit once half the window was written out.
-  if (stream.finReceived || stream.unreturnedCredit < config_.streamWindow / 2) {
+  // Batch Window frames: return credit once half the current window was written out.
+  int64_t owed = stream.creditOwed();
+  if (stream.finReceived || owed < static_cast<int64_t>(stream.window.size() / 2)) {
     return;
   }
+  auto increment = static_cast<uint64_t>(owed);
+  increment += growWindow(stream, increment);
   uint8_t payload[4];
-  auto increment = static_cast<uint32_t>(stream.unreturnedCredit);
-  proto::putU32(payload, increment);
+  proto::putU32(payload, static_cast<uint32_t>(increment));  // <= 2 windows <= 2 GiB
   send(FrameType::Window, stream.id, payload);
   stream.receiveCredit += increment;
-  stream.unreturnedCredit = 0;
+  stream.lowestPeerCredit = stream.receiveCredit;
+  committed_ += increment;
+}
+
+uint64_t Session::Impl::growWindow(Stream& stream, uint64_t increment) {
+  uint64_t growth = stream.window.onReturn(
+      creditLimits_,
+      {increment, stream.lowestPeerCredit, stream.output.empty(), committed_ + increment});
+  if (growth == 0) {
+    return 0;
+  }
+  if (!stream.windowGrown) {
+    stream.windowGrown = true;
+    grownStreams_.push_back(stream.id);
+  }
+  spdlog::debug("{}: stream {} window grown to {} bytes", describe(), stream.id,
+                stream.window.size());
+  return growth;
 }
 
 void Session::Impl::resetStream(Stream& stream, const std::string& reason, bool notifyPeer) {
@@ -268,6 +288,7 @@ void Session::Impl::destroyStream(Stream& stream, bool reset) {
   if (reset) {
     io::resetAndClose(stream.fd);
   }
+  committed_ -= stream.receiveCredit + stream.output.size();
   stats_.openStreams--;
   streams_.erase(stream.id);
 }
@@ -285,8 +306,10 @@ void Session::Impl::resetAllStreams(bool notifyPeer) {
     io::resetAndClose(stream->fd);
   }
   stats_.openStreams = 0;
+  committed_ = 0;
   pendingOutput_.clear();
   carrierWaiters_.clear();
+  grownStreams_.clear();
 }
 
 }  // namespace ferry::mux

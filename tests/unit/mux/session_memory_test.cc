@@ -132,6 +132,112 @@ TEST(SessionScripted, DataBeyondCreditResetsTheStream) {
   EXPECT_EQ(scripted.handler.ended, 0);
 }
 
+/// Opens stream 1 of a scripted server session to `destination`; returns the accepted socket.
+Endpoint openScriptedStream(ScriptedPeer& scripted, Listener& destination) {
+  scripted.handler.destination = destination.address;
+  scripted.hello(proto::kProtocolVersion, mux::Role::Client);
+  scripted.peer->send(proto::FrameType::Open, 1, {});
+  Endpoint dest;
+  dest.fd = destination.accept(scripted.loop);
+  EXPECT_TRUE(dest.fd.valid());
+  io::setNonBlocking(dest.fd.get());
+  return dest;
+}
+
+/// The test as a client sending stream 1 of a scripted server session as fast as its credit
+/// allows (a bulk sender limited by credit only), noting the most credit it ever held.
+struct CreditBoundSender {
+  ScriptedPeer& scripted;
+  uint64_t limit;  // bytes to send in all
+  uint64_t credit = proto::kInitialStreamWindow;
+  uint64_t largestCredit = credit;
+  uint64_t sent = 0;
+  size_t framesSeen = 0;
+
+  void pump() {
+    const auto& sink = scripted.sink;
+    for (; framesSeen < sink.frames.size(); ++framesSeen) {
+      if (sink.frames[framesSeen].type == proto::FrameType::Window) {
+        credit += proto::getU32(reinterpret_cast<const uint8_t*>(sink.payloads[framesSeen].data()));
+      }
+    }
+    largestCredit = std::max(largestCredit, credit);
+    static const std::vector<uint8_t> frame(64 * 1024, 'z');
+    while (credit > 0 && sent < limit) {
+      size_t n = std::min<uint64_t>({credit, frame.size(), limit - sent});
+      scripted.peer->send(proto::FrameType::Data, 1, {frame.data(), n});
+      credit -= n;
+      sent += n;
+    }
+  }
+  /// Sends and lets `dest` read until it has everything or `timeout` passed.
+  bool run(Endpoint& dest, io::Duration timeout = 20s) {
+    return runUntil(
+        scripted.loop,
+        [&] {
+          pump();
+          dest.pump();
+          return dest.received.size() >= limit;
+        },
+        timeout);
+  }
+};
+
+constexpr uint64_t kInitial = proto::kInitialStreamWindow;
+
+TEST(CreditTuning, WindowGrowsWhileTheDestinationKeepsUp) {
+  Listener destination;
+  ScriptedPeer scripted(mux::Role::Server);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  CreditBoundSender sender{scripted, 24 << 20};
+  ASSERT_TRUE(sender.run(dest));
+  EXPECT_GE(sender.largestCredit, 4 * kInitial);
+  EXPECT_LE(sender.largestCredit, mux::SessionConfig{}.maxStreamWindow);
+  EXPECT_EQ(scripted.session->stats().bytesToSockets, sender.limit);
+}
+
+TEST(CreditTuning, WindowStaysForAStalledDestination) {
+  Listener destination;
+  destination.limitBuffers(64 * 1024);
+  ScriptedPeer scripted(mux::Role::Server);
+  scripted.handler.socketBuffer = 64 * 1024;
+  Endpoint dest = openScriptedStream(scripted, destination);
+  dest.reading = false;
+  CreditBoundSender sender{scripted, 8 << 20};
+  EXPECT_FALSE(sender.run(dest, 500ms));
+  EXPECT_LE(sender.largestCredit, kInitial);
+  // What the session holds for the socket is bounded by the initial window.
+  EXPECT_LE(sender.sent, scripted.session->stats().bytesToSockets + kInitial);
+}
+
+TEST(CreditTuning, GrowthStopsAtTheSessionCap) {
+  Listener destination;
+  mux::SessionConfig config;
+  config.sessionBuffer = 2 * kInitial;
+  ScriptedPeer scripted(mux::Role::Server, config);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  CreditBoundSender sender{scripted, 16 << 20};
+  ASSERT_TRUE(sender.run(dest));
+  EXPECT_GT(sender.largestCredit, kInitial);
+  EXPECT_LE(sender.largestCredit, config.sessionBuffer);
+}
+
+TEST(CreditTuning, AnIdleStreamGivesItsBuffersBack) {
+  Listener destination;
+  mux::SessionConfig config;
+  config.heartbeatInterval = 50ms;  // the session timer, which runs the idle sweep
+  ScriptedPeer scripted(mux::Role::Server, config);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  CreditBoundSender sender{scripted, 8 << 20};
+  ASSERT_TRUE(sender.run(dest));
+  EXPECT_GT(scripted.session->stats().bufferBytes, 16u * 1024);  // chunks kept for reuse
+  io::TimePoint idleSince = io::Clock::now();
+  ASSERT_TRUE(runUntil(
+      scripted.loop, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; }, 5s));
+  EXPECT_LT(io::Clock::now() - idleSince, 2s);
+  EXPECT_EQ(scripted.session->stats().openStreams, 1u);
+}
+
 TEST(SessionScripted, SilentPeerIsDeclaredDead) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 200ms;

@@ -3,7 +3,7 @@
 # takes, in one run: `dd oflag=direct bs=1M` on the mount, then `ferry bench throughput` with the
 # client on the mount (server on the underlying folder), then with the server on the mount. Each
 # ferry figure is printed in MB/s and as a ratio of the dd figure measured just before it.
-# Default mount: bindfs of a tmpfs folder. --smb: smbd on 127.0.0.1 mounted with smbnetfs
+# Default mount: bindfs of a tmpfs folder. --smb: smbd on 127.0.0.1 mounted with smbnetfs (daemon CPU: smbnetfs plus smbd)
 # (-o big_writes), as in tests/integration/test_tunnel_smb.sh.
 # Usage: scripts/bench-fuse.sh BUILD/ferry [--baseline OTHER/ferry] [--smb] [--seconds S]
 #          [--streams N] [--repeat R] [--dd-mb MB]
@@ -90,7 +90,7 @@ mount_smb() {
 CONF
   printf 'bench\nbench\n' | smbpasswd -c "$samba/smb.conf" -s -a root >/dev/null
   smbd --foreground -s "$samba/smb.conf" </dev/null >/dev/null 2>&1 &
-  OWN_PIDS+=("$!")
+  OWN_PIDS+=("$!") SMBD_PID=$!
   printf '[global]\n  client min protocol = SMB2\n' >"$home/.smb/smb.conf"
   printf 'auth "root" "bench"\nsmb_query_browsers "false"\nuse_libsecret "false"\n' \
     >"$home/.smb/smbnetfs.conf"
@@ -120,7 +120,9 @@ ferry_mbps() {
   "$ferry" server --dir "$server_dir" --to "$SINK_ADDR" --log-level warn &
   PIDS+=("$!")
   start_and_wait "$ferry" client --dir "$client_dir" --listen 127.0.0.1:0
-  local watched=("$DAEMON_PID" "${PIDS[@]}")
+  local daemon=$DAEMON_PID
+  [[ -n ${SMBD_PID:-} ]] && daemon+=",$(pgrep -d, -g "$SMBD_PID")"  # smbd forks per connection
+  local watched=("$daemon" "${PIDS[@]}")
   before=$(cpu_ticks "${watched[@]}")
   out=$("$FERRY" bench throughput --connect "$READY_ADDR" --seconds "$SECONDS_EACH" \
     --streams "$STREAMS")
@@ -130,11 +132,14 @@ ferry_mbps() {
   MBPS=$(grep -oE 'Gbit/s=[0-9.]+' <<<"$out" | awk -F= '{ printf "%.0f", $2 * 1000 / 8 }')
 }
 
-# cpu_ticks PID...: utime + stime of each process, in clock ticks.
+# cpu_ticks PIDS...: utime + stime in clock ticks, one figure per argument, each the sum over a
+# comma-separated list of PIDs.
 cpu_ticks() {
-  local pid
-  for pid in "$@"; do
-    awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
+  local group pid files
+  for group in "$@"; do
+    files=()
+    for pid in ${group//,/ }; do files+=("/proc/$pid/stat"); done
+    cat "${files[@]}" 2>/dev/null | awk '{ sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
   done | paste -sd' '
 }
 

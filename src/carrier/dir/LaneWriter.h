@@ -20,14 +20,15 @@ namespace ferry::carrier::dir {
 /// pwritev at an explicit offset at the end of the tick. A segment that passed segmentSize ends
 /// with Rotate(N+1), written only after N+1 exists with its header; N is unlinked once the peer
 /// acknowledges it (SegmentAck). Short writes and ENOSPC/EDQUOT/EIO keep the unwritten tail and
-/// retry at the same offset with back-off.
+/// retry at the same offset with back-off. On FUSE, segments are written with O_DIRECT (see
+/// Config::directWrites).
 class LaneWriter {
  public:
   struct Config {
     int folderFd = -1;  // the session folder; not owned
     char lane = 'c';    // Names::kClientLane or kServerLane
     std::string sessionId;
-    bool remote = false;  // fdatasync after each batch (network and FUSE file systems)
+    bool remote = false;  // fdatasync after each buffered batch (network and FUSE file systems)
     uint64_t segmentSize = 8ull << 20;
     uint64_t laneBudget = 64ull << 20;
     /// O_DIRECT segment writes (FUSE): a batch reaches the daemon as one large request instead

@@ -34,10 +34,13 @@ stop_mounts() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # smbd runs in a process group of its own (it calls setsid), with helpers that outlive it.
+  [[ -n ${SMBD_PID:-} ]] && { kill -- "-$SMBD_PID" 2>/dev/null || true; }
   [[ -n ${BACKING_TMP:-} ]] && rm -rf "$BACKING_TMP"
   return 0
 }
 trap 'stop_ferry_paths 2>/dev/null; stop_mounts; cleanup' EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap unmounts and stops everything
 
 # wait_for CMD...: polls CMD every 50 ms for up to 15 s.
 wait_for() {

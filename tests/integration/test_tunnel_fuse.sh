@@ -18,6 +18,21 @@ MOUNTED="$WORK/mnt"
 [ "$(stat -f -c %t "$WORK/mnt")" = 65735546 ] || fail "mount is not FUSE"
 
 start_echo_server echo
+
+# lane_is_direct PID LANE: whether PID's open segment of lane LANE (c or s) is O_DIRECT (octal
+# 040000 in the flags of /proc/PID/fdinfo): on FUSE a batch then reaches the daemon as one
+# large write instead of 4 KiB page writes.
+lane_is_direct() {
+  local fd flags
+  for fd in /proc/"$1"/fd/*; do
+    if [[ $(readlink "$fd") == */ferry-*-d/"$2"-[0-9]* ]]; then
+      flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$1/fdinfo/${fd##*/}")
+      return $(((8#$flags & 8#40000) == 0))
+    fi
+  done
+  return 1
+}
+
 run_case() {
   local name=$1 server_dir=$2 client_dir=$3
   start "server-$name" "$FERRY" server --dir "$server_dir" --to "127.0.0.1:$ECHO_PORT" --log-level debug
@@ -43,6 +58,12 @@ run_case() {
   python3 "$TOOLS/streams.py" --port "$port" --streams 1 --exact --max-bytes $((20 << 20)) \
     --timeout 120 >"$WORK/sha-$name.txt" 2>&1 || fail "$name: $(cat "$WORK/sha-$name.txt")"
   pass "$name: $(cat "$WORK/sha-$name.txt")"
+  if [[ $client_dir == "$WORK/mnt/"* ]]; then
+    lane_is_direct "$client_pid" c || fail "$name: the client's lane on FUSE is not O_DIRECT"
+  else
+    lane_is_direct "$server_pid" s || fail "$name: the server's lane on FUSE is not O_DIRECT"
+  fi
+  pass "$name: the lane written through FUSE is O_DIRECT"
   stop_and_wait "$client_pid" || fail "$name: client exit status"
   stop_and_wait "$server_pid" || fail "$name: server exit status"
 }

@@ -406,7 +406,7 @@ bool DirAcceptor::consider(const std::string& sid) {
   }
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
-                                dir_->segmentSize(options_), options_.laneBudget});
+                                dir_->segmentSize(options_), options_.laneBudget, dir_->fs.fuse()});
   if (auto opened = writer->open(); !opened) {
     onServerLaneFailed(folderFd.get(), sid, opened.error());
     return true;

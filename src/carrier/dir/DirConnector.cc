@@ -62,7 +62,7 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
       ::openat(dir->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folderFd.get(), Names::kClientLane, sid, dir->remote,
-                                dir->segmentSize(options_), options_.laneBudget});
+                                dir->segmentSize(options_), options_.laneBudget, dir->fs.fuse()});
   io::Result<void> ready =
       folderFd ? writer->open() : std::unexpected(io::systemError("opening " + folder));
   if (ready) {

@@ -281,14 +281,16 @@ ssize_t LaneReader::readReopening(bool& more) {
   struct statx info {};
   ::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE, &info);
   uint64_t at = fileOffset_ + buffer_.readable();
+  // Each reopen costs a few FUSE round trips: while the lane is busy, take more per reopen.
+  size_t request = busy_ ? kBusyRequest : kIdleRequest;
   ssize_t n;
   do {
-    n = ::pread(fd.get(), buffer_.prepareWrite(kIdleRequest), kIdleRequest, static_cast<off_t>(at));
+    n = ::pread(fd.get(), buffer_.prepareWrite(request), request, static_cast<off_t>(at));
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     buffer_.commit(static_cast<size_t>(n));
   }
-  more = n == static_cast<ssize_t>(kIdleRequest);
+  more = n == static_cast<ssize_t>(request);
   return n;
 }
 

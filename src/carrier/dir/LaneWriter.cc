@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -48,20 +49,21 @@ void LaneWriter::setCallbacks(std::function<void()> onWritable,
 }
 
 io::Result<void> LaneWriter::open() {
-  std::string name = Names::segment(config_.lane, 0);
-  io::Fd fd(::openat(config_.folderFd, name.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) {
-    return std::unexpected(io::systemError("creating lane segment " + name));
+  io::Result<Segment> segment = openSegmentForWriting(0);
+  if (!segment) {
+    return std::unexpected(segment.error());
   }
+  std::string name = Names::segment(config_.lane, 0);
   auto header = SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, 0}.encode();
-  if (::pwrite(fd.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size()) ||
-      (config_.remote && ::fdatasync(fd.get()) != 0)) {
+  iovec iov{header.data(), header.size()};
+  if (writeAt(*segment, iov) != static_cast<ssize_t>(header.size()) ||
+      (needsSync(*segment) && ::fdatasync(segment->fd.get()) != 0)) {
     io::Error error = io::systemError("writing the header of lane segment " + name);
     removeEntry(config_.folderFd, name.c_str());
     return std::unexpected(error);
   }
-  current_ = Segment{std::move(fd), 0, SegmentHeader::kSize};
+  segment->offset = SegmentHeader::kSize;
+  current_ = std::move(*segment);
   logicalSize_ = SegmentHeader::kSize;
   return {};
 }
@@ -129,7 +131,7 @@ bool LaneWriter::writePending() {
               .encode();
       io::Buffer bytes;
       bytes.append(header.data() + next_.offset, header.size() - next_.offset);
-      if (!writeBytes(next_, bytes) || !syncIfRemote(next_.fd.get())) {
+      if (!writeBytes(next_, bytes) || !syncIfRemote(next_)) {
         return false;
       }
     }
@@ -137,7 +139,7 @@ bool LaneWriter::writePending() {
       return false;
     }
     if (chunk.rotateAfter) {
-      if (!syncIfRemote(current_.fd.get())) {
+      if (!syncIfRemote(current_)) {
         return false;
       }
       closed_.emplace_back(current_.number, current_.offset);
@@ -148,16 +150,13 @@ bool LaneWriter::writePending() {
     spare_ = std::move(chunk.bytes);  // written out: its memory serves the next batch
     pending_.pop_front();
   }
-  return syncIfRemote(current_.fd.get());
+  return syncIfRemote(current_);
 }
 
 bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
   while (!bytes.empty()) {
     iovec iov = bytes.readableIovec();
-    ssize_t n = ::pwritev(segment.fd.get(), &iov, 1, static_cast<off_t>(segment.offset));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
+    ssize_t n = writeAt(segment, iov);
     if (n < 0) {
       return stall(errno, Names::segment(config_.lane, segment.number));
     }
@@ -171,19 +170,64 @@ bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
 }
 
 bool LaneWriter::createSegment(uint64_t number) {
-  std::string name = Names::segment(config_.lane, number);
-  io::Fd fd(::openat(config_.folderFd, name.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) {
-    return stall(errno, name);
+  io::Result<Segment> segment = openSegmentForWriting(number);
+  if (!segment) {
+    return stall(segment.error().code, Names::segment(config_.lane, number));
   }
-  next_ = Segment{std::move(fd), number, 0};
+  next_ = std::move(*segment);
   return true;
 }
 
-bool LaneWriter::syncIfRemote(int fd) {
-  // Network file systems keep written pages until a flush: the peer would see nothing.
-  if (!config_.remote || ::fdatasync(fd) == 0) {
+io::Result<LaneWriter::Segment> LaneWriter::openSegmentForWriting(uint64_t number) {
+  std::string name = Names::segment(config_.lane, number);
+  Segment segment{io::Fd(::openat(config_.folderFd, name.c_str(),
+                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)),
+                  number, 0};
+  if (!segment.fd) {
+    return std::unexpected(io::systemError("creating lane segment " + name));
+  }
+  if (config_.directWrites && !directRefused_) {
+    // Set after the create rather than passed to openat: a refusal leaves no file behind, and
+    // a FUSE daemon never sees O_DIRECT (which it could pass on to a disk that wants aligned
+    // writes); the kernel still sends each write to it as one large request.
+    int flags = ::fcntl(segment.fd.get(), F_GETFL);
+    segment.direct = flags >= 0 && ::fcntl(segment.fd.get(), F_SETFL, flags | O_DIRECT) == 0;
+    if (!segment.direct) {
+      refuseDirect(name, "at open", errno);
+    }
+  }
+  return segment;
+}
+
+ssize_t LaneWriter::writeAt(Segment& segment, const iovec& iov) {
+  ssize_t n;
+  do {
+    n = ::pwritev(segment.fd.get(), &iov, 1, static_cast<off_t>(segment.offset));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EINVAL && segment.direct) {
+    // Some file systems accept O_DIRECT but want aligned offsets, lengths or memory.
+    int flags = ::fcntl(segment.fd.get(), F_GETFL);
+    if (flags >= 0 && ::fcntl(segment.fd.get(), F_SETFL, flags & ~O_DIRECT) == 0) {
+      segment.direct = false;
+      refuseDirect(Names::segment(config_.lane, segment.number), "at write", EINVAL);
+      return writeAt(segment, iov);
+    }
+    errno = EINVAL;
+  }
+  return n;
+}
+
+void LaneWriter::refuseDirect(const std::string& name, const char* where, int error) {
+  if (!std::exchange(directRefused_, true)) {
+    spdlog::debug("dir lane {}: O_DIRECT refused {} ({}), writing buffered from now on", name,
+                  where, std::strerror(error));
+  }
+}
+
+bool LaneWriter::syncIfRemote(const Segment& segment) {
+  // Network file systems keep buffered pages until a flush: the peer would see nothing. An
+  // O_DIRECT write has left this host's cache when it returns, so it needs none.
+  if (!needsSync(segment) || ::fdatasync(segment.fd.get()) == 0) {
     return true;
   }
   return stall(errno, "fdatasync");

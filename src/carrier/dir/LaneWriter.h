@@ -20,16 +20,21 @@ namespace ferry::carrier::dir {
 /// pwritev at an explicit offset at the end of the tick. A segment that passed segmentSize ends
 /// with Rotate(N+1), written only after N+1 exists with its header; N is unlinked once the peer
 /// acknowledges it (SegmentAck). Short writes and ENOSPC/EDQUOT/EIO keep the unwritten tail and
-/// retry at the same offset with back-off.
+/// retry at the same offset with back-off. On FUSE, segments are written with O_DIRECT (see
+/// Config::directWrites).
 class LaneWriter {
  public:
   struct Config {
     int folderFd = -1;  // the session folder; not owned
     char lane = 'c';    // Names::kClientLane or kServerLane
     std::string sessionId;
-    bool remote = false;  // fdatasync after each batch (network and FUSE file systems)
+    bool remote = false;  // fdatasync after each buffered batch (network and FUSE file systems)
     uint64_t segmentSize = 8ull << 20;
     uint64_t laneBudget = 64ull << 20;
+    /// O_DIRECT segment writes (FUSE): a batch reaches the daemon as one large request instead
+    /// of 4 KiB page writes, and needs no fdatasync. Falls back to buffered writes (logged once
+    /// at debug) where O_DIRECT is refused, at open or at the first write (EINVAL).
+    bool directWrites = false;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -60,6 +65,7 @@ class LaneWriter {
     io::Fd fd;
     uint64_t number = 0;
     uint64_t offset = 0;  // bytes written, header included
+    bool direct = false;  // fd is O_DIRECT
   };
   struct Chunk {
     io::Buffer bytes;
@@ -74,7 +80,15 @@ class LaneWriter {
   bool writePending();
   bool writeBytes(Segment& segment, io::Buffer& bytes);
   bool createSegment(uint64_t number);
-  bool syncIfRemote(int fd);
+  /// Creates segment `number` (O_EXCL) for writing, O_DIRECT when configured and not refused.
+  io::Result<Segment> openSegmentForWriting(uint64_t number);
+  /// One pwritev of `iov` at the segment's offset; EINTR retried. An O_DIRECT write refused with
+  /// EINVAL (alignment) switches this writer to buffered writes and is retried once that way.
+  ssize_t writeAt(Segment& segment, const iovec& iov);
+  void refuseDirect(const std::string& name, const char* where, int error);
+  /// Buffered writes on remote file systems must be flushed, or NFS keeps them (SHARES rule 5).
+  bool needsSync(const Segment& segment) const { return config_.remote && !segment.direct; }
+  bool syncIfRemote(const Segment& segment);
   bool stall(int error, const std::string& what);
   /// The disk is full: lower the segment size so that segments end, and free space, soon.
   void shrinkSegments();
@@ -97,6 +111,7 @@ class LaneWriter {
   uint64_t closedBytes_ = 0;
   bool flushScheduled_ = false;
   bool failed_ = false;
+  bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on
   bool isClosed_ = false;
   bool reportedCongested_ = false;
   io::Loop::TimerId retryTimer_ = 0;

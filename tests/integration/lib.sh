@@ -38,7 +38,10 @@ pass() { echo "ok: $*"; }
 start() {
   local name=$1
   shift
-  "$@" >"$WORK/$name.log" 2>&1 &
+  # Emptied here, not by the background job's redirection: a wait_for_log right after a restart
+  # under the same name must not match the previous run's lines.
+  : >"$WORK/$name.log"
+  "$@" >>"$WORK/$name.log" 2>&1 &
   LAST_PID=$!
   STARTED_PIDS+=("$LAST_PID")
 }

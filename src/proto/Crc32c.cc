@@ -1,6 +1,7 @@
 #include "proto/Crc32c.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -33,31 +34,45 @@ constexpr uint32_t crc32cTable(const uint8_t* data, size_t size, uint32_t state)
   return state;
 }
 
-/// The CRC register after `zeros` zero bytes, starting from `state`, one byte at a time.
-constexpr uint32_t appendZerosSlowly(uint32_t state, size_t zeros) {
-  for (size_t i = 0; i < zeros; ++i) {
-    state = kTable[state & 0xff] ^ (state >> 8);
+/// Appending zero bytes is linear over GF(2) in the CRC register, so it is given by the images
+/// of the 32 single-bit registers: image[bit].
+using ZerosOperator = std::array<uint32_t, 32>;
+
+constexpr uint32_t apply(const ZerosOperator& op, uint32_t state) {
+  uint32_t image = 0;
+  for (int bit = 0; bit < 32; ++bit) {
+    image ^= ((state >> bit) & 1) ? op[bit] : 0;
   }
-  return state;
+  return image;
 }
 
-/// Appending zero bytes is linear over GF(2) in the register, so it is the XOR of its effect on
-/// each register byte: four 256-entry tables per length, built from the 32 single-bit states.
+/// The operator for `zeros` zero bytes (a power of two): one byte's, squared log2(zeros) times,
+/// which keeps the compile-time work small (compilers cap constexpr evaluation steps).
+constexpr ZerosOperator zerosOperator(size_t zeros) {
+  ZerosOperator op{};
+  for (int bit = 0; bit < 32; ++bit) {
+    uint32_t state = uint32_t{1} << bit;
+    op[bit] = kTable[state & 0xff] ^ (state >> 8);
+  }
+  for (size_t covered = 1; covered < zeros; covered *= 2) {
+    ZerosOperator squared{};
+    for (int bit = 0; bit < 32; ++bit) {
+      squared[bit] = apply(op, op[bit]);
+    }
+    op = squared;
+  }
+  return op;
+}
+
+/// The same operator as four 256-entry tables, one per register byte, for four lookups per use.
 using ZerosTable = std::array<std::array<uint32_t, 256>, 4>;
 
 constexpr ZerosTable makeZerosTable(size_t zeros) {
-  std::array<uint32_t, 32> bitImage{};
-  for (int bit = 0; bit < 32; ++bit) {
-    bitImage[bit] = appendZerosSlowly(uint32_t{1} << bit, zeros);
-  }
+  ZerosOperator op = zerosOperator(zeros);
   ZerosTable table{};
   for (int lane = 0; lane < 4; ++lane) {
     for (uint32_t byte = 0; byte < 256; ++byte) {
-      uint32_t image = 0;
-      for (int bit = 0; bit < 8; ++bit) {
-        image ^= ((byte >> bit) & 1) ? bitImage[8 * lane + bit] : 0;
-      }
-      table[lane][byte] = image;
+      table[lane][byte] = apply(op, byte << (8 * lane));
     }
   }
   return table;
@@ -74,6 +89,7 @@ constexpr uint32_t appendZeros(const ZerosTable& table, uint32_t state) {
 // are then joined: crc(A || B) = crc(A) shifted over |B| zero bytes, XOR crc(B) from 0.
 constexpr size_t kLongBlock = 8192;  // bytes per chain; 3 x 8 KiB stays in L1
 constexpr size_t kShortBlock = 256;
+static_assert(std::has_single_bit(kLongBlock) && std::has_single_bit(kShortBlock));
 constinit const ZerosTable kLongZeros = makeZerosTable(kLongBlock);
 constinit const ZerosTable kShortZeros = makeZerosTable(kShortBlock);
 

@@ -214,12 +214,14 @@ void SecureCarrier::onCarrierWritable() {
 
 void SecureCarrier::sendSealed(proto::FrameType type, uint32_t stream,
                                std::span<const uint8_t> payload) {
-  if (!sendCipher_->seal(type, stream, payload, sealed_)) {
-    failLater(fmt::format("{} frame of {} bytes does not fit a sealed record (at most {} bytes)",
-                          proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload));
+  std::optional<std::span<const uint8_t>> sealed = sendCipher_->seal(type, stream, payload);
+  if (!sealed) {
+    failLater(
+        fmt::format("{} frame of {} bytes could not be sealed (at most {} bytes fit a record)",
+                    proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload));
     return;
   }
-  inner_->send(proto::FrameType::Sealed, 0, sealed_);
+  inner_->send(proto::FrameType::Sealed, 0, *sealed);
 }
 
 void SecureCarrier::flushPending() {

@@ -90,7 +90,6 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   std::optional<RecordCipher> receiveCipher_;  // exists once the peer's proof checked out
   std::deque<PendingFrame> pending_;
   size_t pendingBytes_ = 0;
-  std::vector<uint8_t> sealed_;  // reused output buffer
   io::Loop::TimerId handshakeTimer_ = 0;
   bool handshakeTimerStarted_ = false;
   bool failed_ = false;

@@ -148,7 +148,8 @@ TEST(SecureAttackTest, ForgedRecordIsRejected) {
         if (index == 1) {
           WireFrame forged{FrameType::Sealed, 0, {}};
           std::vector<uint8_t> target = {'e', 'v', 'i', 'l', ':', '2', '2'};
-          forger->seal(FrameType::Open, 99, target, forged.payload);
+          auto sealed = forger->seal(FrameType::Open, 99, target);
+          forged.payload.assign(sealed->begin(), sealed->end());
           deliver(std::move(forged));
         }
       }));

@@ -99,12 +99,12 @@ TEST(SecureRecordCipherTest, SealsAndOpensInOrder) {
   Key key = Key::generate();
   RecordCipher sender(key.bytes(), Direction::ClientToServer);
   RecordCipher receiver(key.bytes(), Direction::ClientToServer);
-  std::vector<uint8_t> sealed;
   for (uint32_t i = 0; i < 50; ++i) {
     std::vector<uint8_t> payload(i * 13, static_cast<uint8_t>(i));
-    ASSERT_TRUE(sender.seal(FrameType::Data, i, payload, sealed));
-    EXPECT_EQ(sealed.size(), payload.size() + RecordCipher::kOverhead);
-    auto opened = receiver.open(sealed);
+    auto sealed = sender.seal(FrameType::Data, i, payload);
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(sealed->size(), payload.size() + RecordCipher::kOverhead);
+    auto opened = receiver.open(*sealed);
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->type, FrameType::Data);
     EXPECT_EQ(opened->stream, i);
@@ -118,21 +118,21 @@ TEST(SecureRecordCipherTest, DirectionIsBound) {
   Key key = Key::generate();
   RecordCipher sender(key.bytes(), Direction::ClientToServer);
   RecordCipher wrongWay(key.bytes(), Direction::ServerToClient);
-  std::vector<uint8_t> sealed;
-  ASSERT_TRUE(sender.seal(FrameType::Ping, 0, std::vector<uint8_t>(8, 1), sealed));
-  EXPECT_FALSE(wrongWay.open(sealed));
+  auto sealed = sender.seal(FrameType::Ping, 0, std::vector<uint8_t>(8, 1));
+  ASSERT_TRUE(sealed);
+  EXPECT_FALSE(wrongWay.open(*sealed));
   EXPECT_EQ(wrongWay.counter(), 0u);
 }
 
 TEST(SecureRecordCipherTest, RefusesOversizedPayloadsAndShortRecords) {
   Key key = Key::generate();
   RecordCipher cipher(key.bytes(), Direction::ClientToServer);
-  std::vector<uint8_t> sealed;
   std::vector<uint8_t> big(RecordCipher::kMaxPayload + 1);
-  EXPECT_FALSE(cipher.seal(FrameType::Data, 1, big, sealed));
+  EXPECT_FALSE(cipher.seal(FrameType::Data, 1, big));
   big.pop_back();
-  ASSERT_TRUE(cipher.seal(FrameType::Data, 1, big, sealed));
-  EXPECT_EQ(sealed.size(), proto::kMaxPayload);
+  auto sealed = cipher.seal(FrameType::Data, 1, big);
+  ASSERT_TRUE(sealed);
+  EXPECT_EQ(sealed->size(), proto::kMaxPayload);
   EXPECT_FALSE(cipher.open(std::vector<uint8_t>(RecordCipher::kOverhead - 1)));
 }
 

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -49,8 +50,7 @@ void LaneWriter::setCallbacks(std::function<void()> onWritable,
 
 io::Result<void> LaneWriter::open() {
   std::string name = Names::segment(config_.lane, 0);
-  io::Fd fd(::openat(config_.folderFd, name.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  io::Fd fd = openSegmentFile(name, true);
   if (!fd) {
     return std::unexpected(io::systemError("creating lane segment " + name));
   }
@@ -172,13 +172,50 @@ bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
 
 bool LaneWriter::createSegment(uint64_t number) {
   std::string name = Names::segment(config_.lane, number);
-  io::Fd fd(::openat(config_.folderFd, name.c_str(),
-                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  io::Fd fd = reuseSpare(name);
+  if (!fd) {
+    fd = openSegmentFile(name, true);
+  }
   if (!fd) {
     return stall(errno, name);
   }
+  // A reused file still holds its old header and frames: writePending() overwrites the header
+  // from offset 0 before Rotate announces the segment, and the reader refuses the stale frames
+  // behind what this round wrote by their (lower) sequence numbers.
   next_ = Segment{std::move(fd), number, 0};
   return true;
+}
+
+io::Fd LaneWriter::reuseSpare(const std::string& name) {
+  while (!spares_.empty()) {
+    std::string spare = Names::segment(config_.lane, spares_.front());
+    spares_.pop_front();
+    // Within the session folder only. RENAME_NOREPLACE keeps a file planted under the new name
+    // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL: then plain rename.
+    int renamed = ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str(),
+                              RENAME_NOREPLACE);
+    if (renamed != 0 && errno == EINVAL) {
+      renamed = ::renameat(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str());
+    }
+    if (renamed != 0) {
+      // ENOENT: the reader unlinked it to free space (its own lane had a write error).
+      if (errno != ENOENT) {
+        removeEntry(config_.folderFd, spare.c_str());
+      }
+      continue;
+    }
+    io::Fd fd = openSegmentFile(name, false);
+    if (fd) {
+      return fd;
+    }
+    removeEntry(config_.folderFd, name.c_str());
+  }
+  return {};
+}
+
+io::Fd LaneWriter::openSegmentFile(const std::string& name, bool create) const {
+  int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+  return io::Fd(::openat(config_.folderFd, name.c_str(), flags, 0600));
 }
 
 bool LaneWriter::syncIfRemote(int fd) {
@@ -202,6 +239,7 @@ bool LaneWriter::stall(int error, const std::string& what) {
   }
   if (error == 0 || error == ENOSPC || error == EDQUOT) {
     shrinkSegments();
+    removeSpares();  // their space may be what the peer's lane needs to make progress
   }
   if (!inEpisode_) {
     inEpisode_ = true;
@@ -218,9 +256,10 @@ bool LaneWriter::stall(int error, const std::string& what) {
 }
 
 void LaneWriter::shrinkSegments() {
-  // Space comes back only when a segment ends (the reader unlinks it once it read its Rotate),
-  // so a segment must not outgrow the disk: 1/4 of what the current one held when the disk
-  // filled up leaves room for a current and a closed segment in each of the two lanes.
+  // Space comes back only when a segment ends (once acknowledged, or unlinked by a reader whose
+  // own lane is stuck too), so a segment must not outgrow the disk: 1/4 of what the current one
+  // held when the disk filled up leaves room for a current and a closed segment in each of the two
+  // lanes.
   uint64_t size = std::max(kMinSegmentSize, current_.offset / 4);
   if (size < config_.segmentSize) {
     spdlog::info(
@@ -240,12 +279,29 @@ void LaneWriter::recovered() {
 
 void LaneWriter::onSegmentAck(uint64_t segment) {
   while (!closed_.empty() && closed_.front().first <= segment) {
-    std::string name = Names::segment(config_.lane, closed_.front().first);
-    removeEntry(config_.folderFd, name.c_str());  // ENOENT or ESTALE: already gone, fine
+    keepOrRemove(closed_.front().first);
     closedBytes_ -= closed_.front().second;
     closed_.pop_front();
   }
   updateWritable();
+}
+
+void LaneWriter::keepOrRemove(uint64_t segment) {
+  // The peer closed it before acknowledging, so nobody reads it any more: reusable. Not while
+  // the disk is full: then its space is worth more free.
+  if (!inEpisode_ && spares_.size() < config_.spareSegments) {
+    spares_.push_back(segment);
+    return;
+  }
+  // ENOENT or ESTALE: already gone (the reader frees segments itself while its lane is stuck).
+  removeEntry(config_.folderFd, Names::segment(config_.lane, segment).c_str());
+}
+
+void LaneWriter::removeSpares() {
+  for (uint64_t spare : spares_) {
+    removeEntry(config_.folderFd, Names::segment(config_.lane, spare).c_str());
+  }
+  spares_.clear();
 }
 
 uint64_t LaneWriter::unackedBytes() const {
@@ -295,6 +351,7 @@ void LaneWriter::close() {
     removeEntry(config_.folderFd, Names::segment(config_.lane, number).c_str());
   }
   closed_.clear();
+  removeSpares();
   for (Segment* segment : {&current_, &next_}) {
     if (segment->fd) {
       segment->fd.reset();

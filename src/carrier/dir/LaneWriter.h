@@ -18,9 +18,12 @@ namespace ferry::carrier::dir {
 /// Writes one lane (this side's direction) of a session folder as numbered segment files: a
 /// 64-byte SegmentHeader, then whole frames. Frames sent during a loop tick leave with one
 /// pwritev at an explicit offset at the end of the tick. A segment that passed segmentSize ends
-/// with Rotate(N+1), written only after N+1 exists with its header; N is unlinked once the peer
-/// acknowledges it (SegmentAck). Short writes and ENOSPC/EDQUOT/EIO keep the unwritten tail and
-/// retry at the same offset with back-off.
+/// with Rotate(N+1), written only after N+1 exists with its header. Once the peer acknowledges N
+/// (SegmentAck), N becomes a spare: the next segment is made by renaming a spare to its name and
+/// overwriting it from offset 0 (header first), which on tmpfs saves allocating and freeing the
+/// pages of a new file per rotation. At most spareSegments spares are kept; the rest, and all of
+/// them during a disk-full episode, are unlinked. Short writes and ENOSPC/EDQUOT/EIO keep the
+/// unwritten tail and retry at the same offset with back-off.
 class LaneWriter {
  public:
   struct Config {
@@ -30,6 +33,8 @@ class LaneWriter {
     bool remote = false;  // fdatasync after each batch (network and FUSE file systems)
     uint64_t segmentSize = 8ull << 20;
     uint64_t laneBudget = 64ull << 20;
+    /// Acknowledged segments kept for reuse; 0 unlinks each one at its acknowledgement.
+    size_t spareSegments = 2;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -44,10 +49,13 @@ class LaneWriter {
                     std::function<void(const std::string&)> onFailed);
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
-  /// The peer consumed and closed segment `segment` of this lane: unlink it.
+  /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
+  /// it.
   void onSegmentAck(uint64_t segment);
   /// Unacknowledged bytes above the lane budget, or a write error episode in progress.
   bool congested() const;
+  /// A write error episode (disk full, short write, EIO) is in progress: writes may not land.
+  bool writeErrorEpisode() const { return inEpisode_; }
   /// Local file systems only: the current segment was unlinked by someone else.
   bool unlinked() const;
   /// Writes what is queued (one attempt), then closes and unlinks every segment of this lane.
@@ -73,7 +81,14 @@ class LaneWriter {
   /// Returns false when writing stalled (retry armed) or failed.
   bool writePending();
   bool writeBytes(Segment& segment, io::Buffer& bytes);
+  /// Makes segment `number` (next_): a renamed spare if one is left, else a new file.
   bool createSegment(uint64_t number);
+  /// Renames the oldest usable spare to `name` and opens it; invalid when no spare is left.
+  io::Fd reuseSpare(const std::string& name);
+  /// Opens a segment file of this lane for writing; `create` makes a new one (O_EXCL).
+  io::Fd openSegmentFile(const std::string& name, bool create) const;
+  void keepOrRemove(uint64_t segment);
+  void removeSpares();
   bool syncIfRemote(int fd);
   bool stall(int error, const std::string& what);
   /// The disk is full: lower the segment size so that segments end, and free space, soon.
@@ -95,6 +110,7 @@ class LaneWriter {
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
   uint64_t closedBytes_ = 0;
+  std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
   bool flushScheduled_ = false;
   bool failed_ = false;
   bool isClosed_ = false;

@@ -10,9 +10,14 @@
 //   bit 2: remote reads (O_DIRECT, refused on tmpfs: then open + statx per poll)
 //   bit 3: reopen reads (FUSE path)
 //   bit 4: inotify wake-ups plus a safety poll instead of a poll timer
+//   bit 5: reused files (format version 2): segment N's file is segment N-1's file overwritten
+//          from offset 0 with N's bytes, so old frames (valid checksums, lower sequence numbers)
+//          or an old header follow what was written in this round, as after a rename of a spare
+//          or a crash in the middle of the overwrite
 // Properties: no crash, leak or hang; what the reader delivers (frames, segment acks, "segment
 // done") is, in order, exactly what an independent model of the lane format finds in the files:
-// nothing forged, nothing skipped, nothing after a failure. A lane that ends cleanly goes idle
+// nothing forged, nothing skipped, nothing after a failure; with bit 5 (and bit 0 clear) no
+// frame delivered starts in the stale part of a reused file. A lane that ends cleanly goes idle
 // without failing; any other lane fails (stuck) once everything before the bad spot arrived.
 #include <fcntl.h>
 #include <stdlib.h>
@@ -69,7 +74,10 @@ struct Expected {
   bool cleanEnd = false;
 };
 
-Expected model(const std::vector<std::vector<uint8_t>>& segments) {
+/// `fresh[n]`: how many leading bytes of segment n were written in this round (the rest is stale);
+/// empty when no frame may be checked for staleness.
+Expected model(const std::vector<std::vector<uint8_t>>& segments,
+               const std::vector<size_t>& fresh) {
   Expected out;
   proto::FrameParser parser;  // one sequence across segments
   for (uint64_t n = 0; n < segments.size(); ++n) {
@@ -97,6 +105,7 @@ Expected model(const std::vector<std::vector<uint8_t>>& segments) {
       if (result.status != proto::DecodeStatus::Ok) {
         return out;
       }
+      FUZZ_CHECK(fresh.empty() || offset < fresh[n]);  // an old frame is never accepted
       const proto::Frame& frame = result.frame;
       bool eight = frame.payload.size() == sizeof(uint64_t);
       uint64_t value = eight ? proto::getU64(frame.payload.data()) : 0;
@@ -202,6 +211,20 @@ std::vector<std::vector<uint8_t>> splitSegments(std::span<const uint8_t> bytes, 
   }
 }
 
+/// Bit 5: each segment file is laid over the previous one, as a reused spare is.
+std::vector<std::vector<uint8_t>> reuseFiles(const std::vector<std::vector<uint8_t>>& segments) {
+  std::vector<std::vector<uint8_t>> files;
+  for (const std::vector<uint8_t>& segment : segments) {
+    std::vector<uint8_t> file = segment;
+    if (!files.empty() && files.back().size() > file.size()) {
+      file.insert(file.end(), files.back().begin() + static_cast<ptrdiff_t>(segment.size()),
+                  files.back().end());
+    }
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -210,7 +233,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   uint8_t mode = data[0];
   std::vector<std::vector<uint8_t>> segments = splitSegments({data + 1, size - 1}, mode);
-  Expected expected = model(segments);
+  std::vector<size_t> fresh;
+  if (mode & 32) {
+    for (const std::vector<uint8_t>& segment : segments) {
+      fresh.push_back(segment.size());
+    }
+    segments = reuseFiles(segments);
+    if (mode & 1) {
+      fresh.clear();  // numbering left to the input: staleness is not defined
+    }
+  }
+  Expected expected = model(segments, fresh);
   World& w = world();
   w.writeSegments(segments);
 
@@ -330,5 +363,11 @@ std::vector<fuzz::Seed> fuzz::seeds() {
   torn.resize(torn.size() - 7);
   out.push_back(torn);
   out.push_back(lane(0, {}));
+  // Reused files: a short new segment over a long old one, and one whose overwrite stopped
+  // inside the header.
+  out.push_back(lane(32, {segment(0, 0, true, true), segment(1, 3, false, true)}));
+  fuzz::Seed crashed = lane(32, {segment(0, 0, true, true), segment(1, 3, false, true)});
+  crashed.resize(crashed.size() - segment(1, 3, false, true).size() + 20);
+  out.push_back(crashed);
   return out;
 }

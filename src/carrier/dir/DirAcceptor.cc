@@ -18,8 +18,10 @@ namespace ferry::carrier::dir {
 
 namespace {
 
-/// Changes whenever either lane of a session grows or rotates: the sum of its segments' sizes
-/// and numbers (a listing of the session folder, for cleanup only).
+/// Changes whenever either lane of a session is written or rotates: a sum over its segments'
+/// sizes, modification times and names (a listing of the session folder, for cleanup only).
+/// The mtime is only compared with its own earlier value (never with a clock): a reused segment
+/// is overwritten in place, so a live lane that only carries heartbeats does not grow for hours.
 uint64_t laneActivity(int folderFd) {
   uint64_t activity = 0;
   forEachEntry(folderFd, [&](const char* entry) {
@@ -28,7 +30,9 @@ uint64_t laneActivity(int folderFd) {
     if ((Names::isSegment(name, Names::kClientLane) ||
          Names::isSegment(name, Names::kServerLane)) &&
         ::fstatat(folderFd, entry, &info, AT_SYMLINK_NOFOLLOW) == 0) {
-      activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1);
+      activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1) +
+                  static_cast<uint64_t>(info.st_mtim.tv_sec) * 1000000007u +
+                  static_cast<uint64_t>(info.st_mtim.tv_nsec);
     }
   });
   return activity;
@@ -365,6 +369,15 @@ io::Result<std::string> DirAcceptor::readManifest(const std::string& name) {
           ? std::nullopt
           : Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
   if (!sid) {
+    std::optional<int> version =
+        Manifest::otherVersion(std::string_view(text, static_cast<size_t>(n)));
+    if (version) {
+      return std::unexpected(io::Error{
+          EPROTONOSUPPORT,
+          fmt::format("directory format version {} (this ferry speaks version {}): run the same "
+                      "ferry version on both sides",
+                      *version, Manifest::kVersion)});
+    }
     return std::unexpected(io::Error{EINVAL, name + " is not a valid manifest"});
   }
   return *sid;
@@ -375,6 +388,13 @@ bool DirAcceptor::consider(const std::string& sid) {
   io::Result<std::string> manifestSid = readManifest(name);
   if (!manifestSid || *manifestSid != sid) {
     markInvalid(name);  // until it changes: a manifest must not hold a claim slot every scan
+    if (!manifestSid && manifestSid.error().code == EPROTONOSUPPORT) {
+      if (garbage_.insert(name).second) {
+        spdlog::warn("shared directory {}: not serving session {}: {}", dir_->path, sid,
+                     manifestSid.error().message);
+      }
+      return false;
+    }
     noteGarbage(name, "not a valid manifest");
     return false;
   }

@@ -41,6 +41,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
     parts_.writer->send(proto::FrameType::SegmentAck, 0, payload);
   };
   callbacks.onFailed = [this](const std::string& reason) { fail(reason); };
+  callbacks.ownLaneStalled = [this] { return parts_.writer->writeErrorEpisode(); };
   reader_ = std::make_unique<LaneReader>(loop_, config.poll ? nullptr : parts_.inotify, config,
                                          std::move(callbacks));
   parts_.writer->setCallbacks(

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,9 +20,12 @@
 namespace ferry::carrier::dir {
 namespace {
 
-constexpr uint64_t kAlign = 4096;           // O_DIRECT offset and buffer alignment
-constexpr size_t kIdleRequest = 64 * 1024;  // sshfs splits larger requests into many reads
-constexpr size_t kBusyRequest = 1024 * 1024;
+constexpr uint64_t kAlign = 4096;  // O_DIRECT offset and buffer alignment
+constexpr size_t kMinRequest = 4096;
+// Each reopen costs a few FUSE round trips, so a busy lane grows its request up to 1 MiB (the
+// read size adapts: an idle lane asks for little, see requestSize()).
+constexpr size_t kReopenRequest = 1024 * 1024;
+constexpr size_t kDirectRequest = 1024 * 1024;
 constexpr size_t kBufferedRequest = 256 * 1024;
 constexpr int kMaxReadsPerWake = 64;  // fairness: other lanes and sockets get their turn
 
@@ -32,7 +37,8 @@ LaneReader::LaneReader(io::Loop& loop, std::shared_ptr<Inotify> inotify, Config 
       inotify_(std::move(inotify)),
       config_(std::move(config)),
       callbacks_(std::move(callbacks)),
-      schedule_(config_.pollMin, config_.pollMax) {
+      schedule_(config_.pollMin, config_.pollMax),
+      readSize_(kMinRequest) {
   if (!inotify_) {
     config_.poll = true;
   }
@@ -174,8 +180,8 @@ bool LaneReader::readAvailable() {
       fail(io::systemError("reading lane segment " + currentName()).message);
       return gotBytes;
     }
-    busy_ = n > 0;
     parse();
+    adaptReadSize(more, segment_ != segmentBefore ? readSize_ : fileOffset_ - offsetBefore);
     // Progress: frames consumed, a rotation, or a valid prefix kept. Bytes the parser threw
     // away (zeros, garbage, a torn tail) are no progress: reading on would only re-read them,
     // and a large invalid lane would keep the loop busy until the stuck timeout. Such a lane
@@ -207,15 +213,33 @@ bool LaneReader::openAnnounced() {
     folderWatch_ = 0;
   }
   if (unackedPrevious_) {
-    // Close before acknowledging: the writer unlinks N as soon as it reads the ack. The reader
-    // unlinks it too, first: when the disk is full the ack may not fit into our own lane, and
-    // freeing N must not need new space (SHARES rule 11). The writer then finds ENOENT.
+    // Close before acknowledging: once it reads the ack, the writer reuses N (renames it and
+    // overwrites it) or unlinks it. While our own lane cannot be written (disk full) the ack may
+    // not fit, and freeing N must not need new space (SHARES rule 11): then the reader unlinks N
+    // itself, first, and the writer's rename or unlink finds ENOENT.
     previous_.reset();
     uint64_t done = *std::exchange(unackedPrevious_, std::nullopt);
-    removeEntry(config_.folderFd, Names::segment(config_.lane, done).c_str());
+    if (callbacks_.ownLaneStalled && callbacks_.ownLaneStalled()) {
+      removeEntry(config_.folderFd, Names::segment(config_.lane, done).c_str());
+    }
     callbacks_.onSegmentDone(done);
   }
   return !stopped_;
+}
+
+void LaneReader::adaptReadSize(bool full, uint64_t used) {
+  if (std::exchange(refused_, false)) {
+    // The rest of the read was stale bytes of a reused file (or a torn tail): the next wake-up
+    // reads about as much as this one found, not a whole stale segment.
+    readSize_ =
+        std::clamp<size_t>(std::bit_ceil(std::max<uint64_t>(used, 1)), kMinRequest, kDirectRequest);
+  } else if (full) {
+    readSize_ = std::min(readSize_ * 2, kDirectRequest);
+  }
+}
+
+size_t LaneReader::requestSize(size_t cap) const {
+  return std::min(readSize_, cap);
 }
 
 ssize_t LaneReader::readOnce(bool& more) {
@@ -226,26 +250,27 @@ ssize_t LaneReader::readOnce(bool& more) {
     return readDirect(more);
   }
   uint64_t at = fileOffset_ + buffer_.readable();
+  size_t request = requestSize(kBufferedRequest);
   ssize_t n;
   do {
-    n = ::pread(fd_.get(), buffer_.prepareWrite(kBufferedRequest), kBufferedRequest,
-                static_cast<off_t>(at));
+    n = ::pread(fd_.get(), buffer_.prepareWrite(request), request, static_cast<off_t>(at));
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     buffer_.commit(static_cast<size_t>(n));
   }
-  more = n == static_cast<ssize_t>(kBufferedRequest);
+  more = n == static_cast<ssize_t>(request);
   return n;
 }
 
 ssize_t LaneReader::readDirect(bool& more) {
   if (!aligned_) {
-    aligned_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kBusyRequest)));
+    aligned_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kDirectRequest)));
   }
   // O_DIRECT bypasses the page cache and, on FUSE and NFS, the cached file size (SHARES trap 2).
   uint64_t want = fileOffset_ + buffer_.readable();
   uint64_t start = want & ~(kAlign - 1);
-  size_t request = busy_ ? kBusyRequest : kIdleRequest;
+  size_t request = std::min<size_t>(
+      (want - start + requestSize(kDirectRequest) + kAlign - 1) & ~(kAlign - 1), kDirectRequest);
   ssize_t n;
   do {
     n = ::pread(fd_.get(), aligned_.get(), request, static_cast<off_t>(start));
@@ -281,8 +306,7 @@ ssize_t LaneReader::readReopening(bool& more) {
   struct statx info {};
   ::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE, &info);
   uint64_t at = fileOffset_ + buffer_.readable();
-  // Each reopen costs a few FUSE round trips: while the lane is busy, take more per reopen.
-  size_t request = busy_ ? kBusyRequest : kIdleRequest;
+  size_t request = requestSize(kReopenRequest);
   ssize_t n;
   do {
     n = ::pread(fd.get(), buffer_.prepareWrite(request), request, static_cast<off_t>(at));
@@ -307,6 +331,7 @@ void LaneReader::parse() {
       if (!SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
                                  config_.sessionId, segment_, error)) {
         buffer_.clear();  // re-read these bytes later: they may be stale
+        refused_ = true;
         noteStuck(error);
         return;
       }
@@ -330,7 +355,10 @@ void LaneReader::parse() {
       return;
     }
     if (result.status == proto::DecodeStatus::Invalid) {
-      buffer_.clear();  // a torn or stale tail: re-read from the same offset later
+      // A torn tail, or stale frames of a reused file behind what the writer wrote so far (their
+      // sequence numbers are lower than expected): re-read from the same offset later.
+      buffer_.clear();
+      refused_ = true;
       noteStuck(result.error);
       return;
     }

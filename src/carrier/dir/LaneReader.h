@@ -44,6 +44,10 @@ class LaneReader {
     std::function<void(uint64_t)> onSegmentAck;        // the peer consumed our segment N
     std::function<void(uint64_t)> onSegmentDone;       // we closed the peer's segment N
     std::function<void(const std::string&)> onFailed;
+    /// Our own lane is in a write-error episode (disk full): unlink each consumed segment here,
+    /// since the SegmentAck that lets the writer free or reuse it may not fit (rule 11). May be
+    /// empty (never).
+    std::function<bool()> ownLaneStalled;
   };
 
   /// `inotify` may be null when config.poll is set.
@@ -78,6 +82,11 @@ class LaneReader {
   ssize_t readReopening(bool& more);
   void fail(const std::string& reason);
   void parse();
+  /// After a read of `got` bytes (`full`: as many as asked for): grows the next read while reads
+  /// are fully used, shrinks it to what was used when the parser refused the rest.
+  void adaptReadSize(bool full, uint64_t used);
+  /// The size of the next read: readSize_ within the limits of the read method.
+  size_t requestSize(size_t cap) const;
   /// Rotate(N+1) ends segment N: switch to N+1 (opened by openAnnounced()).
   void handleRotate(const proto::Frame& frame);
   void noteStuck(const std::string& error);
@@ -110,7 +119,11 @@ class LaneReader {
   bool direct_ = false;      // fd_ is O_DIRECT
   bool reopenEachPoll_ = false;
   std::unique_ptr<uint8_t, void (*)(void*)> aligned_{nullptr, free};
-  bool busy_ = false;  // the last read found data: read larger blocks
+  // Reused segment files hold stale bytes past what the writer wrote in this round, so a read
+  // "to EOF" would copy up to a whole stale segment per wake-up: reads start small and double
+  // while fully used.
+  size_t readSize_;
+  bool refused_ = false;  // the last parse() threw bytes away (stale, torn or garbage)
 
   std::optional<io::TimePoint> stuckSince_;
   Inotify::WatchId fileWatch_ = 0;

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -49,21 +50,22 @@ void LaneWriter::setCallbacks(std::function<void()> onWritable,
 }
 
 io::Result<void> LaneWriter::open() {
-  io::Result<Segment> segment = openSegmentForWriting(0);
-  if (!segment) {
-    return std::unexpected(segment.error());
-  }
   std::string name = Names::segment(config_.lane, 0);
+  io::Fd fd = openSegmentFile(name, true);
+  if (!fd) {
+    return std::unexpected(io::systemError("creating lane segment " + name));
+  }
+  Segment segment = writableSegment(std::move(fd), 0);
   auto header = SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, 0}.encode();
   iovec iov{header.data(), header.size()};
-  if (writeAt(*segment, iov) != static_cast<ssize_t>(header.size()) ||
-      (needsSync(*segment) && ::fdatasync(segment->fd.get()) != 0)) {
+  if (writeAt(segment, iov) != static_cast<ssize_t>(header.size()) ||
+      (needsSync(segment) && ::fdatasync(segment.fd.get()) != 0)) {
     io::Error error = io::systemError("writing the header of lane segment " + name);
     removeEntry(config_.folderFd, name.c_str());
     return std::unexpected(error);
   }
-  segment->offset = SegmentHeader::kSize;
-  current_ = std::move(*segment);
+  segment.offset = SegmentHeader::kSize;
+  current_ = std::move(segment);
   logicalSize_ = SegmentHeader::kSize;
   return {};
 }
@@ -170,30 +172,63 @@ bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
 }
 
 bool LaneWriter::createSegment(uint64_t number) {
-  io::Result<Segment> segment = openSegmentForWriting(number);
-  if (!segment) {
-    return stall(segment.error().code, Names::segment(config_.lane, number));
+  std::string name = Names::segment(config_.lane, number);
+  io::Fd fd = reuseSpare(name);
+  if (!fd) {
+    fd = openSegmentFile(name, true);
   }
-  next_ = std::move(*segment);
+  if (!fd) {
+    return stall(errno, name);
+  }
+  // A reused file still holds its old header and frames: writePending() overwrites the header
+  // from offset 0 before Rotate announces the segment, and the reader refuses the stale frames
+  // behind what this round wrote by their (lower) sequence numbers.
+  next_ = writableSegment(std::move(fd), number);
   return true;
 }
 
-io::Result<LaneWriter::Segment> LaneWriter::openSegmentForWriting(uint64_t number) {
-  std::string name = Names::segment(config_.lane, number);
-  Segment segment{io::Fd(::openat(config_.folderFd, name.c_str(),
-                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)),
-                  number, 0};
-  if (!segment.fd) {
-    return std::unexpected(io::systemError("creating lane segment " + name));
+io::Fd LaneWriter::reuseSpare(const std::string& name) {
+  while (!spares_.empty()) {
+    std::string spare = Names::segment(config_.lane, spares_.front());
+    spares_.pop_front();
+    // Within the session folder only. RENAME_NOREPLACE keeps a file planted under the new name
+    // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL: then plain rename.
+    int renamed = ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str(),
+                              RENAME_NOREPLACE);
+    if (renamed != 0 && errno == EINVAL) {
+      renamed = ::renameat(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str());
+    }
+    if (renamed != 0) {
+      // ENOENT: the reader unlinked it to free space (its own lane had a write error).
+      if (errno != ENOENT) {
+        removeEntry(config_.folderFd, spare.c_str());
+      }
+      continue;
+    }
+    io::Fd fd = openSegmentFile(name, false);
+    if (fd) {
+      return fd;
+    }
+    removeEntry(config_.folderFd, name.c_str());
   }
+  return {};
+}
+
+io::Fd LaneWriter::openSegmentFile(const std::string& name, bool create) const {
+  int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+  return io::Fd(::openat(config_.folderFd, name.c_str(), flags, 0600));
+}
+
+LaneWriter::Segment LaneWriter::writableSegment(io::Fd fd, uint64_t number) {
+  Segment segment{std::move(fd), number, 0};
   if (config_.directWrites && !directRefused_) {
-    // Set after the create rather than passed to openat: a refusal leaves no file behind, and
+    // Set after the open rather than passed to openat: a refusal leaves no file behind, and
     // a FUSE daemon never sees O_DIRECT (which it could pass on to a disk that wants aligned
     // writes); the kernel still sends each write to it as one large request.
     int flags = ::fcntl(segment.fd.get(), F_GETFL);
     segment.direct = flags >= 0 && ::fcntl(segment.fd.get(), F_SETFL, flags | O_DIRECT) == 0;
     if (!segment.direct) {
-      refuseDirect(name, "at open", errno);
+      refuseDirect(Names::segment(config_.lane, number), "at open", errno);
     }
   }
   return segment;
@@ -246,6 +281,7 @@ bool LaneWriter::stall(int error, const std::string& what) {
   }
   if (error == 0 || error == ENOSPC || error == EDQUOT) {
     shrinkSegments();
+    removeSpares();  // their space may be what the peer's lane needs to make progress
   }
   if (!inEpisode_) {
     inEpisode_ = true;
@@ -262,9 +298,10 @@ bool LaneWriter::stall(int error, const std::string& what) {
 }
 
 void LaneWriter::shrinkSegments() {
-  // Space comes back only when a segment ends (the reader unlinks it once it read its Rotate),
-  // so a segment must not outgrow the disk: 1/4 of what the current one held when the disk
-  // filled up leaves room for a current and a closed segment in each of the two lanes.
+  // Space comes back only when a segment ends (once acknowledged, or unlinked by a reader whose
+  // own lane is stuck too), so a segment must not outgrow the disk: 1/4 of what the current one
+  // held when the disk filled up leaves room for a current and a closed segment in each of the two
+  // lanes.
   uint64_t size = std::max(kMinSegmentSize, current_.offset / 4);
   if (size < config_.segmentSize) {
     spdlog::info(
@@ -284,12 +321,29 @@ void LaneWriter::recovered() {
 
 void LaneWriter::onSegmentAck(uint64_t segment) {
   while (!closed_.empty() && closed_.front().first <= segment) {
-    std::string name = Names::segment(config_.lane, closed_.front().first);
-    removeEntry(config_.folderFd, name.c_str());  // ENOENT or ESTALE: already gone, fine
+    keepOrRemove(closed_.front().first);
     closedBytes_ -= closed_.front().second;
     closed_.pop_front();
   }
   updateWritable();
+}
+
+void LaneWriter::keepOrRemove(uint64_t segment) {
+  // The peer closed it before acknowledging, so nobody reads it any more: reusable. Not while
+  // the disk is full: then its space is worth more free.
+  if (!inEpisode_ && spares_.size() < config_.spareSegments) {
+    spares_.push_back(segment);
+    return;
+  }
+  // ENOENT or ESTALE: already gone (the reader frees segments itself while its lane is stuck).
+  removeEntry(config_.folderFd, Names::segment(config_.lane, segment).c_str());
+}
+
+void LaneWriter::removeSpares() {
+  for (uint64_t spare : spares_) {
+    removeEntry(config_.folderFd, Names::segment(config_.lane, spare).c_str());
+  }
+  spares_.clear();
 }
 
 uint64_t LaneWriter::unackedBytes() const {
@@ -339,6 +393,7 @@ void LaneWriter::close() {
     removeEntry(config_.folderFd, Names::segment(config_.lane, number).c_str());
   }
   closed_.clear();
+  removeSpares();
   for (Segment* segment : {&current_, &next_}) {
     if (segment->fd) {
       segment->fd.reset();

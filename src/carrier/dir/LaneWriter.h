@@ -18,10 +18,13 @@ namespace ferry::carrier::dir {
 /// Writes one lane (this side's direction) of a session folder as numbered segment files: a
 /// 64-byte SegmentHeader, then whole frames. Frames sent during a loop tick leave with one
 /// pwritev at an explicit offset at the end of the tick. A segment that passed segmentSize ends
-/// with Rotate(N+1), written only after N+1 exists with its header; N is unlinked once the peer
-/// acknowledges it (SegmentAck). Short writes and ENOSPC/EDQUOT/EIO keep the unwritten tail and
-/// retry at the same offset with back-off. On FUSE, segments are written with O_DIRECT (see
-/// Config::directWrites).
+/// with Rotate(N+1), written only after N+1 exists with its header. Once the peer acknowledges N
+/// (SegmentAck), N becomes a spare: the next segment is made by renaming a spare to its name and
+/// overwriting it from offset 0 (header first), which on tmpfs saves allocating and freeing the
+/// pages of a new file per rotation. At most spareSegments spares are kept; the rest, and all of
+/// them during a disk-full episode, are unlinked. Short writes and ENOSPC/EDQUOT/EIO keep the
+/// unwritten tail and retry at the same offset with back-off. On FUSE, segments are written with
+/// O_DIRECT (see Config::directWrites).
 class LaneWriter {
  public:
   struct Config {
@@ -35,6 +38,8 @@ class LaneWriter {
     /// of 4 KiB page writes, and needs no fdatasync. Falls back to buffered writes (logged once
     /// at debug) where O_DIRECT is refused, at open or at the first write (EINVAL).
     bool directWrites = false;
+    /// Acknowledged segments kept for reuse; 0 unlinks each one at its acknowledgement.
+    size_t spareSegments = 2;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -49,10 +54,13 @@ class LaneWriter {
                     std::function<void(const std::string&)> onFailed);
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
-  /// The peer consumed and closed segment `segment` of this lane: unlink it.
+  /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
+  /// it.
   void onSegmentAck(uint64_t segment);
   /// Unacknowledged bytes above the lane budget, or a write error episode in progress.
   bool congested() const;
+  /// A write error episode (disk full, short write, EIO) is in progress: writes may not land.
+  bool writeErrorEpisode() const { return inEpisode_; }
   /// Local file systems only: the current segment was unlinked by someone else.
   bool unlinked() const;
   /// Writes what is queued (one attempt), then closes and unlinks every segment of this lane.
@@ -79,9 +87,16 @@ class LaneWriter {
   /// Returns false when writing stalled (retry armed) or failed.
   bool writePending();
   bool writeBytes(Segment& segment, io::Buffer& bytes);
+  /// Makes segment `number` (next_): a renamed spare if one is left, else a new file.
   bool createSegment(uint64_t number);
-  /// Creates segment `number` (O_EXCL) for writing, O_DIRECT when configured and not refused.
-  io::Result<Segment> openSegmentForWriting(uint64_t number);
+  /// Renames the oldest usable spare to `name` and opens it; invalid when no spare is left.
+  io::Fd reuseSpare(const std::string& name);
+  /// Opens a segment file of this lane for writing; `create` makes a new one (O_EXCL).
+  io::Fd openSegmentFile(const std::string& name, bool create) const;
+  /// Wraps an opened segment file, switched to O_DIRECT when configured and not refused.
+  Segment writableSegment(io::Fd fd, uint64_t number);
+  void keepOrRemove(uint64_t segment);
+  void removeSpares();
   /// One pwritev of `iov` at the segment's offset; EINTR retried. An O_DIRECT write refused with
   /// EINVAL (alignment) switches this writer to buffered writes and is retried once that way.
   ssize_t writeAt(Segment& segment, const iovec& iov);
@@ -109,6 +124,7 @@ class LaneWriter {
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
   uint64_t closedBytes_ = 0;
+  std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
   bool flushScheduled_ = false;
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on

@@ -12,7 +12,8 @@ namespace ferry::carrier::dir {
 /// session id (16 raw bytes) | segment number u64 | zeros (20) | crc32c of bytes 0..59 u32.
 struct SegmentHeader {
   static constexpr size_t kSize = 64;
-  static constexpr uint16_t kVersion = 1;
+  // Version 2: segment files are reused (renamed and overwritten) once the reader consumed them.
+  static constexpr uint16_t kVersion = 2;
 
   uint16_t version = kVersion;
   char lane = 'c';

@@ -11,7 +11,7 @@ void FrameWriter::append(FrameType type, uint32_t stream, std::span<const uint8_
   header.type = type;
   header.stream = stream;
   header.length = static_cast<uint32_t>(payload.size());
-  header.sequence = nextSequence_++;
+  header.sequence = nextSequence_++ ^ sequenceMask_;
   header.payloadCrc = crc32c(payload);
   uint8_t* out = batch_.prepareWrite(kHeaderSize + payload.size());
   encodeHeader(header, out);
@@ -26,14 +26,14 @@ DecodeResult FrameParser::next(std::span<const uint8_t> bytes) {
   if (result.status != DecodeStatus::Ok) {
     return result;
   }
-  uint64_t sequence = result.frame.header.sequence;
+  uint64_t sequence = result.frame.header.sequence ^ sequenceMask_;
   if (sequence != expectedSequence_) {
     DecodeResult bad;
     bad.status = DecodeStatus::Invalid;
     bad.error = fmt::format("frame sequence {} where {} was expected", sequence, expectedSequence_);
     return bad;
   }
-  expectedSequence_++;
+  result.frame.header.sequence = expectedSequence_++;
   return result;
 }
 

@@ -12,8 +12,10 @@ namespace ferry::fuzz {
 /// taking each frame's length field as it stands), so that mutated inputs get past the CRC
 /// checks and reach the rules behind them: a fuzzer cannot guess a CRC-32C. A length that runs
 /// past the end gets only its header CRC fixed, and ends the walk. With `renumberFrom`, the frames
-/// are also numbered *renumberFrom, *renumberFrom + 1, ... (the counter is advanced).
-inline void fixChecksums(std::span<uint8_t> bytes, uint64_t* renumberFrom = nullptr) {
+/// are also numbered *renumberFrom, *renumberFrom + 1, ... (the counter is advanced), each
+/// number XOR `sequenceMask` as a directory lane segment writes them.
+inline void fixChecksums(std::span<uint8_t> bytes, uint64_t* renumberFrom = nullptr,
+                         uint64_t sequenceMask = 0) {
   constexpr size_t kOffLength = 8;
   constexpr size_t kOffSequence = 12;
   constexpr size_t kOffPayloadCrc = 20;
@@ -24,7 +26,7 @@ inline void fixChecksums(std::span<uint8_t> bytes, uint64_t* renumberFrom = null
     uint32_t length = proto::getU32(header + kOffLength);
     bool whole = length <= bytes.size() - offset - proto::kHeaderSize;
     if (renumberFrom != nullptr) {
-      proto::putU64(header + kOffSequence, (*renumberFrom)++);
+      proto::putU64(header + kOffSequence, (*renumberFrom)++ ^ sequenceMask);
     }
     if (whole) {
       proto::putU32(header + kOffPayloadCrc,

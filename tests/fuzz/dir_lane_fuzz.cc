@@ -93,6 +93,7 @@ Expected model(const std::vector<std::vector<uint8_t>>& segments,
     if (!carrier::dir::SegmentHeader::verify(content, kLane, kSessionId, n, error)) {
       return out;
     }
+    parser.setSequenceMask(carrier::dir::SegmentHeader::sequenceMaskOf(content));
     size_t offset = carrier::dir::SegmentHeader::kSize;
     bool rotated = false;
     while (!rotated) {
@@ -191,17 +192,21 @@ std::vector<std::vector<uint8_t>> splitSegments(std::span<const uint8_t> bytes, 
     size_t at = segments.size() + 1 < kMaxSegments ? text.find(kSeparator) : text.npos;
     std::string_view part = text.substr(0, at);
     std::vector<uint8_t> segment;
+    // A mask of its own per segment, as LaneWriter picks them (a keyed hash there).
+    uint64_t mask = 0x9e3779b97f4a7c15ull * (segments.size() + 1);
     if (mode & 2) {
       carrier::dir::SegmentHeader header;
       header.lane = kLane;
       header.sessionId = kSessionId;
       header.segment = segments.size();
+      header.sequenceMask = mask;
       auto encoded = header.encode();
       segment.assign(encoded.begin(), encoded.end());
     }
     segment.insert(segment.end(), part.begin(), part.end());
     if ((mode & 1) == 0 && segment.size() > carrier::dir::SegmentHeader::kSize) {
-      fuzz::fixChecksums(std::span(segment).subspan(carrier::dir::SegmentHeader::kSize), &sequence);
+      fuzz::fixChecksums(std::span(segment).subspan(carrier::dir::SegmentHeader::kSize), &sequence,
+                         (mode & 2) ? mask : 0);
     }
     segments.push_back(std::move(segment));
     if (at == text.npos) {

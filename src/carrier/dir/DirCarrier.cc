@@ -50,7 +50,8 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
           listener_->onCarrierWritable();
         }
       },
-      [this](const std::string& reason) { fail(reason); });
+      [this](const std::string& reason) { fail(reason); },
+      [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
 }
 
 DirCarrier::~DirCarrier() {

@@ -335,6 +335,7 @@ void LaneReader::parse() {
         noteStuck(error);
         return;
       }
+      parser_.setSequenceMask(SegmentHeader::sequenceMaskOf(buffer_.view()));
       buffer_.consume(SegmentHeader::kSize);
       fileOffset_ += SegmentHeader::kSize;
       headerOk_ = true;
@@ -449,6 +450,14 @@ void LaneReader::onLocalSend() {
   if (config_.poll && pollTimer_ != 0 && pollDeadline_ > now + schedule_.pollMin()) {
     loop_.cancelTimer(pollTimer_);
     armPoll(schedule_.pollMin());
+  }
+}
+
+void LaneReader::freeConsumed(std::span<const uint64_t> segments) {
+  // A segment name is never used twice (a reused file gets a new, higher number), so the name
+  // of a consumed segment is that segment or nothing (ENOENT).
+  for (uint64_t segment : segments) {
+    removeEntry(config_.folderFd, Names::segment(config_.lane, segment).c_str());
   }
 }
 

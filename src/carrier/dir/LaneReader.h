@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "carrier/dir/Inotify.h"
@@ -64,6 +65,10 @@ class LaneReader {
   /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
   /// and switches to polling if it finds data that no inotify event announced.
   void safetyPoll();
+  /// Our own lane found the disk full with the SegmentAcks of these consumed peer segments not
+  /// written yet: unlink them, since their writer cannot reuse or free them before it reads
+  /// the acks. Freeing space must not need a write (SHARES rule 11).
+  void freeConsumed(std::span<const uint64_t> segments);
 
   bool polling() const { return config_.poll; }
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
@@ -31,7 +32,10 @@ bool isRetryable(int error) {
 
 }  // namespace
 
-LaneWriter::LaneWriter(io::Loop& loop, Config config) : loop_(loop), config_(std::move(config)) {}
+LaneWriter::LaneWriter(io::Loop& loop, Config config) : loop_(loop), config_(std::move(config)) {
+  Names::randomBytes(maskKey_);
+  frames_.setSequenceMask(sequenceMask(0));
+}
 
 LaneWriter::~LaneWriter() {
   if (retryTimer_ != 0) {
@@ -44,9 +48,28 @@ std::string LaneWriter::currentName() const {
 }
 
 void LaneWriter::setCallbacks(std::function<void()> onWritable,
-                              std::function<void(const std::string&)> onFailed) {
+                              std::function<void(const std::string&)> onFailed,
+                              OnDiskFull onDiskFull) {
   onWritable_ = std::move(onWritable);
   onFailed_ = std::move(onFailed);
+  onDiskFull_ = std::move(onDiskFull);
+}
+
+uint64_t LaneWriter::sequenceMask(uint64_t segment) const {
+  // A keyed hash (SipHash) of the segment number: unpredictable to anyone who cannot read the
+  // share, so a frame forged inside an earlier Data payload cannot carry the right number once
+  // its file is reused; deterministic, so a header rewritten after a short write is the same.
+  uint8_t number[sizeof(uint64_t)];
+  proto::putU64(number, segment);
+  uint8_t hash[crypto_shorthash_BYTES];
+  static_assert(sizeof maskKey_ == crypto_shorthash_KEYBYTES);
+  crypto_shorthash(hash, number, sizeof number, maskKey_.data());
+  return proto::getU64(hash);
+}
+
+SegmentHeader LaneWriter::headerOf(uint64_t segment) const {
+  return SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, segment,
+                       sequenceMask(segment)};
 }
 
 io::Result<void> LaneWriter::open() {
@@ -56,7 +79,7 @@ io::Result<void> LaneWriter::open() {
     return std::unexpected(io::systemError("creating lane segment " + name));
   }
   Segment segment = writableSegment(std::move(fd), 0);
-  auto header = SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, 0}.encode();
+  auto header = headerOf(0).encode();
   iovec iov{header.data(), header.size()};
   if (writeAt(segment, iov) != static_cast<ssize_t>(header.size()) ||
       (needsSync(segment) && ::fdatasync(segment.fd.get()) != 0)) {
@@ -75,12 +98,16 @@ void LaneWriter::send(proto::FrameType type, uint32_t stream, std::span<const ui
     return;
   }
   frames_.append(type, stream, payload);
+  if (type == proto::FrameType::SegmentAck && payload.size() == sizeof(uint64_t)) {
+    unwrittenAcks_.push_back(proto::getU64(payload.data()));
+  }
   logicalSize_ += proto::kHeaderSize + payload.size();
   if (logicalSize_ >= config_.segmentSize) {
     // Rotate(N+1) is the last frame of N; frames sent after it belong to N+1.
     uint8_t next[sizeof(uint64_t)];
     proto::putU64(next, ++logicalSegment_);
     frames_.append(proto::FrameType::Rotate, 0, next);
+    frames_.setSequenceMask(sequenceMask(logicalSegment_));
     pending_.push_back(Chunk{takeBatch(), true});
     logicalSize_ = SegmentHeader::kSize;
   }
@@ -116,6 +143,7 @@ void LaneWriter::flush() {
     pending_.push_back(Chunk{takeBatch(), false});
   }
   if (writePending()) {
+    unwrittenAcks_.clear();
     recovered();
   }
   updateWritable();
@@ -128,9 +156,7 @@ bool LaneWriter::writePending() {
       return false;
     }
     if (next_.fd && next_.offset < SegmentHeader::kSize) {
-      auto header =
-          SegmentHeader{SegmentHeader::kVersion, config_.lane, config_.sessionId, next_.number}
-              .encode();
+      auto header = headerOf(next_.number).encode();
       io::Buffer bytes;
       bytes.append(header.data() + next_.offset, header.size() - next_.offset);
       if (!writeBytes(next_, bytes) || !syncIfRemote(next_)) {
@@ -282,6 +308,9 @@ bool LaneWriter::stall(int error, const std::string& what) {
   if (error == 0 || error == ENOSPC || error == EDQUOT) {
     shrinkSegments();
     removeSpares();  // their space may be what the peer's lane needs to make progress
+    if (onDiskFull_) {
+      onDiskFull_(unwrittenAcks_);
+    }
   }
   if (!inEpisode_) {
     inEpisode_ = true;

@@ -1,12 +1,15 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "carrier/dir/SegmentHeader.h"
 #include "io/Buffer.h"
 #include "io/Error.h"
 #include "io/Fd.h"
@@ -50,8 +53,11 @@ class LaneWriter {
   /// Creates segment 0 with its header (flushed when remote).
   io::Result<void> open();
   /// `onWritable`: congested() turned false. `onFailed`: an error that retrying cannot fix.
+  /// `onDiskFull`: a write found no space (ENOSPC, EDQUOT or a short write); its argument lists
+  /// the segments whose SegmentAck this lane has queued but not written yet.
+  using OnDiskFull = std::function<void(std::span<const uint64_t>)>;
   void setCallbacks(std::function<void()> onWritable,
-                    std::function<void(const std::string&)> onFailed);
+                    std::function<void(const std::string&)> onFailed, OnDiskFull onDiskFull = {});
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
   /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
@@ -110,11 +116,16 @@ class LaneWriter {
   void recovered();
   void updateWritable();
   uint64_t unackedBytes() const;
+  /// What this lane's frames in `segment` XOR into their sequence numbers.
+  uint64_t sequenceMask(uint64_t segment) const;
+  SegmentHeader headerOf(uint64_t segment) const;
 
   io::Loop& loop_;
   Config config_;
   std::function<void()> onWritable_;
   std::function<void(const std::string&)> onFailed_;
+  OnDiskFull onDiskFull_;
+  std::array<uint8_t, 16> maskKey_{};  // random per lane: the key of sequenceMask()
   proto::FrameWriter frames_;
   uint64_t logicalSegment_ = 0;  // segment that frames sent now will land in
   uint64_t logicalSize_ = 0;     // bytes the current logical segment will hold once written
@@ -124,7 +135,10 @@ class LaneWriter {
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
   uint64_t closedBytes_ = 0;
-  std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
+  std::deque<uint64_t> spares_;
+  std::vector<uint64_t>
+      unwrittenAcks_;  // SegmentAck payloads queued since all was written  // acknowledged segments
+                       // (by number) whose files can be reused
   bool flushScheduled_ = false;
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on

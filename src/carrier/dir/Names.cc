@@ -21,8 +21,7 @@ bool isDigit(char c) {
 
 }  // namespace
 
-std::string Names::randomId() {
-  std::array<uint8_t, kSessionIdLength / 2> bytes{};
+void Names::randomBytes(std::span<uint8_t> bytes) {
   size_t filled = 0;
   while (filled < bytes.size()) {
     ssize_t n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
@@ -32,6 +31,11 @@ std::string Names::randomId() {
     }
     filled += n > 0 ? static_cast<size_t>(n) : 0;
   }
+}
+
+std::string Names::randomId() {
+  std::array<uint8_t, kSessionIdLength / 2> bytes{};
+  randomBytes(bytes);
   std::string out;
   out.reserve(kSessionIdLength);
   for (uint8_t byte : bytes) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ class Names {
 
   /// 128 random bits from getrandom(2) as 32 lowercase hex digits.
   static std::string randomId();
+  /// Fills `bytes` from getrandom(2).
+  static void randomBytes(std::span<uint8_t> bytes);
   static bool isSessionId(std::string_view text);
 
   static std::string folder(std::string_view sid) { return wrap(sid, 'd'); }

@@ -15,6 +15,7 @@ constexpr size_t kOffVersion = 8;
 constexpr size_t kOffLane = 10;
 constexpr size_t kOffSession = 12;
 constexpr size_t kOffSegment = 28;
+constexpr size_t kOffSequenceMask = 36;
 constexpr size_t kOffCrc = 60;
 
 uint8_t hexValue(char c) {
@@ -36,6 +37,7 @@ std::array<uint8_t, SegmentHeader::kSize> SegmentHeader::encode() const {
   out[kOffLane] = static_cast<uint8_t>(lane);
   packSessionId(sessionId, out.data() + kOffSession);
   proto::putU64(out.data() + kOffSegment, segment);
+  proto::putU64(out.data() + kOffSequenceMask, sequenceMask);
   proto::putU32(out.data() + kOffCrc, proto::crc32c({out.data(), kOffCrc}));
   return out;
 }
@@ -74,6 +76,10 @@ bool SegmentHeader::verify(std::span<const uint8_t> bytes, char lane, const std:
     return false;
   }
   return true;
+}
+
+uint64_t SegmentHeader::sequenceMaskOf(std::span<const uint8_t> bytes) {
+  return proto::getU64(bytes.data() + kOffSequenceMask);
 }
 
 }  // namespace ferry::carrier::dir

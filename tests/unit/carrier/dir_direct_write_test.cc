@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -79,13 +80,18 @@ class DirectWriteTest : public ::testing::Test {
     return tmp_->path() + "/" + Names::segment('c', number);
   }
 
-  /// Parses every segment in order: the Data frames, each with its payload intact.
+  /// Parses every segment in order: the Data frames, each with its payload intact. Also checks
+  /// that each segment has a sequence mask of its own.
   int dataFramesOnDisk() const {
     proto::FrameParser parser;
     int data = 0;
-    for (uint64_t number = 0; std::filesystem::exists(segmentPath(number)); ++number) {
+    std::set<uint64_t> masks;
+    uint64_t number = 0;
+    for (; std::filesystem::exists(segmentPath(number)); ++number) {
       std::ifstream file(segmentPath(number), std::ios::binary);
       std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(file), {}};
+      masks.insert(SegmentHeader::sequenceMaskOf(bytes));
+      parser.setSequenceMask(SegmentHeader::sequenceMaskOf(bytes));
       size_t at = SegmentHeader::kSize;
       while (at < bytes.size()) {
         proto::DecodeResult result = parser.next(std::span(bytes).subspan(at));
@@ -101,6 +107,7 @@ class DirectWriteTest : public ::testing::Test {
         at += result.consumed;
       }
     }
+    EXPECT_EQ(masks.size(), number) << "two segments share a sequence mask";
     return data;
   }
 

@@ -220,12 +220,16 @@ TEST_F(HostileLaneTest, OpenRegularFileRefusesWhatIsNotAFile) {
 // frames (valid checksums, lower sequence numbers) until the writer's new bytes cover them.
 class ReusedLaneTest : public HostileLaneTest {
  protected:
+  /// Each segment's sequence mask, as a LaneWriter would pick it (fixed here, random there).
+  static uint64_t maskOf(uint64_t segment) { return 0x9e3779b97f4a7c15ull * (segment + 1); }
   std::string header(uint64_t segment) const {
-    auto encoded = SegmentHeader{SegmentHeader::kVersion, 'c', sid_, segment}.encode();
+    auto encoded =
+        SegmentHeader{SegmentHeader::kVersion, 'c', sid_, segment, maskOf(segment)}.encode();
     return std::string(encoded.begin(), encoded.end());
   }
-  /// The next frame of the lane (sequence numbers as the writer would number them).
+  /// The next frame of the lane (sequence numbers and masks as the writer would write them).
   std::string frame(proto::FrameType type, std::span<const uint8_t> payload) {
+    lane_.setSequenceMask(maskOf(segment_));
     lane_.append(type, type == proto::FrameType::Data ? 1 : 0, payload);
     std::string out(reinterpret_cast<const char*>(lane_.batch().view().data()),
                     lane_.batch().readable());
@@ -236,7 +240,9 @@ class ReusedLaneTest : public HostileLaneTest {
   std::string rotate(uint64_t next) {
     uint8_t payload[sizeof(uint64_t)];
     proto::putU64(payload, next);
-    return frame(proto::FrameType::Rotate, payload);
+    std::string out = frame(proto::FrameType::Rotate, payload);
+    segment_ = next;
+    return out;
   }
   void writeAt(uint64_t segment, uint64_t offset, std::string_view bytes) {
     io::Fd fd(::open(lanePath(segment).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
@@ -255,6 +261,7 @@ class ReusedLaneTest : public HostileLaneTest {
   }
 
   proto::FrameWriter lane_;
+  uint64_t segment_ = 0;  // the segment the next frame() belongs to
 };
 
 TEST_F(ReusedLaneTest, StaleFramesAreNeverDeliveredAndATornHeaderWaits) {
@@ -318,6 +325,26 @@ TEST_F(ReusedLaneTest, ReaderUnlinksConsumedSegmentsOnlyWhileItsOwnLaneIsStalled
   EXPECT_EQ(failures_, 0) << failure_;
 }
 
+// The disk fills up after the reader consumed a segment normally, and its ack is in the batch
+// that did not fit: told so by its own lane's writer, the reader unlinks that segment, so
+// neither side waits for a write to get space back.
+TEST_F(ReusedLaneTest, ADiskFullEpisodeFreesSegmentsWhoseAckIsNotWritten) {
+  std::string a = data("a");
+  std::string r1 = rotate(1);
+  std::string b = data("b");
+  writeAt(0, 0, header(0) + a + r1);
+  writeAt(1, 0, header(1) + b);
+  auto reader = makeReader(false, std::chrono::seconds(5));
+  reader->start();
+  ASSERT_TRUE(runUntil(loop_, [&] { return payloads_.size() == 2 && done_.size() == 1; }));
+  ASSERT_EQ(::access(lanePath(0).c_str(), F_OK), 0) << "left to the writer for reuse";
+  uint64_t unwrittenAck = 0;
+  reader->freeConsumed({&unwrittenAck, 1});
+  EXPECT_NE(::access(lanePath(0).c_str(), F_OK), 0) << "a consumed segment kept its space";
+  EXPECT_EQ(::access(lanePath(1).c_str(), F_OK), 0) << "the segment being read was removed";
+  EXPECT_EQ(failures_, 0) << failure_;
+}
+
 // A reused file is longer than what the writer wrote into it so far: a reader that read "to
 // EOF" on every wake-up would copy a whole stale segment per small message.
 TEST_F(ReusedLaneTest, SmallMessagesDoNotReadTheStaleRestOfTheFile) {
@@ -344,6 +371,35 @@ TEST_F(ReusedLaneTest, SmallMessagesDoNotReadTheStaleRestOfTheFile) {
   }
   EXPECT_LE((bytesReadSoFar() - readBefore) / kMessages, 16u * 1024) << "bytes read per message";
   EXPECT_EQ(failures_, 0) << failure_;
+}
+
+// A frame hidden in an earlier Data payload (bytes a tunnelled TCP peer chooses, without a key)
+// that lands right at the end of what the writer wrote into the reused file, numbered as the
+// lane's next frame: refused, because its number is not XORed with the new segment's secret mask.
+TEST_F(ReusedLaneTest, AFrameForgedInsideAnOldPayloadIsNeverDelivered) {
+  proto::FrameWriter forger;  // numbers like an unmasked lane: 0, 1, ...
+  for (int i = 0; i < 5; ++i) {
+    forger.append(proto::FrameType::Ping, 0, {});
+  }
+  forger.batch().clear();
+  forger.append(proto::FrameType::Data, 1, bytesOf("INJECTED"));  // sequence 5
+  std::string forged(reinterpret_cast<const char*>(forger.batch().view().data()),
+                     forger.batch().readable());
+  std::string a0 = data(std::string(10, 'x') + forged);  // sequence 0
+  std::string r1 = rotate(1);                            // 1
+  std::string c1 = data("c1");                           // 2
+  std::string r2 = rotate(2);                            // 3
+  writeAt(0, 0, header(0) + a0 + r1);
+  writeAt(1, 0, header(1) + c1 + r2);
+  auto reader = makeReader(false, std::chrono::seconds(5));
+  reader->start();
+  ASSERT_TRUE(runUntil(loop_, [&] { return payloads_.size() == 2 && done_.size() == 1; }));
+  ASSERT_EQ(::rename(lanePath(0).c_str(), lanePath(2).c_str()), 0);
+  // Sequence 4, 28 + 10 bytes after the header: it ends exactly where `forged` starts.
+  std::string n4 = data(std::string(10, 'n'));
+  writeAt(2, 0, header(2) + n4);
+  runFor(*reader, std::chrono::milliseconds(300));
+  EXPECT_EQ(payloads_, (std::vector<std::string>{a0.substr(28), "c1", std::string(10, 'n')}));
 }
 
 }  // namespace

@@ -66,31 +66,9 @@ mount_bindfs() {
 mount_smb() {
   local samba="$WORK/samba" home="$WORK/home" port
   BACKING="$WORK/share"
-  mkdir -p "$samba"/{private,lock,state,cache,pid} "$BACKING" "$home/.smb" "$WORK/mnt"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat >"$samba/smb.conf" <<CONF
-[global]
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  smb ports = $port
-  disable netbios = yes
-  server role = standalone server
-  private dir = $samba/private
-  lock directory = $samba/lock
-  state directory = $samba/state
-  cache directory = $samba/cache
-  pid directory = $samba/pid
-  ncalrpc dir = $samba/ncalrpc
-  log file = $samba/smbd.log
-  passdb backend = tdbsam:$samba/private/passdb.tdb
-  map to guest = never
-  load printers = no
-  printcap name = /dev/null
-  disable spoolss = yes
-[ferry]
-  path = $BACKING
-  read only = no
-CONF
+  mkdir -p "$BACKING" "$home/.smb" "$WORK/mnt"
+  port=$(free_port)
+  write_smb_conf "$samba" "$port" "$BACKING"
   printf 'bench\nbench\n' | smbpasswd -c "$samba/smb.conf" -s -a root >/dev/null
   smbd --foreground -s "$samba/smb.conf" </dev/null >/dev/null 2>&1 &
   OWN_PIDS+=("$!") SMBD_PID=$!

@@ -3,6 +3,9 @@
 # Readiness is the "listening on ADDR" line, never a fixed sleep.
 # shellcheck shell=bash
 
+# shellcheck source=scripts/loopback-servers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/loopback-servers.sh"
+
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -98,26 +101,9 @@ have_sshd() {
 # the current user with the generated key; default ciphers. Sets SSH_PORT and SSH_KEY.
 start_sshd() {
   local ssh="$WORK/ssh"
-  mkdir -p "$ssh"
-  # As root, sshd insists on its privilege separation directory.
-  if [[ $EUID -eq 0 ]]; then mkdir -p /run/sshd; fi
-  ssh-keygen -q -t ed25519 -N '' -f "$ssh/hostkey"
-  ssh-keygen -q -t ed25519 -N '' -f "$ssh/userkey"
-  cp "$ssh/userkey.pub" "$ssh/authorized_keys"
   SSH_PORT=$(free_port)
   SSH_KEY="$ssh/userkey"
-  cat >"$ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $SSH_PORT
-HostKey $ssh/hostkey
-AuthorizedKeysFile $ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $ssh/sshd.pid
-CONF
+  write_sshd_config "$ssh" "$SSH_PORT"
   # sshd -e logs "Server listening on 127.0.0.1 port N." on stderr, which start_and_wait takes
   # as its ready line (READY_ADDR is then just the host; SSH_PORT is ours already).
   start_and_wait /usr/sbin/sshd -D -e -f "$ssh/sshd_config"

@@ -6,6 +6,8 @@ set -euo pipefail
 FERRY=${1:?usage: $0 PATH_TO_FERRY}
 FERRY=$(realpath "$FERRY")
 TOOLS=$(dirname "${BASH_SOURCE[0]}")/tools
+# shellcheck source=scripts/loopback-servers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/loopback-servers.sh"
 WORK=$(mktemp -d /tmp/ferry-it.XXXXXX)
 STARTED_PIDS=()
 
@@ -121,24 +123,9 @@ free_port() {
 # SSH_PORT and SSH_KEY.
 start_loopback_sshd() {
   local ssh="$WORK/ssh"
-  mkdir -p "$ssh" /run/sshd
-  ssh-keygen -q -t ed25519 -N '' -f "$ssh/hostkey"
-  ssh-keygen -q -t ed25519 -N '' -f "$ssh/userkey"
-  cp "$ssh/userkey.pub" "$ssh/authorized_keys"
   SSH_PORT=$(free_port)
   SSH_KEY="$ssh/userkey"
-  cat >"$ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $SSH_PORT
-HostKey $ssh/hostkey
-AuthorizedKeysFile $ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-StrictModes no
-UsePAM no
-PidFile $ssh/sshd.pid
-Subsystem sftp internal-sftp
-CONF
+  write_sshd_config "$ssh" "$SSH_PORT" "Subsystem sftp internal-sftp"
   start sshd /usr/sbin/sshd -D -e -f "$ssh/sshd_config"
   wait_for_log sshd 'Server listening'
 }

@@ -22,31 +22,9 @@ SMB_PASSWORD=ferry-test
 # everything it writes (state, locks, passdb, log) under $WORK/samba.
 start_loopback_smbd() {
   local samba="$WORK/samba"
-  mkdir -p "$samba"/{private,lock,state,cache,pid} "$WORK/share"
+  mkdir -p "$WORK/share"
   SMB_PORT=$(free_port)
-  cat >"$samba/smb.conf" <<CONF
-[global]
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  smb ports = $SMB_PORT
-  disable netbios = yes
-  server role = standalone server
-  private dir = $samba/private
-  lock directory = $samba/lock
-  state directory = $samba/state
-  cache directory = $samba/cache
-  pid directory = $samba/pid
-  ncalrpc dir = $samba/ncalrpc
-  log file = $samba/smbd.log
-  passdb backend = tdbsam:$samba/private/passdb.tdb
-  map to guest = never
-  load printers = no
-  printcap name = /dev/null
-  disable spoolss = yes
-[ferry]
-  path = $WORK/share
-  read only = no
-CONF
+  write_smb_conf "$samba" "$SMB_PORT" "$WORK/share"
   printf '%s\n%s\n' "$SMB_PASSWORD" "$SMB_PASSWORD" |
     smbpasswd -c "$samba/smb.conf" -s -a "$SMB_USER" >/dev/null 2>&1 || fail "smbpasswd failed"
   # Not --no-process-group: smbd signals its whole process group when it stops, so it must

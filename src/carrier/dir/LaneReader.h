@@ -87,8 +87,9 @@ class LaneReader {
   ssize_t readReopening(bool& more);
   void fail(const std::string& reason);
   void parse();
-  /// After a read of `got` bytes (`full`: as many as asked for): grows the next read while reads
-  /// are fully used, shrinks it to what was used when the parser refused the rest.
+  /// After a read (`full`: it returned as many bytes as asked for) of which the parser used
+  /// `used` bytes: grows the next read while reads are fully used, shrinks it to about `used`
+  /// when the parser refused the rest.
   void adaptReadSize(bool full, uint64_t used);
   /// The size of the next read: readSize_ within the limits of the read method.
   size_t requestSize(size_t cap) const;

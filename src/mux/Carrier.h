@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "io/Error.h"
 #include "proto/Frame.h"
@@ -38,6 +39,16 @@ class Carrier {
   /// Queues one frame. Frames queued during a loop tick leave together at the end of the tick
   /// (one writev / one append per tick); the payload is copied.
   virtual void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) = 0;
+  /// Zero-copy send, for Data read from a socket: room for the payload (at most `max` bytes) of
+  /// one frame in the outgoing batch, where the caller writes it (e.g. read(2) straight into
+  /// it), then commit(n) of the bytes written. commit finishes the frame in place (length,
+  /// checksum, sequence; a keyed carrier seals it there), so the payload is never copied in user
+  /// space. Nothing may be sent between reserve and commit. An empty span means the carrier takes
+  /// nothing now (closed or failed); commit(0) then. The base version copies through send().
+  virtual std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max);
+  /// Sends the reserved frame with the first `n` bytes written; n == 0 cancels it: nothing is
+  /// queued and no sequence number is used (an empty frame goes through send()).
+  virtual void commit(size_t n);
   /// True while the carrier holds more unwritten (or, for files, unacknowledged) bytes than its
   /// budget: the session stops reading sockets until onCarrierWritable().
   virtual bool congested() const = 0;
@@ -52,6 +63,12 @@ class Carrier {
   /// the peer's first frame instead of at start(). Such a carrier fails on its own when the
   /// peer shows up and then falls silent before its first frame.
   virtual bool peerPresentAtStart() const { return true; }
+
+ private:
+  // The base reserve/commit: the reserved frame's type, stream and payload room.
+  proto::FrameType reservedType_ = proto::FrameType::Data;
+  uint32_t reservedStream_ = 0;
+  std::vector<uint8_t> reserved_;
 };
 
 using CarrierPtr = std::unique_ptr<Carrier>;

@@ -50,7 +50,6 @@ Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role rol
       config_(config),
       keepalive_(config.heartbeatInterval, config.deadPeerTimeout, io::Clock::now()),
       creditLimits_(creditLimits(config)),
-      readScratch_(config.maxDataFrame),
       nextStreamId_(role == Role::Client ? 1 : 2),
       lastSweep_(io::Clock::now()) {}
 

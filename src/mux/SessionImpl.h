@@ -54,6 +54,9 @@ class Session::Impl {
   void onSocketEvent(Stream& stream, uint32_t events);
   void onConnectDone(Stream& stream);
   void readSocket(Stream& stream);
+  /// One read(2) of at most `want` bytes straight into a Data frame reserved in the carrier's
+  /// batch, committed when bytes came. Returns what read(2) returned (errno set on -1).
+  ssize_t readIntoCarrier(Stream& stream, size_t want);
   /// Writes the stream's output once; false when the stream was closed or reset meanwhile.
   bool writeSocket(Stream& stream);
   void returnCredit(Stream& stream);
@@ -98,7 +101,6 @@ class Session::Impl {
   std::vector<uint32_t> carrierWaiters_;   // ids with Stream::carrierStalled set
   std::vector<uint32_t> grownStreams_;     // ids with Stream::windowGrown set
   std::unordered_set<uint32_t> rejected_;  // unknown ids already answered with Rst
-  std::vector<uint8_t> readScratch_;
   uint32_t nextStreamId_;
   uint32_t highestPeerId_ = 0;
   uint64_t pingCounter_ = 0;

@@ -124,11 +124,10 @@ void Session::Impl::readSocket(Stream& stream) {
       stallOnCarrier(stream);
       break;
     }
-    size_t want = std::min<uint64_t>({readScratch_.size(), stream.sendCredit, budget});
-    ssize_t n = ::read(stream.fd.get(), readScratch_.data(), want);
+    size_t want = std::min<uint64_t>({config_.maxDataFrame, stream.sendCredit, budget});
+    ssize_t n = readIntoCarrier(stream, want);
     if (n > 0) {
       auto got = static_cast<size_t>(n);
-      send(FrameType::Data, stream.id, {readScratch_.data(), got});
       stream.sendCredit -= got;
       stats_.bytesFromSockets += got;
       budget -= got;
@@ -151,6 +150,25 @@ void Session::Impl::readSocket(Stream& stream) {
     }
   }
   updateEvents(stream);
+}
+
+ssize_t Session::Impl::readIntoCarrier(Stream& stream, size_t want) {
+  // The socket's bytes land in the carrier's outgoing batch, where the Data frame is finished
+  // in place: no user-space copy between the socket and the carrier's write.
+  std::span<uint8_t> room = carrier_->reserve(FrameType::Data, stream.id, want);
+  if (room.empty()) {
+    carrier_->commit(0);
+    errno = EAGAIN;  // the carrier takes nothing now (it is failing): read again later
+    return -1;
+  }
+  ssize_t n = ::read(stream.fd.get(), room.data(), room.size());
+  int readError = errno;
+  carrier_->commit(n > 0 ? static_cast<size_t>(n) : 0);  // 0 cancels: EOF or nothing to read
+  if (n > 0) {
+    keepalive_.onSent(io::Clock::now());
+  }
+  errno = readError;
+  return n;
 }
 
 void Session::Impl::stallOnCarrier(Stream& stream) {

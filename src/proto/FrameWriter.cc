@@ -1,5 +1,7 @@
 #include "proto/FrameWriter.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "proto/Crc32c.h"
@@ -7,18 +9,36 @@
 namespace ferry::proto {
 
 void FrameWriter::append(FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
-  FrameHeader header;
-  header.type = type;
-  header.stream = stream;
-  header.length = static_cast<uint32_t>(payload.size());
-  header.sequence = nextSequence_++ ^ sequenceMask_;
-  header.payloadCrc = crc32c(payload);
-  uint8_t* out = batch_.prepareWrite(kHeaderSize + payload.size());
-  encodeHeader(header, out);
+  std::span<uint8_t> room = reserve(type, stream, payload.size());
   if (!payload.empty()) {
-    std::memcpy(out + kHeaderSize, payload.data(), payload.size());
+    std::memcpy(room.data(), payload.data(), payload.size());
   }
-  batch_.commit(kHeaderSize + payload.size());
+  finish(payload.size());
+}
+
+std::span<uint8_t> FrameWriter::reserve(FrameType type, uint32_t stream, size_t max) {
+  reservedType_ = type;
+  reservedStream_ = stream;
+  return {batch_.prepareWrite(kHeaderSize + max) + kHeaderSize, max};
+}
+
+void FrameWriter::commit(size_t n) {
+  if (n > 0) {
+    finish(n);
+  }
+}
+
+void FrameWriter::finish(size_t n) {
+  // The header slot and the payload are where reserve() left them: just past the batch's end.
+  uint8_t* out = batch_.prepareWrite(kHeaderSize + n);
+  FrameHeader header;
+  header.type = reservedType_;
+  header.stream = reservedStream_;
+  header.length = static_cast<uint32_t>(n);
+  header.sequence = nextSequence_++ ^ sequenceMask_;
+  header.payloadCrc = crc32c({out + kHeaderSize, n});
+  encodeHeader(header, out);
+  batch_.commit(kHeaderSize + n);
 }
 
 DecodeResult FrameParser::next(std::span<const uint8_t> bytes) {

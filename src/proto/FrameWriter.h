@@ -14,6 +14,12 @@ class FrameWriter {
  public:
   /// Appends one frame (header + a copy of the payload) to the batch.
   void append(FrameType type, uint32_t stream, std::span<const uint8_t> payload);
+  /// Room in the batch for the payload (at most `max` bytes) of one frame, after a header slot;
+  /// commit(n) finishes the frame. Nothing else may be appended in between.
+  std::span<uint8_t> reserve(FrameType type, uint32_t stream, size_t max);
+  /// Finishes the reserved frame with the first `n` bytes of its room: header with length,
+  /// checksum and the next sequence number. n == 0 cancels it (nothing added, no number used).
+  void commit(size_t n);
 
   /// The sequence field on the wire is the frame number XOR this mask (0 unless set). A
   /// directory lane changes it per segment file, at random, so that bytes left in a reused file
@@ -25,7 +31,12 @@ class FrameWriter {
   uint64_t nextSequence() const { return nextSequence_; }
 
  private:
+  /// Writes the reserved frame's header for `n` payload bytes and adds it to the batch.
+  void finish(size_t n);
+
   io::Buffer batch_;
+  FrameType reservedType_ = FrameType::Data;
+  uint32_t reservedStream_ = 0;
   uint64_t nextSequence_ = 0;
   uint64_t sequenceMask_ = 0;
 };

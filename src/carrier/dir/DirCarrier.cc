@@ -112,6 +112,26 @@ void DirCarrier::send(proto::FrameType type, uint32_t stream, std::span<const ui
     return;
   }
   parts_.writer->send(type, stream, payload);
+  afterSend(type);
+}
+
+std::span<uint8_t> DirCarrier::reserve(proto::FrameType type, uint32_t stream, size_t max) {
+  if (closed_ || failed_) {
+    return {};
+  }
+  reservedType_ = type;
+  return parts_.writer->reserve(type, stream, max);
+}
+
+void DirCarrier::commit(size_t n) {
+  if (closed_ || failed_ || n == 0) {
+    return;
+  }
+  parts_.writer->commit(n);
+  afterSend(reservedType_);
+}
+
+void DirCarrier::afterSend(proto::FrameType type) {
   if (type != proto::FrameType::Ping) {  // a heartbeat expects no reply
     reader_->onLocalSend();
   }

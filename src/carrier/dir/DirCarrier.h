@@ -42,6 +42,8 @@ class DirCarrier : public mux::Carrier {
   void setListener(mux::CarrierListener* listener) override { listener_ = listener; }
   void start() override;
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) override;
+  std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max) override;
+  void commit(size_t n) override;
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
@@ -58,6 +60,8 @@ class DirCarrier : public mux::Carrier {
   /// Local file systems only: DIR/ferry-<sid>-d no longer names the folder we hold open.
   bool folderMoved() const;
   void removeFiles(bool peerGone);
+  /// A frame of `type` left: the reader's stuck deadline may start.
+  void afterSend(proto::FrameType type);
 
   io::Loop& loop_;
   DirOptions options_;
@@ -65,6 +69,7 @@ class DirCarrier : public mux::Carrier {
   std::unique_ptr<LaneReader> reader_;
   mux::CarrierListener* listener_ = nullptr;
   io::Loop::TimerId safetyTimer_ = 0;
+  proto::FrameType reservedType_ = proto::FrameType::Data;
   bool started_ = false;
   bool failed_ = false;
   bool closed_ = false;

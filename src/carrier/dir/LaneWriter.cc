@@ -101,7 +101,26 @@ void LaneWriter::send(proto::FrameType type, uint32_t stream, std::span<const ui
   if (type == proto::FrameType::SegmentAck && payload.size() == sizeof(uint64_t)) {
     unwrittenAcks_.push_back(proto::getU64(payload.data()));
   }
-  logicalSize_ += proto::kHeaderSize + payload.size();
+  afterFrame(payload.size());
+}
+
+std::span<uint8_t> LaneWriter::reserve(proto::FrameType type, uint32_t stream, size_t max) {
+  if (failed_ || isClosed_) {
+    return {};
+  }
+  return frames_.reserve(type, stream, max);
+}
+
+void LaneWriter::commit(size_t n) {
+  if (failed_ || isClosed_ || n == 0) {
+    return;  // nothing was reserved, or the frame is cancelled
+  }
+  frames_.commit(n);
+  afterFrame(n);
+}
+
+void LaneWriter::afterFrame(size_t payloadSize) {
+  logicalSize_ += proto::kHeaderSize + payloadSize;
   if (logicalSize_ >= config_.segmentSize) {
     // Rotate(N+1) is the last frame of N; frames sent after it belong to N+1.
     uint8_t next[sizeof(uint64_t)];

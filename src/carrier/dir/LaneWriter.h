@@ -60,6 +60,11 @@ class LaneWriter {
                     std::function<void(const std::string&)> onFailed, OnDiskFull onDiskFull = {});
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
+  /// Zero-copy send (mux::Carrier::reserve): room for a payload of at most `max` bytes in the
+  /// batch; commit(n) queues the frame with its first n bytes, commit(0) cancels it. Empty once
+  /// the lane failed or closed.
+  std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max);
+  void commit(size_t n);
   /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
   /// it.
   void onSegmentAck(uint64_t segment);
@@ -86,6 +91,8 @@ class LaneWriter {
     bool rotateAfter = false;  // ends with Rotate: the next segment follows this chunk
   };
 
+  /// Accounts for a frame of `payloadSize` bytes just added to the batch: rotation, flush.
+  void afterFrame(size_t payloadSize);
   /// The queued frames, leaving the batch with the spare buffer's memory.
   io::Buffer takeBatch();
   void scheduleFlush();

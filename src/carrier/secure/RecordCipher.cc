@@ -53,26 +53,42 @@ bool RecordCipher::beginRecord(bool encrypt) {
 
 std::optional<std::span<const uint8_t>> RecordCipher::seal(proto::FrameType type, uint32_t stream,
                                                            std::span<const uint8_t> payload) {
-  if (payload.size() > kMaxPayload || counter_ == std::numeric_limits<uint64_t>::max()) {
+  sealed_.clear();
+  uint8_t* out = sealed_.prepareWrite(kOverhead + payload.size());
+  if (!sealTo(type, stream, payload.data(), payload.size(), out)) {
     return std::nullopt;
+  }
+  sealed_.commit(kOverhead + payload.size());
+  return sealed_.view();
+}
+
+bool RecordCipher::sealInPlace(proto::FrameType type, uint32_t stream, std::span<uint8_t> record) {
+  if (record.size() < kOverhead) {
+    return false;
+  }
+  return sealTo(type, stream, record.data() + kHeaderSize, record.size() - kOverhead,
+                record.data());
+}
+
+bool RecordCipher::sealTo(proto::FrameType type, uint32_t stream, const uint8_t* payload,
+                          size_t payloadSize, uint8_t* out) {
+  if (payloadSize > kMaxPayload || counter_ == std::numeric_limits<uint64_t>::max()) {
+    return false;
   }
   std::array<uint8_t, kHeaderSize> header{static_cast<uint8_t>(type)};
   proto::putU32(header.data() + 1, stream);
-  size_t size = kOverhead + payload.size();
-  sealed_.clear();
-  uint8_t* out = sealed_.prepareWrite(size);
+  uint8_t* tag = out + kHeaderSize + payloadSize;
   int finalBytes = 0;
-  // The header and the payload are encrypted from where they are, in two updates of one stream.
+  // The header and the payload are encrypted from where they are, in two updates of one stream;
+  // EVP allows the payload's output to be its input (in place).
   if (!beginRecord(true) || !update(context_.get(), out, header.data(), kHeaderSize) ||
-      !update(context_.get(), out + kHeaderSize, payload.data(), payload.size()) ||
-      EVP_CipherFinal_ex(context_.get(), out + size - kTagSize, &finalBytes) != 1 ||
-      EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize, out + size - kTagSize) !=
-          1) {
-    return std::nullopt;
+      !update(context_.get(), out + kHeaderSize, payload, payloadSize) ||
+      EVP_CipherFinal_ex(context_.get(), tag, &finalBytes) != 1 ||
+      EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize, tag) != 1) {
+    return false;
   }
-  sealed_.commit(size);
   ++counter_;
-  return sealed_.view();
+  return true;
 }
 
 std::optional<RecordCipher::Opened> RecordCipher::open(std::span<const uint8_t> sealed) {

@@ -56,6 +56,10 @@ class RecordCipher {
   /// records).
   std::optional<std::span<const uint8_t>> seal(proto::FrameType type, uint32_t stream,
                                                std::span<const uint8_t> payload);
+  /// Seals the next record in place: `record` is kHeaderSize free bytes, the plaintext payload
+  /// and kTagSize free bytes, and becomes the record. false, and nothing counted, under the same
+  /// conditions as seal().
+  bool sealInPlace(proto::FrameType type, uint32_t stream, std::span<uint8_t> record);
   /// Opens what should be the next record; nullopt (and nothing counted) if it is not exactly
   /// that record sealed with this key and direction.
   std::optional<Opened> open(std::span<const uint8_t> sealed);
@@ -71,6 +75,10 @@ class RecordCipher {
 
   /// Starts the next record: its nonce and the additional data. `encrypt` picks the way.
   bool beginRecord(bool encrypt);
+  /// Seals `payloadSize` bytes at `payload` into `out` (kOverhead + payloadSize bytes); `payload`
+  /// may be out + kHeaderSize (in place). Counts the record on success.
+  bool sealTo(proto::FrameType type, uint32_t stream, const uint8_t* payload, size_t payloadSize,
+              uint8_t* out);
 
   Context context_;
   std::array<uint8_t, 2> additionalData_{};

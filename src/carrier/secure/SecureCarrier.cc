@@ -1,5 +1,7 @@
 #include "carrier/secure/SecureCarrier.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -85,6 +87,51 @@ void SecureCarrier::send(proto::FrameType type, uint32_t stream, std::span<const
   }
   pending_.push_back({type, stream, {payload.begin(), payload.end()}});
   pendingBytes_ += cost;
+}
+
+std::span<uint8_t> SecureCarrier::reserve(proto::FrameType type, uint32_t stream, size_t max) {
+  reservation_ = Reservation::None;
+  if (!active()) {
+    return {};
+  }
+  if (!sendCipher_) {
+    reservation_ = Reservation::Queued;
+    return mux::Carrier::reserve(type, stream, max);
+  }
+  max = std::min(max, RecordCipher::kMaxPayload);
+  reservedRecord_ = inner_->reserve(proto::FrameType::Sealed, 0, max + RecordCipher::kOverhead);
+  if (reservedRecord_.empty()) {
+    inner_->commit(0);
+    return {};
+  }
+  reservation_ = Reservation::InPlace;
+  reservedType_ = type;
+  reservedStream_ = stream;
+  return reservedRecord_.subspan(RecordCipher::kHeaderSize, max);
+}
+
+void SecureCarrier::commit(size_t n) {
+  Reservation reservation = std::exchange(reservation_, Reservation::None);
+  if (reservation == Reservation::Queued) {
+    mux::Carrier::commit(n);
+  } else if (reservation == Reservation::InPlace) {
+    if (n == 0) {
+      inner_->commit(0);
+    } else {
+      sealReserved(n);
+    }
+  }
+}
+
+void SecureCarrier::sealReserved(size_t n) {
+  std::span<uint8_t> record = reservedRecord_.first(n + RecordCipher::kOverhead);
+  if (!sendCipher_->sealInPlace(reservedType_, reservedStream_, record)) {
+    inner_->commit(0);
+    failLater(fmt::format("{} frame could not be sealed (record counter spent)",
+                          proto::frameTypeName(reservedType_)));
+    return;
+  }
+  inner_->commit(record.size());
 }
 
 bool SecureCarrier::congested() const {
@@ -214,14 +261,21 @@ void SecureCarrier::onCarrierWritable() {
 
 void SecureCarrier::sendSealed(proto::FrameType type, uint32_t stream,
                                std::span<const uint8_t> payload) {
-  std::optional<std::span<const uint8_t>> sealed = sendCipher_->seal(type, stream, payload);
-  if (!sealed) {
+  if (payload.size() > RecordCipher::kMaxPayload) {
     failLater(
         fmt::format("{} frame of {} bytes could not be sealed (at most {} bytes fit a record)",
                     proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload));
     return;
   }
-  inner_->send(proto::FrameType::Sealed, 0, *sealed);
+  // The one copy of a control frame's payload, into the inner batch where it is sealed.
+  std::span<uint8_t> room = reserve(type, stream, payload.size());
+  if (std::exchange(reservation_, Reservation::None) != Reservation::InPlace) {
+    return;  // the inner carrier takes nothing now
+  }
+  if (!payload.empty()) {
+    std::memcpy(room.data(), payload.data(), payload.size());
+  }
+  sealReserved(payload.size());  // an empty payload too, unlike commit(0)
 }
 
 void SecureCarrier::flushPending() {

@@ -47,6 +47,10 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void setListener(mux::CarrierListener* listener) override;
   void start() override;
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) override;
+  /// Once the keys exist, room inside a SEALED frame of the inner carrier's batch, and commit()
+  /// seals the record there; before, the base copy (the frame waits in the pending queue).
+  std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max) override;
+  void commit(size_t n) override;
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
@@ -56,6 +60,8 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   bool authenticated() const { return handshake_.state() == Handshake::State::Done; }
 
  private:
+  /// What the last reserve() handed out, so that commit() knows how to finish it.
+  enum class Reservation { None, Queued, InPlace };
   struct PendingFrame {
     proto::FrameType type;
     uint32_t stream;
@@ -71,6 +77,8 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void onPeerProof(const proto::Frame& frame);
   void onSealed(const proto::Frame& frame);
   void sendSealed(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
+  /// Seals the InPlace reservation's record with its first `n` payload bytes and commits it.
+  void sealReserved(size_t n);
   void flushPending();
   /// Reports `reason` once and stops delivering; call only from a callback of the inner carrier
   /// or the loop, never from inside send().
@@ -89,6 +97,10 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   std::optional<RecordCipher> sendCipher_;     // exists once the peer's hello arrived
   std::optional<RecordCipher> receiveCipher_;  // exists once the peer's proof checked out
   std::deque<PendingFrame> pending_;
+  Reservation reservation_ = Reservation::None;
+  proto::FrameType reservedType_ = proto::FrameType::Data;
+  uint32_t reservedStream_ = 0;
+  std::span<uint8_t> reservedRecord_;  // InPlace: the inner carrier's room for the whole record
   size_t pendingBytes_ = 0;
   io::Loop::TimerId handshakeTimer_ = 0;
   bool handshakeTimerStarted_ = false;

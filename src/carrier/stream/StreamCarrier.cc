@@ -98,6 +98,25 @@ void StreamCarrier::send(proto::FrameType type, uint32_t stream, std::span<const
     return;
   }
   writer_.append(type, stream, payload);
+  afterSend();
+}
+
+std::span<uint8_t> StreamCarrier::reserve(proto::FrameType type, uint32_t stream, size_t max) {
+  if (closed_) {
+    return {};
+  }
+  return writer_.reserve(type, stream, max);
+}
+
+void StreamCarrier::commit(size_t n) {
+  if (closed_ || n == 0) {
+    return;
+  }
+  writer_.commit(n);
+  afterSend();
+}
+
+void StreamCarrier::afterSend() {
   if (congested()) {
     wasCongested_ = true;
   }

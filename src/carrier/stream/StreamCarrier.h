@@ -32,6 +32,8 @@ class StreamCarrier : public mux::Carrier {
   void setListener(mux::CarrierListener* listener) override { listener_ = listener; }
   void start() override;
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) override;
+  std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max) override;
+  void commit(size_t n) override;
   bool congested() const override { return unwritten() > kCongestionBytes; }
   void close(bool peerGone) override;
   std::string describe() const override { return description_; }
@@ -49,6 +51,8 @@ class StreamCarrier : public mux::Carrier {
   bool sharedFd() const { return !writeFd_; }
   void onReadable();
   void onWritable();
+  /// A frame was added to the batch: note congestion, write at the end of the tick.
+  void afterSend();
   void scheduleFlush();
   void flush();
   void updateEvents();

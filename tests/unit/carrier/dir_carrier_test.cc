@@ -11,6 +11,7 @@
 #include "carrier/dir/DirConnector.h"
 #include "carrier/dir/Names.h"
 #include "dir_test_util.h"
+#include "reserve_test_util.h"
 
 namespace ferry::carrier::dir {
 namespace {
@@ -146,6 +147,40 @@ TEST_P(DirCarrierTest, RotationWrapsThroughAFewReusedFilesAndDeliversEverything)
   EXPECT_GE(laneFiles('c').back(), "c-0000000060");
   EXPECT_LE(files.size(), 6u) << "files created for the client lane";
   EXPECT_EQ(clientSeen_.failures + serverSeen_.failures, 0) << serverSeen_.failure;
+}
+
+TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing) {
+  DirOptions small = options();
+  small.segmentSize = 4096;
+  connectPair(small);
+  ASSERT_NE(server_, nullptr);
+  constexpr int kFrames = 200;
+  for (int i = 0; i < kFrames; ++i) {
+    std::string payload(100 + i * 7, static_cast<char>('a' + i % 26));
+    carrier::testing::cancelReserved(*client_, 3);
+    ASSERT_TRUE(
+        carrier::testing::sendReserved(*client_, proto::FrameType::Data, 3, bytesOf(payload)));
+    if (i % 10 == 0) {
+      client_->send(proto::FrameType::Window, 3, bytesOf("win"));
+      loop_.runOnce(io::Duration::zero());
+    }
+  }
+  constexpr size_t kWant = kFrames + kFrames / 10;
+  ASSERT_TRUE(runUntil(loop_, [&] {
+    return serverSeen_.frames.size() == kWant || serverSeen_.failures > 0;
+  })) << serverSeen_.frames.size();
+  EXPECT_EQ(serverSeen_.failures, 0) << serverSeen_.failure;
+  size_t data = 0;
+  for (const auto& frame : serverSeen_.frames) {
+    if (frame.type == proto::FrameType::Data) {
+      EXPECT_EQ(frame.payload, std::string(100 + data * 7, static_cast<char>('a' + data % 26)));
+      ++data;
+    }
+  }
+  EXPECT_EQ(data, size_t{kFrames});
+  client_->close(false);
+  EXPECT_TRUE(client_->reserve(proto::FrameType::Data, 3, 100).empty());
+  client_->commit(0);
 }
 
 TEST_P(DirCarrierTest, CleanCloseOnBothSidesLeavesDirEmpty) {

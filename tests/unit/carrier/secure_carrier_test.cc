@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "reserve_test_util.h"
 #include "secure_test_util.h"
 
 namespace ferry::carrier::secure::test {
@@ -61,6 +62,33 @@ TEST(SecureCarrierTest, FramesRoundTripBothWays) {
   expectSameFrames(ends.clientListener.frames, toClient);
   EXPECT_FALSE(ends.serverListener.failed()) << ends.serverListener.failure();
   EXPECT_FALSE(ends.clientListener.failed()) << ends.clientListener.failure();
+}
+
+TEST(SecureCarrierTest, ReservedFramesAreSealedInPlaceAndCancelledOnesNeverTravel) {
+  Key key = Key::generate();
+  SecureEnds ends(key, key);
+  std::vector<WireFrame> frames = makeFrames(60, 5);
+  auto sendReserved = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      carrier::testing::cancelReserved(*ends.client, 1);
+      if (frames[i].payload.empty()) {  // an empty frame goes through send()
+        ends.client->send(frames[i].type, frames[i].stream, {});
+        continue;
+      }
+      ASSERT_TRUE(carrier::testing::sendReserved(*ends.client, frames[i].type, frames[i].stream,
+                                                 frames[i].payload));
+    }
+  };
+  // Before the keys exist a reservation is copied into the queue; after, sealed in place.
+  sendReserved(0, 30);
+  ASSERT_TRUE(ends.handshake());
+  size_t carriedBefore = ends.pair.carried(FakePair::kClient).size();
+  sendReserved(30, 60);
+  ASSERT_TRUE(ends.runUntil([&] { return ends.serverListener.frames.size() == frames.size(); }));
+  expectSameFrames(ends.serverListener.frames, frames);
+  EXPECT_FALSE(ends.serverListener.failed()) << ends.serverListener.failure();
+  // Exactly one SEALED record per frame: the cancelled reservations carried nothing.
+  EXPECT_EQ(ends.pair.carried(FakePair::kClient).size() - carriedBefore, 30u);
 }
 
 TEST(SecureCarrierTest, NothingIsDeliveredBeforeThePeersProof) {

@@ -76,6 +76,27 @@ TEST(SecureRecordInteropTest, SealsExactlyLikeLibsodium) {
   }
 }
 
+TEST(SecureRecordInteropTest, SealsInPlaceExactlyLikeLibsodium) {
+  ensureSodium();
+  Key key = Key::generate();
+  std::mt19937 random(8);
+  RecordCipher cipher(key.bytes(), Direction::ClientToServer);
+  uint64_t counter = 0;
+  for (size_t size : payloadSizes()) {
+    std::vector<uint8_t> payload = randomBytes(size, random);
+    auto stream = static_cast<uint32_t>(random());
+    std::vector<uint8_t> record(RecordCipher::kOverhead + size, 0xEE);
+    std::copy(payload.begin(), payload.end(), record.begin() + RecordCipher::kHeaderSize);
+    ASSERT_TRUE(cipher.sealInPlace(FrameType::Data, stream, record));
+    ASSERT_EQ(record, sodiumSeal(key, Direction::ClientToServer, counter++, FrameType::Data, stream,
+                                 payload))
+        << size;
+  }
+  std::vector<uint8_t> tooShort(RecordCipher::kOverhead - 1);
+  EXPECT_FALSE(cipher.sealInPlace(FrameType::Data, 1, tooShort));
+  EXPECT_EQ(cipher.counter(), counter);
+}
+
 TEST(SecureRecordInteropTest, OpensWhatLibsodiumSealedAndNothingElse) {
   ensureSodium();
   Key key = Key::generate();

@@ -11,6 +11,7 @@
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "proto/FrameWriter.h"
+#include "reserve_test_util.h"
 
 namespace ferry::carrier {
 namespace {
@@ -215,6 +216,37 @@ TEST_F(StreamCarrierTest, ConnectorReportsRefusal) {
   auto dialed = connector.connect();
   ASSERT_FALSE(dialed.has_value());
   EXPECT_EQ(dialed.error().code, ECONNREFUSED);
+}
+
+TEST_F(StreamCarrierTest, ReservedFramesArriveLikeSentOnesAndCancelledOnesNotAtAll) {
+  auto [left, right] = socketPair();
+  StreamCarrier a(loop_, std::move(left), "a");
+  StreamCarrier b(loop_, std::move(right), "b");
+  Recorder ra;
+  Recorder rb;
+  a.setListener(&ra);
+  b.setListener(&rb);
+  a.start();
+  b.start();
+  std::string big = test::patternBytes(64 * 1024, 3);
+  a.send(proto::FrameType::Hello, 0, bytes("hello"));
+  testing::cancelReserved(a, 3);
+  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 3, bytes(big)));
+  testing::cancelReserved(a, 3);
+  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 5, bytes("small")));
+  a.send(proto::FrameType::Fin, 3, {});
+  // A cancelled frame that used a sequence number or left bytes would fail b (sequence check).
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.types.size() == 4 || !rb.failure.empty(); }));
+  EXPECT_EQ(rb.failure, "");
+  EXPECT_EQ(rb.types, (std::vector{proto::FrameType::Hello, proto::FrameType::Data,
+                                   proto::FrameType::Data, proto::FrameType::Fin}));
+  EXPECT_EQ(rb.payloads[1], big);
+  EXPECT_EQ(rb.streams[1], 3u);
+  EXPECT_EQ(rb.payloads[2], "small");
+  EXPECT_EQ(rb.streams[2], 5u);
+  a.close(false);
+  EXPECT_TRUE(a.reserve(proto::FrameType::Data, 3, 100).empty());
+  a.commit(0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "../mux/SessionBehaviour.h"
+#include "carrier/secure/SecureCarrier.h"
 #include "carrier/stream/StreamCarrier.h"
 #include "proto/FrameWriter.h"
 
@@ -24,6 +25,19 @@ struct SocketPairCarriers {
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(SocketPair, SessionBehaviour, SocketPairCarriers);
+
+/// The same with a pre-shared key: Data read from sockets is sealed in place inside the
+/// StreamCarrier's batch (SecureCarrier::reserve over StreamCarrier::reserve).
+struct KeyedSocketPairCarriers {
+  static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop& loop) {
+    static const carrier::secure::Key key = carrier::secure::Key::generate();
+    auto [client, server] = SocketPairCarriers::make(loop);
+    return {carrier::secure::wrap(loop, std::move(client), key, carrier::secure::Role::Client),
+            carrier::secure::wrap(loop, std::move(server), key, carrier::secure::Role::Server)};
+  }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(KeyedSocketPair, SessionBehaviour, KeyedSocketPairCarriers);
 
 /// A server session on one end of a socketpair; the test writes raw bytes into the other.
 struct RawPeer {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,6 +138,42 @@ TEST(FrameWriterTest, LargeBatchGrowsTheBuffer) {
     count++;
   }
   EXPECT_EQ(count, 20);
+}
+
+TEST(FrameWriterTest, ReserveAndCommitEncodeExactlyLikeAppend) {
+  FrameWriter appended;
+  FrameWriter reserved;
+  appended.setSequenceMask(0x1234);
+  reserved.setSequenceMask(0x1234);
+  for (size_t size : {size_t{1}, size_t{100}, size_t{70000}, size_t{5}}) {
+    std::string payload(size, static_cast<char>('a' + size % 26));
+    appended.append(FrameType::Data, 7, bytesOf(payload));
+    appended.append(FrameType::Window, 7, bytesOf("wind"));
+    // More room than the payload needs (a socket read that came short), then a cancelled one
+    // (a read that found nothing): neither may leave a byte or use a sequence number.
+    std::span<uint8_t> room = reserved.reserve(FrameType::Data, 7, size + 4096);
+    ASSERT_EQ(room.size(), size + 4096);
+    std::memcpy(room.data(), payload.data(), size);
+    reserved.commit(size);
+    room = reserved.reserve(FrameType::Data, 9, 65536);
+    std::memset(room.data(), 0xEE, room.size());
+    reserved.commit(0);
+    reserved.append(FrameType::Window, 7, bytesOf("wind"));
+  }
+  EXPECT_EQ(reserved.nextSequence(), appended.nextSequence());
+  std::span<const uint8_t> want = appended.batch().view();
+  std::span<const uint8_t> got = reserved.batch().view();
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin()));
+}
+
+TEST(FrameWriterTest, CancelledReservationLeavesNothing) {
+  FrameWriter writer;
+  std::span<uint8_t> room = writer.reserve(FrameType::Data, 3, 1000);
+  std::memset(room.data(), 1, room.size());
+  writer.commit(0);
+  EXPECT_TRUE(writer.batch().empty());
+  EXPECT_EQ(writer.nextSequence(), 0u);
 }
 
 }  // namespace

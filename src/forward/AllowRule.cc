@@ -158,8 +158,9 @@ io::Result<AllowRule> parseAllowRule(std::string_view text) {
   rule.text = std::string(text);
   auto ports = parsePorts(text.substr(colon + 1));
   if (!ports) {
-    return std::unexpected(
-        badRule(text, "the port must be 1-65535, a range LOW-HIGH within it, or *"));
+    return std::unexpected(badRule(text,
+                                   "the port must be 1-65535 (port 0 cannot be connected to), a "
+                                   "range LOW-HIGH within it, or *"));
   }
   rule.ports = *ports;
   std::string why;

@@ -9,7 +9,7 @@ set -euo pipefail
 build=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 jobs=${JOBS:-2}
-targets=(frame dir_lane secure session)
+targets=(frame dir_lane secure session proxy)
 
 # clang 19: Debian 12 has it, and its front end accepts libstdc++ 12's <expected> (16 does not).
 CC=clang-19 CXX=clang++-19 cmake -S . -B "$build" -DFERRY_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -18,6 +18,7 @@
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
 #include "cli/Logging.h"
+#include "cli/ProxyOptions.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/FileLimit.h"
@@ -47,6 +48,7 @@ struct ClientOptions {
   std::vector<std::string> forwards;  // -L [BIND:]PORT:HOST:PORT
   std::string connect;                // TCP carrier instead of a directory
   std::string exec;                   // stdio carrier: a command that runs `ferry server --stdio`
+  ProxyOptions proxies;               // -D, --http-proxy
 };
 
 struct ServerOptions {
@@ -270,6 +272,10 @@ int runClient(const ClientOptions& options) {
     spdlog::info("listening on {} -> {}", bound->toString(),
                  spec.target.empty() ? "the server's --to" : spec.target);
   }
+  auto proxies = startProxies(loop, client, options.proxies);
+  if (!proxies) {
+    return addressErrorStatus(proxies.error());
+  }
   if (auto started = client.start(); !started) {
     printError(started.error().message);
     return 1;
@@ -353,14 +359,16 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                    "Carry the tunnel over the stdin/stdout of COMMAND, run by /bin/sh for each "
                    "session, e.g. \"ssh host ferry server --stdio --to 127.0.0.1:22\"")
       ->type_name("COMMAND");
+  addProxyOptions(clientCommand, client->proxies);
   addCommonOptions(clientCommand, client->common);
   clientCommand->callback([client, &runner] {
     if (!client->common.dir.empty() + !client->connect.empty() + !client->exec.empty() != 1) {
       throw CLI::ValidationError("--dir/--connect/--exec",
                                  "give exactly one of --dir, --connect or --exec");
     }
-    if (client->listen.empty() && client->forwards.empty()) {
-      throw CLI::ValidationError("--listen/-L", "give at least one --listen or -L");
+    if (client->listen.empty() && client->forwards.empty() && !client->proxies.any()) {
+      throw CLI::ValidationError("--listen/-L/-D/--http-proxy",
+                                 "give at least one --listen, -L, -D or --http-proxy");
     }
     runner = [client] { return runClient(*client); };
   });
@@ -375,8 +383,11 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       ->type_name("HOST:PORT");
   serverCommand
       ->add_option("--allow", server->allow,
-                   "HOST:PORT a client may ask for with -L (repeatable, or comma "
-                   "separated); nothing else is ever opened. Names resolve as for --to")
+                   "HOST:PORT a client may ask for with -L, -D or --http-proxy (repeatable, or "
+                   "comma separated); nothing else is ever opened. HOST: a name (resolves as "
+                   "for --to), *.DOMAIN, * (any name or address but loopback), an address, "
+                   "A.B.C.D/N or [IPV6/N]; PORT: N, LOW-HIGH or *. Names match the name the "
+                   "client sent, ranges the address it resolves to (docs/security.md)")
       ->type_name("HOST:PORT")
       ->delimiter(',');
   serverCommand

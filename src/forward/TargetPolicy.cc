@@ -57,10 +57,21 @@ io::Result<TargetPolicy> TargetPolicy::create(std::optional<std::string> default
                                               TargetPolicyOptions options) {
   TargetPolicy policy;
   policy.options_ = std::move(options);
-  std::vector<std::string> names = allowed;
+  std::vector<std::string> names;
   if (defaultTarget) {
-    names.insert(names.begin(), *defaultTarget);
+    names.push_back(*defaultTarget);
     policy.defaultIndex_ = 0;
+  }
+  for (const std::string& text : allowed) {
+    auto rule = parseAllowRule(text);
+    if (!rule) {
+      return std::unexpected(rule.error());
+    }
+    if (rule->isExact()) {
+      names.push_back(text);
+    } else {
+      policy.rules_.push_back(std::move(*rule));
+    }
   }
   for (const std::string& name : names) {
     auto entry = policy.resolveEntry(name);
@@ -85,19 +96,79 @@ io::Result<TargetPolicy::Entry> TargetPolicy::resolveEntry(const std::string& na
   return Entry{name, std::move(*where), numeric, *address, io::Clock::now(), nullptr};
 }
 
-io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
-  Entry* chosen = find(target);
-  if (!chosen && target.empty()) {
+io::Result<Route> TargetPolicy::route(std::string_view target) const {
+  if (Entry* chosen = find(target)) {
+    refresh(*chosen);
+    return Route{chosen->address, {}, true};
+  }
+  if (target.empty()) {
     return std::unexpected(
         io::Error{EACCES, "the stream names no destination and this server has no --to"});
   }
-  if (!chosen) {
-    return std::unexpected(io::Error{
-        EACCES,
-        fmt::format("destination '{}' is not allowed (allowed: {})", target, allowedList())});
+  auto where = parseDestination(target);
+  if (!where) {
+    return std::unexpected(refusal(target));
   }
-  refresh(*chosen);
-  return io::connectTcp(chosen->address);
+  return routeByRule(target, *where);
+}
+
+io::Result<Route> TargetPolicy::routeByRule(std::string_view target,
+                                            const io::HostPort& where) const {
+  if (isAddressLiteral(where.host)) {
+    auto address = io::Address::resolve(where, target);  // numeric: no lookup
+    for (const AllowRule& rule : rules_) {
+      if (address && rule.ports.contains(where.port) && rule.matchesAddress(*address)) {
+        return Route{*address, {}, false};
+      }
+    }
+    return std::unexpected(refusal(target));
+  }
+  std::string name = normalizeName(where.host);
+  bool byName = false;
+  bool byWildcardOrNetwork = false;
+  for (const AllowRule& rule : rules_) {
+    if (!rule.ports.contains(where.port)) {
+      continue;
+    }
+    byName = byName || (rule.kind == AllowRule::Kind::Name && rule.matchesName(name));
+    byWildcardOrNetwork = byWildcardOrNetwork || rule.kind == AllowRule::Kind::Network ||
+                          (rule.isWildcard() && rule.matchesName(name));
+  }
+  if (!byName && !byWildcardOrNetwork) {
+    return std::unexpected(refusal(target));  // refused without a lookup
+  }
+  return Route{std::nullopt, where, byName};
+}
+
+io::Result<io::Address> TargetPolicy::admit(const Route& route, std::string_view target,
+                                            const io::Result<io::Address>& answer) const {
+  if (!answer) {
+    return std::unexpected(io::Error{EHOSTUNREACH, answer.error().message});
+  }
+  if (route.anyAnswer) {
+    return *answer;
+  }
+  std::string name = normalizeName(route.lookup.host);
+  for (const AllowRule& rule : rules_) {
+    if (!rule.ports.contains(route.lookup.port)) {
+      continue;
+    }
+    // A wildcard allows the name but not a loopback answer (matchesAddress of AnyHost says no
+    // to those too); an address range allows whatever name resolves into it.
+    bool wildcard =
+        rule.isWildcard() && rule.matchesName(name) && !isLoopbackOrUnspecified(*answer);
+    if (wildcard || (rule.kind == AllowRule::Kind::Network && rule.matchesAddress(*answer))) {
+      return *answer;
+    }
+  }
+  return std::unexpected(io::Error{
+      EACCES, fmt::format("destination '{}' resolves to {}, which no --allow rule permits", target,
+                          answer->toString())});
+}
+
+io::Error TargetPolicy::refusal(std::string_view target) const {
+  return io::Error{
+      EACCES, fmt::format("destination '{}' is not allowed (allowed: {})", target, allowedList())};
 }
 
 TargetPolicy::Entry* TargetPolicy::find(std::string_view target) const {
@@ -145,7 +216,7 @@ void TargetPolicy::refresh(Entry& entry) const {
 }
 
 std::string TargetPolicy::describe() const {
-  if (defaultIndex_ && allowed_.size() == 1) {
+  if (defaultIndex_ && allowed_.size() == 1 && rules_.empty()) {
     return "forwarding to " + allowed_[*defaultIndex_].name;
   }
   if (defaultIndex_) {
@@ -159,6 +230,9 @@ std::string TargetPolicy::allowedList() const {
   std::string text;
   for (const Entry& entry : allowed_) {
     text += (text.empty() ? "" : ", ") + entry.name;
+  }
+  for (const AllowRule& rule : rules_) {
+    text += (text.empty() ? "" : ", ") + rule.text;
   }
   return text.empty() ? "none" : text;
 }

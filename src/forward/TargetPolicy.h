@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "forward/AllowRule.h"
 #include "io/Address.h"
 #include "io/Clock.h"
 #include "io/Error.h"
@@ -24,11 +25,20 @@ struct TargetPolicyOptions {
   io::Duration refreshAfter = std::chrono::seconds(30);
 };
 
-/// Decides which destinations a server may open, and starts the connection. Only destinations
-/// named at start-up (`--to`, `--allow`) are ever opened. Names are resolved at start-up (a name
-/// that does not resolve then is an error) and looked up again later, on a helper thread, when a
-/// stream asks for one whose answer is older than `refreshAfter`: a changed DNS or hosts entry is
-/// picked up, and a stream never waits for a lookup (it uses the last answer).
+/// How to reach a destination that the policy allows.
+struct Route {
+  std::optional<io::Address> address;  // known now: connect to it
+  io::HostPort lookup;                 // else look this name up (off the loop), then admit()
+  bool anyAnswer = false;              // a rule naming this host allowed it: any answer goes
+};
+
+/// Decides which destinations a server may open. Only destinations its `--to` and `--allow`
+/// permit are ever opened. A plain `host:port` is resolved at start-up (a name that does not
+/// resolve then is an error) and looked up again later, on a helper thread, when a stream asks
+/// for one whose answer is older than `refreshAfter`: a changed DNS or hosts entry is picked up,
+/// and such a stream never waits for a lookup (it uses the last answer). Patterns (`*.internal`,
+/// `*`, CIDR ranges, port ranges; AllowRule) are matched when a stream asks: names against the
+/// name the client sent, address ranges against the address it resolves to (docs/security.md).
 class TargetPolicy {
  public:
   /// `defaultTarget` serves streams that name no destination; it is also allowed by name. Errors
@@ -38,9 +48,15 @@ class TargetPolicy {
                                          const std::vector<std::string>& allowed,
                                          TargetPolicyOptions options = {});
 
-  /// Starts a non-blocking connect to `target` ("" = the default). The error names the refused
-  /// destination or the failed connect.
-  io::Result<io::Fd> connect(std::string_view target) const;
+  /// Where `target` ("" = the default) goes, or an error (code EACCES) naming the refusal.
+  /// Never blocks: a name that only a pattern allows comes back as a lookup to do.
+  io::Result<Route> route(std::string_view target) const;
+  /// The address to connect to for a looked-up route, given the lookup's `answer`: a wildcard or
+  /// address-range match must hold for the answer too. Errors: EACCES refused, EHOSTUNREACH the
+  /// name did not resolve.
+  io::Result<io::Address> admit(const Route& route, std::string_view target,
+                                const io::Result<io::Address>& answer) const;
+  const Resolver& resolver() const { return options_.resolver; }
 
   /// What the server forwards where, for its start-up line: "forwarding to X (and -L streams to
   /// X, Y)" or "forwarding -L streams to the allowed destinations X, Y".
@@ -59,6 +75,8 @@ class TargetPolicy {
 
   io::Result<Entry> resolveEntry(const std::string& name) const;
   Entry* find(std::string_view target) const;
+  io::Result<Route> routeByRule(std::string_view target, const io::HostPort& where) const;
+  io::Error refusal(std::string_view target) const;
   /// Takes a finished lookup's answer; starts a new one when the answer is old.
   void refresh(Entry& entry) const;
   std::string allowedList() const;
@@ -67,6 +85,7 @@ class TargetPolicy {
   std::optional<size_t> defaultIndex_;  // into allowed_
   // Mutable: each entry's address is a cache of its name's lookup, refreshed by connect().
   mutable std::vector<Entry> allowed_;
+  std::vector<AllowRule> rules_;  // the --allow patterns that are not a plain host:port
 };
 
 /// Parses a destination `HOST:PORT` (HOST may be a bracketed IPv6 address) without resolving

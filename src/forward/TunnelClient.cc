@@ -1,5 +1,7 @@
 #include "forward/TunnelClient.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "io/Log.h"
@@ -55,6 +57,17 @@ void TunnelClient::onAccepted(io::Fd socket, const std::string& target) {
   session_->openStream(std::move(socket), target);
 }
 
+void TunnelClient::openStream(io::Fd socket, std::string target, mux::OnOpenResult onResult,
+                              std::string_view firstBytes) {
+  if (!session_) {
+    stats_.finished.streamErrors++;
+    std::string reply = onResult(mux::OpenResult{false, proto::RstCode::Other, "no session"});
+    [[maybe_unused]] ssize_t written = ::write(socket.get(), reply.data(), reply.size());
+    return;  // closes the socket
+  }
+  session_->openStream(std::move(socket), std::move(target), std::move(onResult), firstBytes);
+}
+
 void TunnelClient::scheduleReconnect(io::Duration delay) {
   reconnectTimer_ = loop_.addTimerAfter(delay, [this] {
     reconnectTimer_ = 0;
@@ -69,8 +82,9 @@ void TunnelClient::scheduleReconnect(io::Duration delay) {
   });
 }
 
-io::Result<io::Fd> TunnelClient::connectStream(std::string_view) {
-  return std::unexpected(io::Error{EACCES, "this client does not accept streams from its peer"});
+void TunnelClient::connectStream(std::string_view, mux::ConnectDone done) {
+  done(std::unexpected(mux::OpenError{proto::RstCode::NotAllowed,
+                                      "this client does not accept streams from its peer"}));
 }
 
 void TunnelClient::onSessionEstablished(mux::Session&) {

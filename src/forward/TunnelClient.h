@@ -31,6 +31,10 @@ class TunnelClient : private mux::SessionHandler {
 
   /// Listens on `bind`; connections are carried to `target` ("" = the server's default).
   io::Result<io::Address> addListener(const io::Address& bind, std::string target);
+  /// Carries `socket` to `target` through the current session (see mux::Session::openStream).
+  /// Between sessions the stream fails at once: `onResult` hears so and the socket is closed.
+  void openStream(io::Fd socket, std::string target, mux::OnOpenResult onResult,
+                  std::string_view firstBytes);
   /// Opens the first session.
   io::Result<void> start();
   /// Stops accepting, resets open streams, ends the session (removing its files) and calls
@@ -47,7 +51,7 @@ class TunnelClient : private mux::SessionHandler {
   // The handler base is private (it is not part of this class's API), so code outside the class,
   // such as std::make_unique, needs the conversion done here.
   mux::SessionHandler& asHandler() { return *this; }
-  io::Result<io::Fd> connectStream(std::string_view target) override;
+  void connectStream(std::string_view target, mux::ConnectDone done) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
 

@@ -62,8 +62,8 @@ void TunnelServer::updateCapacity() {
   }
 }
 
-io::Result<io::Fd> TunnelServer::connectStream(std::string_view target) {
-  return policy_.connect(target);
+void TunnelServer::connectStream(std::string_view target, mux::ConnectDone done) {
+  dialer_.dial(target, std::move(done));
 }
 
 void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reason) {

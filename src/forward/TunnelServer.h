@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "forward/DestinationDialer.h"
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
 #include "io/Loop.h"
@@ -48,13 +49,14 @@ class TunnelServer : private mux::SessionHandler {
   // The handler base is private (it is not part of this class's API), so code outside the class,
   // such as std::make_unique, needs the conversion done here.
   mux::SessionHandler& asHandler() { return *this; }
-  io::Result<io::Fd> connectStream(std::string_view target) override;
+  void connectStream(std::string_view target, mux::ConnectDone done) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
 
   io::Loop& loop_;
   mux::CarrierAcceptor& acceptor_;
   TargetPolicy policy_;
+  DestinationDialer dialer_{loop_, policy_};
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
   std::unordered_set<mux::Session*> awaitingHello_;

@@ -16,8 +16,9 @@ Session::~Session() = default;
 void Session::start() {
   impl_->start();
 }
-void Session::openStream(io::Fd socket, std::string target) {
-  impl_->openStream(std::move(socket), std::move(target));
+void Session::openStream(io::Fd socket, std::string target, OnOpenResult onResult,
+                         std::string_view firstBytes) {
+  impl_->openStream(std::move(socket), std::move(target), std::move(onResult), firstBytes);
 }
 void Session::shutdown(const std::string& reason) {
   impl_->shutdown(reason);

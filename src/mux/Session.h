@@ -10,6 +10,7 @@
 #include "io/Fd.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
+#include "mux/OpenResult.h"
 
 namespace ferry::mux {
 
@@ -39,10 +40,10 @@ struct SessionConfig {
 class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
-  /// Server role: the peer opened a stream to `target` (empty: the server's default). Return a
-  /// socket with a non-blocking connect in progress, or an error: the stream is then reset and
-  /// the error logged with the stream id.
-  virtual io::Result<io::Fd> connectStream(std::string_view target) = 0;
+  /// Server role: the peer opened a stream to `target` (empty: the server's default). Calls
+  /// `done` (at once or later, on the loop thread) with a socket whose non-blocking connect is in
+  /// progress, or with an error: the stream is then reset with the error's code and logged.
+  virtual void connectStream(std::string_view target, ConnectDone done) = 0;
   /// The session ended, after resetting its streams and closing its carrier. Called at most once,
   /// from a deferred callback, so the owner may destroy the session inside it.
   virtual void onSessionEnded(Session& session, const std::string& reason) = 0;
@@ -73,7 +74,11 @@ class Session : private CarrierListener {
   /// Sends Hello and starts the carrier.
   void start();
   /// Client role: carries an accepted socket to `target` on the peer ("" for its default).
-  void openStream(io::Fd socket, std::string target);
+  /// `firstBytes` (already read from the socket, e.g. a proxy's rewritten request; at most the
+  /// stream window) are sent right after the Open. `onResult`, if set, learns once whether the
+  /// peer connected the destination (see OnOpenResult).
+  void openStream(io::Fd socket, std::string target, OnOpenResult onResult = {},
+                  std::string_view firstBytes = {});
   /// Resets every stream, sends Bye and closes the carrier; onSessionEnded follows.
   void shutdown(const std::string& reason);
 

@@ -101,6 +101,11 @@ void Session::Impl::send(FrameType type, uint32_t stream, std::span<const uint8_
   keepalive_.onSent(io::Clock::now());
 }
 
+void Session::Impl::sendRst(uint32_t stream, proto::RstCode code, std::string_view reason) {
+  std::string payload = proto::encodeRst(code, reason);
+  send(FrameType::Rst, stream, proto::textPayload(payload));
+}
+
 void Session::Impl::onFrame(const proto::Frame& frame) {
   if (ended_) {
     return;
@@ -131,6 +136,7 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Fin:
     case FrameType::Rst:
     case FrameType::Window:
+    case FrameType::Opened:
       break;
     default:
       end(fmt::format("protocol error: unexpected {} frame", proto::frameTypeName(header.type)),
@@ -151,7 +157,10 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
       onFin(stream);
       break;
     case FrameType::Rst:
-      onRst(stream, bytesText(frame.payload));
+      onRst(stream, frame.payload);
+      break;
+    case FrameType::Opened:
+      onOpened(stream);
       break;
     default:
       onWindow(stream, frame.payload);
@@ -186,20 +195,41 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
     spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
     stats_.streamErrors++;
-    send(FrameType::Rst, id, proto::textPayload("stream id refused"));
+    sendRst(id, proto::RstCode::Other, "stream id refused");
     return;
   }
   highestPeerId_ = id;
-  io::Result<io::Fd> socket = handler_.connectStream(target);
-  if (!socket) {
-    spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, target,
-                 socket.error().message);
+  spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
+  // Data and Fin that follow the Open wait in the stream's output until the socket is connected.
+  addStream(id, io::Fd(), Stream::Phase::Resolving);
+  handler_.connectStream(target, [this, alive = std::weak_ptr<bool>(alive_), id,
+                                  name = std::string(target)](ConnectResult result) {
+    if (alive.expired()) {
+      return;
+    }
+    if (!result) {
+      spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, name,
+                   result.error().message);
+    }
+    onConnectResult(id, std::move(result));
+  });
+}
+
+void Session::Impl::onConnectResult(uint32_t id, ConnectResult result) {
+  auto found = streams_.find(id);
+  if (ended_ || found == streams_.end() || found->second->phase != Stream::Phase::Resolving) {
+    return;  // reset by the peer meanwhile: the socket (if any) closes here
+  }
+  Stream& stream = *found->second;
+  if (!result) {
     stats_.streamErrors++;
-    send(FrameType::Rst, id, proto::textPayload(socket.error().message));
+    sendRst(id, result.error().code, result.error().message);
+    destroyStream(stream, false);
     return;
   }
-  spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
-  addStream(id, std::move(*socket), Stream::Phase::Connecting);
+  stream.fd = std::move(*result);
+  stream.phase = Stream::Phase::Connecting;
+  updateEvents(stream);
 }
 
 void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
@@ -228,10 +258,40 @@ void Session::Impl::onFin(Stream& stream) {
   queueOutput(stream);
 }
 
-void Session::Impl::onRst(Stream& stream, std::string_view reason) {
-  spdlog::info("{}: stream {} reset by the peer: {}", describe(), stream.id, reason);
+void Session::Impl::onRst(Stream& stream, std::span<const uint8_t> payload) {
+  proto::RstPayload rst = proto::decodeRst(payload);
+  spdlog::info("{}: stream {} reset by the peer ({}): {}", describe(), stream.id,
+               proto::rstCodeName(rst.code), rst.reason);
   stats_.streamErrors++;
+  if (stream.onOpenResult) {
+    failOpen(stream, rst.code, rst.reason);
+    return;
+  }
   destroyStream(stream, true);
+}
+
+void Session::Impl::onOpened(Stream& stream) {
+  if (!stream.onOpenResult) {
+    return;  // nobody asked; an Opened is informative only
+  }
+  std::string reply = std::exchange(stream.onOpenResult, nullptr)(OpenResult{true, {}, {}});
+  if (!reply.empty()) {
+    // Opened precedes the destination's Data on the wire, so the reply goes first.
+    stream.output.append(proto::textPayload(reply));
+    committed_ += reply.size();
+    queueOutput(stream);
+  }
+}
+
+void Session::Impl::failOpen(Stream& stream, proto::RstCode code, std::string_view reason) {
+  std::string reply =
+      std::exchange(stream.onOpenResult, nullptr)(OpenResult{false, code, std::string(reason)});
+  if (stream.watched) {
+    loop_.unwatch(stream.fd.get());  // before closeWithReply closes the fd
+    stream.watched = false;
+  }
+  closeWithReply(stream.fd, reply);
+  destroyStream(stream, true);  // resets only a socket that closeWithReply left open
 }
 
 void Session::Impl::onWindow(Stream& stream, std::span<const uint8_t> payload) {
@@ -261,7 +321,7 @@ void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
   }
   if (rejected_.insert(header.stream).second) {
     spdlog::warn("{}: Data for unknown stream {}", describe(), header.stream);
-    send(FrameType::Rst, header.stream, proto::textPayload("unknown stream"));
+    sendRst(header.stream, proto::RstCode::Other, "unknown stream");
   }
 }
 

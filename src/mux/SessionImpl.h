@@ -25,7 +25,8 @@ class Session::Impl {
 
   void setCarrierListener(CarrierListener* listener) { carrier_->setListener(listener); }
   void start();
-  void openStream(io::Fd socket, std::string target);
+  void openStream(io::Fd socket, std::string target, OnOpenResult onResult,
+                  std::string_view firstBytes);
   void shutdown(const std::string& reason);
   void onFrame(const proto::Frame& frame);
   void onCarrierFailed(const std::string& reason);
@@ -44,7 +45,12 @@ class Session::Impl {
   void onOpen(uint32_t id, std::string_view target);
   void onData(Stream& stream, std::span<const uint8_t> payload);
   void onFin(Stream& stream);
-  void onRst(Stream& stream, std::string_view reason);
+  void onOpened(Stream& stream);
+  void onRst(Stream& stream, std::span<const uint8_t> payload);
+  /// The handler's answer for a stream in Phase::Resolving.
+  void onConnectResult(uint32_t id, ConnectResult result);
+  /// Tells the stream's OnOpenResult of a failure, writes its reply and closes the socket.
+  void failOpen(Stream& stream, proto::RstCode code, std::string_view reason);
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
   bool isPastStream(uint32_t id) const;
@@ -75,10 +81,14 @@ class Session::Impl {
   void closeStream(Stream& stream);
   /// Unregisters, closes (with RST when `reset`) and forgets the stream.
   void destroyStream(Stream& stream, bool reset);
+  /// Writes a proxy's reply (if any) and closes `socket` without a reset.
+  static void closeWithReply(io::Fd& socket, const std::string& reply);
   void resetAllStreams(bool notifyPeer);
 
   // Session life.
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload = {});
+  void sendRst(uint32_t stream, proto::RstCode code, std::string_view reason);
+  void sendFirstBytes(Stream& stream, std::string_view bytes);
   void end(const std::string& reason, bool notifyPeer, bool peerGone);
   void armTimer();
   void onTimer();

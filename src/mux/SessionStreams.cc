@@ -24,8 +24,9 @@ constexpr int kMaxReadsPerTick = 4;
 
 }  // namespace
 
-void Session::Impl::openStream(io::Fd socket, std::string target) {
-  if (ended_ || !socket) {
+void Session::Impl::openStream(io::Fd socket, std::string target, OnOpenResult onResult,
+                               std::string_view firstBytes) {
+  if (ended_ || !socket || firstBytes.size() > config_.streamWindow) {
     io::resetAndClose(socket);
     return;
   }
@@ -39,7 +40,20 @@ void Session::Impl::openStream(io::Fd socket, std::string target) {
   io::setNonBlocking(socket.get());
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   send(FrameType::Open, id, proto::textPayload(target));
-  addStream(id, std::move(socket), Stream::Phase::Open);
+  Stream& stream = addStream(id, std::move(socket), Stream::Phase::Open);
+  stream.onOpenResult = std::move(onResult);
+  sendFirstBytes(stream, firstBytes);
+}
+
+void Session::Impl::sendFirstBytes(Stream& stream, std::string_view bytes) {
+  while (!bytes.empty()) {
+    std::string_view chunk = bytes.substr(0, config_.maxDataFrame);
+    send(FrameType::Data, stream.id, proto::textPayload(chunk));
+    stream.sendCredit -= chunk.size();
+    stats_.bytesFromSockets += chunk.size();
+    bytes.remove_prefix(chunk.size());
+  }
+  updateEvents(stream);
 }
 
 Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase) {
@@ -55,6 +69,9 @@ Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase
 }
 
 void Session::Impl::updateEvents(Stream& stream) {
+  if (!stream.fd) {
+    return;  // Phase::Resolving: no socket yet
+  }
   uint32_t events = stream.desiredEvents();
   if (events == 0 && stream.hangupSeen) {
     // Epoll reports HUP whatever the mask; with nothing to do, stop watching until credit or
@@ -106,11 +123,12 @@ void Session::Impl::onConnectDone(Stream& stream) {
     std::string reason = fmt::format("connect failed: {}", std::strerror(error));
     spdlog::info("{}: stream {} {}", describe(), stream.id, reason);
     stats_.streamErrors++;
-    send(FrameType::Rst, stream.id, proto::textPayload(reason));
+    sendRst(stream.id, rstCodeForErrno(error), reason);
     destroyStream(stream, false);
     return;
   }
   spdlog::debug("{}: stream {} connected", describe(), stream.id);
+  send(FrameType::Opened, stream.id);
   stream.phase = Stream::Phase::Open;
   if (writeSocket(stream)) {
     updateEvents(stream);
@@ -289,7 +307,7 @@ void Session::Impl::resetStream(Stream& stream, const std::string& reason, bool 
   spdlog::info("{}: stream {} reset: {}", describe(), stream.id, reason);
   stats_.streamErrors++;
   if (notifyPeer) {
-    send(FrameType::Rst, stream.id, proto::textPayload(reason));
+    sendRst(stream.id, proto::RstCode::Other, reason);
   }
   destroyStream(stream, true);
 }
@@ -297,6 +315,16 @@ void Session::Impl::resetStream(Stream& stream, const std::string& reason, bool 
 void Session::Impl::closeStream(Stream& stream) {
   spdlog::debug("{}: stream {} closed", describe(), stream.id);
   destroyStream(stream, false);
+}
+
+void Session::Impl::closeWithReply(io::Fd& socket, const std::string& reply) {
+  if (reply.empty()) {
+    return;  // the caller resets the socket
+  }
+  // Best effort: the socket's send buffer holds nothing before a proxy's reply, so one write
+  // takes it; a plain close (no reset) then delivers it ahead of the FIN.
+  [[maybe_unused]] ssize_t written = ::write(socket.get(), reply.data(), reply.size());
+  socket.reset();
 }
 
 void Session::Impl::destroyStream(Stream& stream, bool reset) {
@@ -319,7 +347,11 @@ void Session::Impl::resetAllStreams(bool notifyPeer) {
       loop_.unwatch(stream->fd.get());
     }
     if (notifyPeer) {
-      send(FrameType::Rst, id, proto::textPayload("session ending"));
+      sendRst(id, proto::RstCode::Other, "session ending");
+    }
+    if (stream->onOpenResult) {
+      closeWithReply(stream->fd, stream->onOpenResult(
+                                     OpenResult{false, proto::RstCode::Other, "session ended"}));
     }
     io::resetAndClose(stream->fd);
   }

@@ -7,6 +7,7 @@
 #include "io/ChunkQueue.h"
 #include "io/Fd.h"
 #include "mux/Credit.h"
+#include "mux/OpenResult.h"
 
 namespace ferry::mux {
 
@@ -16,6 +17,7 @@ namespace ferry::mux {
 /// membership in the session's work lists and the registered epoll mask.
 struct Stream {
   enum class Phase : uint8_t {
+    Resolving,   // server side: the handler looks the destination up; no socket yet
     Connecting,  // server side: non-blocking connect in progress, peer's Data is buffered
     Open,
   };
@@ -52,6 +54,9 @@ struct Stream {
     if (phase == Phase::Connecting) {
       return EPOLLOUT;
     }
+    if (phase == Phase::Resolving) {
+      return 0;
+    }
     uint32_t events = 0;
     if (wantsRead()) {
       events |= EPOLLIN | EPOLLRDHUP;
@@ -83,6 +88,7 @@ struct Stream {
   uint64_t lowestPeerCredit;    // least receiveCredit since the last Window we sent
   uint64_t lastDataSweep = 0;   // the session's idle-sweep count when Data last arrived
   io::ChunkQueue output;        // from the peer, for the socket
+  OnOpenResult onOpenResult;    // client side: told once of the peer's Opened or Rst
 };
 
 }  // namespace ferry::mux

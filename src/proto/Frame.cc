@@ -57,7 +57,7 @@ uint64_t getU64(const uint8_t* in) {
 
 bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
-          type <= static_cast<uint8_t>(FrameType::Bye)) ||
+          type <= static_cast<uint8_t>(FrameType::Opened)) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
          type == static_cast<uint8_t>(FrameType::SegmentAck) ||
          (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
@@ -82,6 +82,8 @@ const char* frameTypeName(FrameType type) {
       return "PING";
     case FrameType::Bye:
       return "BYE";
+    case FrameType::Opened:
+      return "OPENED";
     case FrameType::Rotate:
       return "ROTATE";
     case FrameType::SegmentAck:
@@ -94,6 +96,44 @@ const char* frameTypeName(FrameType type) {
       return "SEALED";
   }
   return "UNKNOWN";
+}
+
+const char* rstCodeName(RstCode code) {
+  switch (code) {
+    case RstCode::Other:
+      return "other";
+    case RstCode::NotAllowed:
+      return "not allowed";
+    case RstCode::Refused:
+      return "connection refused";
+    case RstCode::HostUnreachable:
+      return "host unreachable";
+    case RstCode::NetworkUnreachable:
+      return "network unreachable";
+    case RstCode::TimedOut:
+      return "timed out";
+    case RstCode::NameNotResolved:
+      return "name did not resolve";
+  }
+  return "other";
+}
+
+std::string encodeRst(RstCode code, std::string_view reason) {
+  std::string payload(1, static_cast<char>(code));
+  payload += reason;
+  return payload;
+}
+
+RstPayload decodeRst(std::span<const uint8_t> payload) {
+  auto text = [&](size_t from) {
+    return std::string_view(reinterpret_cast<const char*>(payload.data()) + from,
+                            payload.size() - from);
+  };
+  if (payload.empty() || payload[0] >= 0x20) {
+    return {RstCode::Other, text(0)};
+  }
+  RstCode code = payload[0] <= kMaxRstCode ? static_cast<RstCode>(payload[0]) : RstCode::Other;
+  return {code, text(1)};
 }
 
 void encodeHeader(const FrameHeader& header, uint8_t* out) {

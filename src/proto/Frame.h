@@ -23,10 +23,11 @@ enum class FrameType : uint8_t {
   Open = 2,    // stream opens; payload: target "host:port", empty for the server's default
   Data = 3,    // stream bytes
   Fin = 4,     // sender will send no more Data on this stream (half-close)
-  Rst = 5,     // stream aborted; payload: optional UTF-8 reason
+  Rst = 5,     // stream aborted; payload: RstPayload (u8 RstCode + optional UTF-8 reason)
   Window = 6,  // payload: u32 credit increment in bytes
   Ping = 7,    // payload: u64 counter; liveness
   Bye = 8,     // the sender is ending the session cleanly
+  Opened = 9,  // the destination of the stream's Open is connected; no payload
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
   Rotate = 16,      // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane
@@ -88,6 +89,30 @@ bool decodeHello(std::span<const uint8_t> payload, HelloPayload& hello);
 inline std::span<const uint8_t> textPayload(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
+
+/// Why a stream was reset, the first byte of an Rst payload (docs/protocol.md). The codes other
+/// than Other describe a failed Open, so that a proxy can answer with the matching error.
+enum class RstCode : uint8_t {
+  Other = 0,
+  NotAllowed = 1,  // the server's policy refused the destination
+  Refused = 2,     // the destination refused the connection
+  HostUnreachable = 3,
+  NetworkUnreachable = 4,
+  TimedOut = 5,
+  NameNotResolved = 6,
+};
+constexpr uint8_t kMaxRstCode = 6;
+const char* rstCodeName(RstCode code);
+
+struct RstPayload {
+  RstCode code = RstCode::Other;
+  std::string_view reason;
+};
+/// Code byte then the reason text.
+std::string encodeRst(RstCode code, std::string_view reason);
+/// Never fails: a payload whose first byte is printable (>= 0x20) is all reason text with code
+/// Other (a peer that sends no code), and a code byte above kMaxRstCode reads as Other.
+RstPayload decodeRst(std::span<const uint8_t> payload);
 
 /// Little-endian helpers for payload fields; memcpy-based, never a cast.
 void putU32(uint8_t* out, uint32_t value);

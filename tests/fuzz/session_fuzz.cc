@@ -26,6 +26,7 @@
 #include "FuzzCheck.h"
 #include "FuzzMain.h"
 #include "carrier/stream/StreamCarrier.h"
+#include "forward/DestinationDialer.h"
 #include "forward/TargetPolicy.h"
 #include "io/Address.h"
 #include "io/Buffer.h"
@@ -69,8 +70,13 @@ struct Handler : mux::SessionHandler {
   int ended = 0;
   std::string reason;
 
-  io::Result<io::Fd> connectStream(std::string_view target) override {
-    return policy->connect(target);
+  void connectStream(std::string_view target, mux::ConnectDone done) override {
+    auto route = policy->route(target);
+    if (!route || !route->address) {  // the fuzzed policy holds address literals only
+      done(std::unexpected(mux::OpenError{proto::RstCode::NotAllowed, "not allowed"}));
+      return;
+    }
+    forward::connectTo(*route->address, done);
   }
   void onSessionEnded(mux::Session&, const std::string& why) override {
     ended++;

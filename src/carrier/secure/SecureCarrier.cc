@@ -20,7 +20,7 @@ Direction receiveDirection(Role role) {
 }
 
 bool isSessionFrameType(proto::FrameType type) {
-  return type >= proto::FrameType::Hello && type <= proto::FrameType::Bye;
+  return type >= proto::FrameType::Hello && type <= proto::FrameType::Opened;
 }
 
 }  // namespace

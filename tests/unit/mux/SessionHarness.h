@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -120,9 +122,27 @@ struct TestHandler : mux::SessionHandler {
   io::Address destination;
   int ended = 0;
   std::string reason;
-  int socketBuffer = 0;  // when set, fixed kernel buffers for the destination sockets
+  int socketBuffer = 0;        // when set, fixed kernel buffers for the destination sockets
+  bool deferConnects = false;  // keep the callbacks in `deferred` (a lookup in progress)
+  std::vector<std::pair<std::string, mux::ConnectDone>> deferred;
 
-  io::Result<io::Fd> connectStream(std::string_view target) override {
+  void connectStream(std::string_view target, mux::ConnectDone done) override {
+    if (deferConnects) {
+      deferred.emplace_back(std::string(target), std::move(done));
+      return;
+    }
+    finishConnect(target, done);
+  }
+  void finishConnect(std::string_view target, const mux::ConnectDone& done) {
+    io::Result<io::Fd> socket = dial(target);
+    if (!socket) {
+      done(std::unexpected(
+          mux::OpenError{mux::rstCodeForErrno(socket.error().code), socket.error().message}));
+      return;
+    }
+    done(std::move(*socket));
+  }
+  io::Result<io::Fd> dial(std::string_view target) {
     if (target.empty()) {
       auto socket = io::connectTcp(destination);
       if (socket && socketBuffer > 0) {

@@ -1,4 +1,6 @@
 // Session behaviour over the in-memory carrier, plus what needs a scripted peer.
+#include <optional>
+
 #include "MemoryCarrier.h"
 #include "SessionBehaviour.h"
 
@@ -312,6 +314,96 @@ TEST(SessionLifetime, DestroyingASessionBeforeItsDeferredCallbacksIsSafe) {
   loop.runOnce(1ms);
   EXPECT_EQ(handler.ended, 0);
   EXPECT_EQ(loop.watchedCount(), 0u);
+}
+
+}  // namespace
+}  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+/// Opens a stream whose result is recorded and answered with `reply`; returns the app socket.
+Endpoint openWithResult(SessionPair& pair, const std::string& target, const std::string& reply,
+                        std::optional<mux::OpenResult>& result,
+                        const std::string& firstBytes = "") {
+  Endpoint app;
+  app.fd = std::move(*io::connectTcpBlocking(pair.application.address));
+  io::setNonBlocking(app.fd.get());
+  pair.client->openStream(
+      pair.application.accept(pair.loop), target,
+      [&result, reply](const mux::OpenResult& what) {
+        EXPECT_FALSE(result.has_value()) << "told twice";
+        result = what;
+        return reply;
+      },
+      firstBytes);
+  return app;
+}
+
+TEST(OpenResultTest, OpenedComesBeforeTheDestinationsBytesAndTheReplyGoesFirst) {
+  io::Loop loop;
+  auto carriers = MemoryCarrier::makePair(loop);
+  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  ASSERT_TRUE(pair.establish());
+  std::optional<mux::OpenResult> result;
+  Endpoint app = openWithResult(pair, "", "REPLY;", result, "first;");
+  Endpoint dest;
+  dest.fd = pair.destination.accept(loop);
+  dest.toSend = "from destination";
+  ASSERT_TRUE(pair.pumpUntil(
+      {&app, &dest}, [&] { return app.received.size() >= 22 && dest.received.size() >= 6; }));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->opened);
+  EXPECT_EQ(app.received, "REPLY;from destination");
+  EXPECT_EQ(dest.received, "first;") << "first bytes are sent right after the Open";
+}
+
+TEST(OpenResultTest, ARefusedConnectGivesItsCodeAndTheReplyThenAPlainClose) {
+  io::Loop loop;
+  auto carriers = MemoryCarrier::makePair(loop);
+  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  ASSERT_TRUE(pair.establish());
+  std::string closedPort;
+  {
+    Listener gone;
+    closedPort = gone.address.toString();
+  }
+  std::optional<mux::OpenResult> result;
+  Endpoint app = openWithResult(pair, closedPort, "NO", result);
+  ASSERT_TRUE(pair.pumpUntil({&app}, [&] { return app.eof || app.error != 0; }));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->opened);
+  EXPECT_EQ(result->code, proto::RstCode::Refused);
+  EXPECT_EQ(app.received, "NO");
+  EXPECT_EQ(app.error, 0) << "closed, not reset, so the application reads the reply";
+}
+
+TEST(OpenResultTest, DataWaitsForADeferredConnectAndARefusalCarriesItsCode) {
+  io::Loop loop;
+  auto carriers = MemoryCarrier::makePair(loop);
+  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  pair.serverHandler.deferConnects = true;
+  ASSERT_TRUE(pair.establish());
+  std::optional<mux::OpenResult> waiting;
+  Endpoint app = openWithResult(pair, "", "", waiting);
+  app.toSend = "early bytes";
+  ASSERT_TRUE(pair.pumpUntil({&app}, [&] { return pair.serverHandler.deferred.size() == 1; }));
+  runUntil(
+      loop, [] { return false; }, 50ms);  // the early bytes reach the server meanwhile
+  pair.serverHandler.finishConnect("", pair.serverHandler.deferred[0].second);
+  Endpoint dest;
+  dest.fd = pair.destination.accept(loop);
+  ASSERT_TRUE(pair.pumpUntil({&app, &dest}, [&] { return dest.received.size() >= 11; }));
+  EXPECT_EQ(dest.received, "early bytes");
+
+  std::optional<mux::OpenResult> refused;
+  Endpoint second = openWithResult(pair, "db.test:1", "", refused);
+  ASSERT_TRUE(runUntil(loop, [&] { return pair.serverHandler.deferred.size() == 2; }));
+  pair.serverHandler.deferred[1].second(
+      std::unexpected(mux::OpenError{proto::RstCode::NameNotResolved, "no such name"}));
+  ASSERT_TRUE(runUntil(loop, [&] { return refused.has_value(); }));
+  EXPECT_EQ(refused->code, proto::RstCode::NameNotResolved);
+  EXPECT_EQ(refused->reason, "no such name");
 }
 
 }  // namespace

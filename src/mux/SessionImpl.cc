@@ -133,6 +133,11 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Rst:
     case FrameType::Window:
       break;
+    case FrameType::DatagramOpen:
+    case FrameType::Datagram:
+    case FrameType::DatagramClose:
+      onDatagramFrame(frame);
+      return;
     default:
       end(fmt::format("protocol error: unexpected {} frame", proto::frameTypeName(header.type)),
           true, false);
@@ -334,6 +339,9 @@ void Session::Impl::sweepIdle(io::TimePoint now) {
   });
   if (!dataSinceSweep_) {
     chunkPool_.trim();
+  }
+  if (datagrams_ != nullptr) {
+    datagrams_->onDatagramSweep(now);
   }
   dataSinceSweep_ = false;
 }

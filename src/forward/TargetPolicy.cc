@@ -86,6 +86,14 @@ io::Result<TargetPolicy::Entry> TargetPolicy::resolveEntry(const std::string& na
 }
 
 io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
+  auto address = allowedAddress(target);
+  if (!address) {
+    return std::unexpected(address.error());
+  }
+  return io::connectTcp(*address);
+}
+
+io::Result<io::Address> TargetPolicy::allowedAddress(std::string_view target) const {
   Entry* chosen = find(target);
   if (!chosen && target.empty()) {
     return std::unexpected(
@@ -97,7 +105,7 @@ io::Result<io::Fd> TargetPolicy::connect(std::string_view target) const {
         fmt::format("destination '{}' is not allowed (allowed: {})", target, allowedList())});
   }
   refresh(*chosen);
-  return io::connectTcp(chosen->address);
+  return chosen->address;
 }
 
 TargetPolicy::Entry* TargetPolicy::find(std::string_view target) const {

@@ -41,6 +41,9 @@ class TargetPolicy {
   /// Starts a non-blocking connect to `target` ("" = the default). The error names the refused
   /// destination or the failed connect.
   io::Result<io::Fd> connect(std::string_view target) const;
+  /// The current address of `target` ("" = the default) if it is allowed, without connecting
+  /// (UDP flows); errors as for connect().
+  io::Result<io::Address> allowedAddress(std::string_view target) const;
 
   /// What the server forwards where, for its start-up line: "forwarding to X (and -L streams to
   /// X, Y)" or "forwarding -L streams to the allowed destinations X, Y".

@@ -7,6 +7,7 @@
 
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
+#include "forward/UdpServer.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
 #include "mux/Session.h"
@@ -36,6 +37,8 @@ class TunnelServer : private mux::SessionHandler {
   TunnelStats stats() const;
   /// Calls `onIdle` whenever the last live session has ended (a stdio server exits then).
   void setOnIdle(std::function<void()> onIdle) { onIdle_ = std::move(onIdle); }
+  /// How long a UDP flow may stay idle before it is closed (default 60 s).
+  void setUdpTimeout(io::Duration timeout) { udpTimeout_ = timeout; }
 
  private:
   void onCarrier(mux::CarrierPtr carrier);
@@ -58,6 +61,10 @@ class TunnelServer : private mux::SessionHandler {
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
   std::unordered_set<mux::Session*> awaitingHello_;
+  // Each session's UDP flows; erased before their session.
+  std::unordered_map<mux::Session*, std::unique_ptr<UdpServer>> udp_;
+  io::Duration udpTimeout_ = std::chrono::seconds(60);
+  UdpStats udpStats_;
   bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;

@@ -72,24 +72,17 @@ void UdpClient::stop() {
 }
 
 void UdpClient::onReadable(uint32_t rule) {
-  io::RecvBatch& batch = io::RecvBatch::shared();
   io::TimePoint now = io::Clock::now();
-  for (size_t round = 0; round < kBatchesPerEvent; ++round) {
-    auto count = batch.receive(rules_[rule].socket.get());
-    if (!count || *count == 0) {
-      return;
-    }
-    for (size_t i = 0; i < *count; ++i) {
-      io::RecvBatch::Message message = batch.message(i);
-      Table::Entry* entry = flowFor(rule, message.from, message.fromLength, now);
-      if (entry != nullptr && !entry->flow.refused &&
-          session_->sendDatagram(entry->id, message.payload)) {
-        stats_.sent++;
-      } else {
-        stats_.dropped++;
-      }
-    }
-  }
+  io::RecvBatch::shared().drain(
+      rules_[rule].socket.get(), kBatchesPerEvent, [&](const io::RecvBatch::Message& message) {
+        Table::Entry* entry = flowFor(rule, message.from, message.fromLength, now);
+        if (entry != nullptr && !entry->flow.refused &&
+            session_->sendDatagram(entry->id, message.payload)) {
+          stats_.sent++;
+        } else {
+          stats_.dropped++;
+        }
+      });
 }
 
 UdpClient::Table::Entry* UdpClient::flowFor(uint32_t rule, const sockaddr* from, socklen_t length,

@@ -90,21 +90,14 @@ void UdpServer::onReadable(uint32_t flow) {
   if (entry == nullptr) {
     return;
   }
-  io::RecvBatch& batch = io::RecvBatch::shared();
-  for (size_t round = 0; round < kBatchesPerEvent; ++round) {
-    auto count = batch.receive(entry->flow.socket.get());
-    if (!count || *count == 0) {
-      // An error here is an ICMP report (port unreachable) for an earlier datagram: UDP goes on.
-      return;
-    }
-    for (size_t i = 0; i < *count; ++i) {
-      if (session_.sendDatagram(flow, batch.message(i).payload)) {
-        stats_.sent++;
-      } else {
-        stats_.dropped++;
-      }
-    }
-  }
+  io::RecvBatch::shared().drain(entry->flow.socket.get(), kBatchesPerEvent,
+                                [&](const io::RecvBatch::Message& message) {
+                                  if (session_.sendDatagram(flow, message.payload)) {
+                                    stats_.sent++;
+                                  } else {
+                                    stats_.dropped++;
+                                  }
+                                });
 }
 
 void UdpServer::release(Table::Entry& entry) {

@@ -46,6 +46,23 @@ class RecvBatch {
   Result<size_t> receive(int fd);
   Message message(size_t index) const;
 
+  /// Receives from `fd` with up to `maxCalls` recvmmsg calls, calling `onMessage(message)` for
+  /// each datagram; stops early once a call comes back short (the socket is drained), so an
+  /// idle socket costs one call per wake-up. Errors (an ICMP report on a connected socket) end
+  /// the round quietly: UDP goes on.
+  template <typename OnMessage>
+  void drain(int fd, size_t maxCalls, OnMessage&& onMessage) {
+    for (size_t call = 0; call < maxCalls; ++call) {
+      auto count = receive(fd);
+      for (size_t i = 0; count && i < *count; ++i) {
+        onMessage(message(i));
+      }
+      if (!count || *count < kSlots) {
+        return;
+      }
+    }
+  }
+
  private:
   RecvBatch();
   // Allocated once and never zeroed: only the bytes datagrams land in are ever touched.

@@ -12,6 +12,8 @@ packages=(
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc iproute2
   samba smbnetfs
+  # UDP forwarding tests (test_tunnel_udp.sh): a DNS server and client
+  dnsmasq-base bind9-dnsutils
 )
 
 missing=()

@@ -21,11 +21,13 @@
 #include "bench/ScaleClient.h"
 #include "bench/SizeList.h"
 #include "bench/ThroughputClient.h"
+#include "bench/UdpBench.h"
 #include "cli/Commands.h"
 #include "io/Address.h"
 #include "io/FileLimit.h"
 #include "io/Loop.h"
 #include "io/Signals.h"
+#include "io/Udp.h"
 
 namespace ferry::cli {
 namespace {
@@ -353,6 +355,69 @@ void addRequestReplyCommand(CLI::App* bench, CommandRunner& runner) {
   });
 }
 
+void addUdpEchoServerCommand(CLI::App* bench, CommandRunner& runner) {
+  auto listen = std::make_shared<std::string>();
+  CLI::App* command =
+      bench->add_subcommand("udp-echo-server", "Send every UDP datagram back to its sender");
+  addListenOption(command, *listen);
+  command->callback([&runner, listen] {
+    runner = [listen] {
+      io::Loop loop;
+      bench::UdpEchoServer server(loop);
+      return serve(loop, server, *listen);
+    };
+  });
+}
+
+void addUdpCommand(CLI::App* bench, CommandRunner& runner) {
+  struct Options : ClientOptions {
+    std::string mode = "Direct";
+    std::string sizes = "64,1400";
+    size_t count = 1000;
+    size_t rateCount = 200000;
+    size_t window = 256;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = bench->add_subcommand(
+      "udp",
+      "UDP to a udp-echo-server: echo round trips per datagram size, then the echo packet rate "
+      "with at most --window datagrams in flight and the loss at that rate");
+  addClientOptions(command, *options);
+  command->add_option("--mode", options->mode, "Label printed on the 'Mode:' line")
+      ->capture_default_str()
+      ->check(kModeName);
+  command->add_option("--sizes", options->sizes, "Comma-separated datagram sizes in bytes")
+      ->capture_default_str()
+      ->check(kSizeList);
+  command->add_option("--count", options->count, "Round trips per size")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->add_option("--rate-count", options->rateCount, "Datagrams per size for the rate")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->add_option("--window", options->window, "Datagrams in flight for the rate")
+      ->capture_default_str()
+      ->check(kPositive);
+  command->callback([&runner, options] {
+    runner = [options] {
+      auto sizes = *bench::parseSizeList(options->sizes);
+      auto socket = io::connectUdp(connectAddress(*options));
+      if (!socket) {
+        return fail(socket.error());
+      }
+      auto rows = bench::runUdpEcho(socket->get(), sizes, options->count);
+      std::vector<bench::UdpRateResult> rates;
+      for (size_t size : sizes) {
+        rates.push_back(
+            bench::runUdpRate(socket->get(), size, options->rateCount, options->window));
+      }
+      return report(*options,
+                    bench::formatUdpEcho(options->mode, rows) + bench::formatUdpRate(rates),
+                    bench::udpJson(options->mode, rows, rates));
+    };
+  });
+}
+
 }  // namespace
 
 void registerBenchCommands(CLI::App& app, CommandRunner& runner) {
@@ -373,6 +438,8 @@ void registerBenchCommands(CLI::App& app, CommandRunner& runner) {
   addRateCommand(bench, runner);
   addThroughputCommand(bench, runner);
   addScaleCommand(bench, runner);
+  addUdpEchoServerCommand(bench, runner);
+  addUdpCommand(bench, runner);
 }
 
 }  // namespace ferry::cli

@@ -40,15 +40,17 @@ struct CommonOptions {
   std::string logLevel = "info";
   std::optional<std::string> keyFile;  // none: no --key-file (an empty FILE is refused)
   bool insecureDir = false;
+  double udpTimeoutSeconds = 60;
 };
 
 struct ClientOptions {
   CommonOptions common;
   std::vector<std::string> listen;
-  std::vector<std::string> forwards;  // -L [BIND:]PORT:HOST:PORT
-  std::string connect;                // TCP carrier instead of a directory
-  std::string exec;                   // stdio carrier: a command that runs `ferry server --stdio`
-  ProxyOptions proxies;               // -D, --http-proxy
+  std::vector<std::string> forwards;     // -L [BIND:]PORT:HOST:PORT
+  std::vector<std::string> udpForwards;  // -U [BIND:]PORT:HOST:PORT
+  std::string connect;                   // TCP carrier instead of a directory
+  std::string exec;      // stdio carrier: a command that runs `ferry server --stdio`
+  ProxyOptions proxies;  // -D, --http-proxy
 };
 
 struct ServerOptions {
@@ -114,6 +116,12 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
                                   "for a tunnel without a key)")
                             : std::string();
       });
+  command
+      ->add_option("--udp-timeout", options.udpTimeoutSeconds,
+                   "Seconds after which a UDP flow (-U) that carried no datagram either way is "
+                   "closed; each side applies its own")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   command->add_flag("--insecure-dir", options.insecureDir,
                     "Accept a world-writable DIR without the sticky bit");
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
@@ -218,6 +226,23 @@ io::Result<std::vector<forward::ForwardSpec>> forwardSpecs(const ClientOptions& 
   return specs;
 }
 
+/// The client's -U rules: UDP sockets bound now, flows carried by each session.
+io::Result<void> addUdpForwards(forward::TunnelClient& client, const ClientOptions& options) {
+  client.udp().setIdleTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
+  for (const std::string& text : options.udpForwards) {
+    auto spec = forward::parseForwardSpec(text);
+    if (!spec) {
+      return std::unexpected(spec.error());
+    }
+    auto bound = client.udp().addRule(spec->bind, spec->target);
+    if (!bound) {
+      return std::unexpected(io::Error{EADDRINUSE, bound.error().message});
+    }
+    spdlog::info("udp forward on {} -> {}", bound->toString(), spec->target);
+  }
+  return {};
+}
+
 /// The directory or exec connector. DIR is opened and checked here already, so that a bad DIR
 /// fails before a port is bound or "listening on" is printed.
 io::Result<std::unique_ptr<mux::CarrierConnector>> localConnector(io::Loop& loop,
@@ -276,6 +301,9 @@ int runClient(const ClientOptions& options) {
   if (!proxies) {
     return addressErrorStatus(proxies.error());
   }
+  if (auto added = addUdpForwards(client, options); !added) {
+    return addressErrorStatus(added.error());
+  }
   if (auto started = client.start(); !started) {
     printError(started.error().message);
     return 1;
@@ -317,6 +345,7 @@ int runServer(const ServerOptions& options) {
     acceptor = std::make_unique<carrier::secure::SecureAcceptor>(loop, std::move(acceptor), **key);
   }
   forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common));
+  server.setUdpTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
   if (auto started = server.start(); !started) {
     printError(started.error().message);
     return 1;
@@ -349,6 +378,11 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   clientCommand->add_option("-L,--forward", client->forwards,
                             "[BIND:]PORT:HOST:PORT: listen on BIND:PORT and ask the server for "
                             "HOST:PORT (not port 0), which its --allow must permit (repeatable)");
+  clientCommand->add_option(
+      "-U,--udp-forward", client->udpForwards,
+      "[BIND:]PORT:HOST:PORT: receive UDP on BIND:PORT and send each datagram from the server "
+      "to HOST:PORT (its --allow must permit it); each source address is a flow whose replies "
+      "come back to it; a flow idle for --udp-timeout is closed (repeatable)");
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
@@ -366,9 +400,10 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       throw CLI::ValidationError("--dir/--connect/--exec",
                                  "give exactly one of --dir, --connect or --exec");
     }
-    if (client->listen.empty() && client->forwards.empty() && !client->proxies.any()) {
-      throw CLI::ValidationError("--listen/-L/-D/--http-proxy",
-                                 "give at least one --listen, -L, -D or --http-proxy");
+    if (client->listen.empty() && client->forwards.empty() && client->udpForwards.empty() &&
+        !client->proxies.any()) {
+      throw CLI::ValidationError("--listen/-L/-U/-D/--http-proxy",
+                                 "give at least one --listen, -L, -U, -D or --http-proxy");
     }
     runner = [client] { return runClient(*client); };
   });
@@ -383,8 +418,8 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       ->type_name("HOST:PORT");
   serverCommand
       ->add_option("--allow", server->allow,
-                   "HOST:PORT a client may ask for with -L, -D or --http-proxy (repeatable, or "
-                   "comma separated); nothing else is ever opened. HOST: a name (resolves as "
+                   "HOST:PORT a client may ask for with -L, -U, -D or --http-proxy (repeatable, "
+                   "or comma separated); nothing else is ever opened. HOST: a name (resolves as "
                    "for --to), *.DOMAIN, * (any name or address but loopback), an address, "
                    "A.B.C.D/N or [IPV6/N]; PORT: N, LOW-HIGH or *. Names match the name the "
                    "client sent, ranges the address it resolves to (docs/security.md)")

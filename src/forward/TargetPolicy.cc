@@ -166,6 +166,20 @@ io::Result<io::Address> TargetPolicy::admit(const Route& route, std::string_view
                           answer->toString())});
 }
 
+io::Result<io::Address> TargetPolicy::allowedAddress(std::string_view target) const {
+  auto chosen = route(target);
+  if (!chosen) {
+    return std::unexpected(chosen.error());
+  }
+  if (chosen->address) {
+    return *chosen->address;
+  }
+  // Only a name that a pattern alone allows gets here. UDP flows open rarely (one lookup per
+  // flow, not per datagram), so this lookup runs on the caller's thread; TCP streams use the
+  // asynchronous DestinationDialer instead.
+  return admit(*chosen, target, options_.resolver(chosen->lookup, target));
+}
+
 io::Error TargetPolicy::refusal(std::string_view target) const {
   return io::Error{
       EACCES, fmt::format("destination '{}' is not allowed (allowed: {})", target, allowedList())};

@@ -10,7 +10,7 @@
 namespace ferry::forward {
 TunnelClient::TunnelClient(io::Loop& loop, mux::CarrierConnector& connector,
                            mux::SessionConfig config)
-    : loop_(loop), connector_(connector), config_(config) {}
+    : loop_(loop), connector_(connector), config_(config), udp_(loop) {}
 
 TunnelClient::~TunnelClient() {
   loop_.cancelTimer(reconnectTimer_);
@@ -42,6 +42,7 @@ io::Result<void> TunnelClient::openSession() {
   session_ = std::make_unique<mux::Session>(loop_, std::move(*carrier), mux::Role::Client,
                                             asHandler(), config_);
   stats_.sessions++;
+  udp_.attach(*session_);
   session_->start();
   spdlog::info("session {} opened", session_->describe());
   return {};
@@ -98,6 +99,7 @@ void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reas
     backoff_.reset();
   }
   addStats(stats_.finished, session.stats());
+  udp_.detach();
   if (stopping_) {
     session_.reset();
     if (onStopped_) {
@@ -126,6 +128,7 @@ void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reas
 void TunnelClient::stop(std::function<void()> done) {
   stopping_ = true;
   listeners_.clear();
+  udp_.stop();
   loop_.cancelTimer(reconnectTimer_);
   if (!session_) {
     done();
@@ -137,6 +140,7 @@ void TunnelClient::stop(std::function<void()> done) {
 
 TunnelStats TunnelClient::stats() const {
   TunnelStats result = stats_;
+  result.udp = udp_.stats();
   if (session_) {
     addStats(result.live, session_->stats());
   }

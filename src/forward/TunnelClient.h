@@ -7,6 +7,7 @@
 
 #include "forward/Backoff.h"
 #include "forward/TunnelStats.h"
+#include "forward/UdpClient.h"
 #include "io/Address.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
@@ -42,6 +43,8 @@ class TunnelClient : private mux::SessionHandler {
   void stop(std::function<void()> done);
 
   TunnelStats stats() const;
+  /// UDP forwards (-U): add rules before start().
+  UdpClient& udp() { return udp_; }
 
  private:
   void onAccepted(io::Fd socket, const std::string& target);
@@ -59,6 +62,7 @@ class TunnelClient : private mux::SessionHandler {
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
   std::vector<std::unique_ptr<io::TcpListener>> listeners_;
+  UdpClient udp_;  // before session_: the session calls it until destroyed
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;

@@ -27,6 +27,7 @@ void TunnelServer::onCarrier(mux::CarrierPtr carrier) {
                                                 asHandler(), config_);
   mux::Session* raw = session.get();
   sessions_.emplace(raw, std::move(session));
+  udp_.emplace(raw, std::make_unique<UdpServer>(loop_, *raw, policy_, udpTimeout_, udpStats_));
   stats_.sessions++;
   // The session itself ends when no Hello arrives within the dead-peer timeout.
   awaitingHello_.insert(raw);
@@ -70,6 +71,7 @@ void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reas
   spdlog::info("session {} ended: {}", session.describe(), reason);
   addStats(stats_.finished, session.stats());
   stopAwaiting(session);
+  udp_.erase(&session);
   sessions_.erase(&session);
   updateCapacity();
   if (sessions_.empty() && onIdle_ && !stopping_) {
@@ -100,6 +102,7 @@ void TunnelServer::finishStopIfIdle() {
 
 TunnelStats TunnelServer::stats() const {
   TunnelStats result = stats_;
+  result.udp = udpStats_;
   for (const auto& [raw, session] : sessions_) {
     addStats(result.live, session->stats());
   }

@@ -8,6 +8,7 @@
 #include "forward/DestinationDialer.h"
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
+#include "forward/UdpServer.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
 #include "mux/Session.h"
@@ -37,6 +38,8 @@ class TunnelServer : private mux::SessionHandler {
   TunnelStats stats() const;
   /// Calls `onIdle` whenever the last live session has ended (a stdio server exits then).
   void setOnIdle(std::function<void()> onIdle) { onIdle_ = std::move(onIdle); }
+  /// How long a UDP flow may stay idle before it is closed (default 60 s).
+  void setUdpTimeout(io::Duration timeout) { udpTimeout_ = timeout; }
 
  private:
   void onCarrier(mux::CarrierPtr carrier);
@@ -60,6 +63,10 @@ class TunnelServer : private mux::SessionHandler {
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
   std::unordered_set<mux::Session*> awaitingHello_;
+  // Each session's UDP flows; erased before their session.
+  std::unordered_map<mux::Session*, std::unique_ptr<UdpServer>> udp_;
+  io::Duration udpTimeout_ = std::chrono::seconds(60);
+  UdpStats udpStats_;
   bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;

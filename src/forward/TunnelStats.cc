@@ -15,9 +15,14 @@ void addStats(mux::SessionStats& total, const mux::SessionStats& more) {
 std::string TunnelStats::format() const {
   mux::SessionStats all = finished;
   addStats(all, live);
-  return fmt::format("sessions={} streams={} opened={} sent={} received={} errors={}", sessions,
-                     live.openStreams, all.totalStreams, all.bytesFromSockets, all.bytesToSockets,
-                     all.streamErrors);
+  std::string line = fmt::format("sessions={} streams={} opened={} sent={} received={} errors={}",
+                                 sessions, live.openStreams, all.totalStreams, all.bytesFromSockets,
+                                 all.bytesToSockets, all.streamErrors);
+  if (udp.opened > 0 || udp.dropped > 0) {
+    line += fmt::format(" udp_flows={} udp_opened={} udp_sent={} udp_received={} udp_dropped={}",
+                        udp.flows, udp.opened, udp.sent, udp.received, udp.dropped);
+  }
+  return line;
 }
 
 }  // namespace ferry::forward

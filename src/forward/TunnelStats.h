@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "forward/UdpFlowTable.h"
 #include "mux/Session.h"
 
 namespace ferry::forward {
@@ -11,6 +12,7 @@ struct TunnelStats {
   uint64_t sessions = 0;
   mux::SessionStats live;      // summed over live sessions at the time of the call
   mux::SessionStats finished;  // summed over sessions that ended
+  UdpStats udp;
 
   /// "sessions=1 streams=3 opened=10 sent=1.2MB received=3.4MB errors=0"
   std::string format() const;

@@ -23,6 +23,18 @@ void Session::openStream(io::Fd socket, std::string target, OnOpenResult onResul
 void Session::shutdown(const std::string& reason) {
   impl_->shutdown(reason);
 }
+void Session::setDatagramHandler(DatagramHandler* handler) {
+  impl_->setDatagramHandler(handler);
+}
+void Session::openFlow(uint32_t flow, std::string_view target) {
+  impl_->openFlow(flow, target);
+}
+bool Session::sendDatagram(uint32_t flow, std::span<const uint8_t> payload) {
+  return impl_->sendDatagram(flow, payload);
+}
+void Session::closeFlow(uint32_t flow, proto::FlowCloseReason reason) {
+  impl_->closeFlow(flow, reason);
+}
 bool Session::established() const {
   return impl_->established();
 }

@@ -10,6 +10,7 @@
 #include "io/Fd.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
+#include "mux/Datagrams.h"
 #include "mux/OpenResult.h"
 
 namespace ferry::mux {
@@ -81,6 +82,16 @@ class Session : private CarrierListener {
                   std::string_view firstBytes = {});
   /// Resets every stream, sends Bye and closes the carrier; onSessionEnded follows.
   void shutdown(const std::string& reason);
+
+  /// Datagram flows (UDP forwarding): `handler` gets the peer's datagram frames; without one, a
+  /// DatagramOpen from the peer is refused. Set before start().
+  void setDatagramHandler(DatagramHandler* handler);
+  /// Client role: opens `flow` (odd, above every earlier flow id of this session) to `target`.
+  void openFlow(uint32_t flow, std::string_view target);
+  /// Sends one datagram of `flow`, unless the carrier is congested: datagrams are never queued
+  /// behind streams, so false means dropped (the caller counts it).
+  bool sendDatagram(uint32_t flow, std::span<const uint8_t> payload);
+  void closeFlow(uint32_t flow, proto::FlowCloseReason reason);
 
   bool established() const;  // the peer's Hello arrived
   const SessionStats& stats() const;

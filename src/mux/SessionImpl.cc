@@ -138,6 +138,11 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Window:
     case FrameType::Opened:
       break;
+    case FrameType::DatagramOpen:
+    case FrameType::Datagram:
+    case FrameType::DatagramClose:
+      onDatagramFrame(frame);
+      return;
     default:
       end(fmt::format("protocol error: unexpected {} frame", proto::frameTypeName(header.type)),
           true, false);
@@ -393,6 +398,9 @@ void Session::Impl::sweepIdle(io::TimePoint now) {
   });
   if (!dataSinceSweep_) {
     chunkPool_.trim();
+  }
+  if (datagrams_ != nullptr) {
+    datagrams_->onDatagramSweep(now);
   }
   dataSinceSweep_ = false;
 }

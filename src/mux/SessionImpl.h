@@ -32,6 +32,12 @@ class Session::Impl {
   void onCarrierFailed(const std::string& reason);
   void onCarrierWritable();
 
+  // Datagram flows (SessionDatagrams.cc).
+  void setDatagramHandler(DatagramHandler* handler) { datagrams_ = handler; }
+  void openFlow(uint32_t flow, std::string_view target);
+  bool sendDatagram(uint32_t flow, std::span<const uint8_t> payload);
+  void closeFlow(uint32_t flow, proto::FlowCloseReason reason);
+
   bool established() const { return peerHelloSeen_; }
   const SessionStats& stats() {
     stats_.bufferBytes = chunkPool_.heldBytes();
@@ -54,6 +60,8 @@ class Session::Impl {
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
   bool isPastStream(uint32_t id) const;
+  void onDatagramFrame(const proto::Frame& frame);
+  void onFlowOpen(uint32_t flow, std::string_view target);
 
   // The socket side of streams (SessionStreams.cc).
   Stream& addStream(uint32_t id, io::Fd socket, Stream::Phase phase);
@@ -113,6 +121,8 @@ class Session::Impl {
   std::unordered_set<uint32_t> rejected_;  // unknown ids already answered with Rst
   uint32_t nextStreamId_;
   uint32_t highestPeerId_ = 0;
+  DatagramHandler* datagrams_ = nullptr;
+  uint32_t highestPeerFlow_ = 0;
   uint64_t pingCounter_ = 0;
   io::Loop::TimerId timer_ = 0;
   io::TimePoint timerDeadline_{};

@@ -58,6 +58,8 @@ uint64_t getU64(const uint8_t* in) {
 bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
           type <= static_cast<uint8_t>(FrameType::Opened)) ||
+         (type >= static_cast<uint8_t>(FrameType::DatagramOpen) &&
+          type <= static_cast<uint8_t>(FrameType::DatagramClose)) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
          type == static_cast<uint8_t>(FrameType::SegmentAck) ||
          (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
@@ -84,6 +86,12 @@ const char* frameTypeName(FrameType type) {
       return "BYE";
     case FrameType::Opened:
       return "OPENED";
+    case FrameType::DatagramOpen:
+      return "DGRAM_OPEN";
+    case FrameType::Datagram:
+      return "DGRAM";
+    case FrameType::DatagramClose:
+      return "DGRAM_CLOSE";
     case FrameType::Rotate:
       return "ROTATE";
     case FrameType::SegmentAck:

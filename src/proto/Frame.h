@@ -28,6 +28,10 @@ enum class FrameType : uint8_t {
   Ping = 7,    // payload: u64 counter; liveness
   Bye = 8,     // the sender is ending the session cleanly
   Opened = 9,  // the destination of the stream's Open is connected; no payload
+  // Datagram frames (mux layer): UDP flows, outside stream credit (proto/Datagram.h).
+  DatagramOpen = 12,   // flow id in the stream field (client parity); payload: target "host:port"
+  Datagram = 13,       // one datagram of the flow, boundaries kept
+  DatagramClose = 14,  // the flow ended; payload: optional u8 FlowCloseReason
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
   Rotate = 16,      // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane

@@ -20,7 +20,8 @@ Direction receiveDirection(Role role) {
 }
 
 bool isSessionFrameType(proto::FrameType type) {
-  return type >= proto::FrameType::Hello && type <= proto::FrameType::Opened;
+  return (type >= proto::FrameType::Hello && type <= proto::FrameType::Opened) ||
+         (type >= proto::FrameType::DatagramOpen && type <= proto::FrameType::DatagramClose);
 }
 
 }  // namespace

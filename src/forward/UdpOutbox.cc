@@ -1,0 +1,30 @@
+#include "forward/UdpOutbox.h"
+
+namespace ferry::forward {
+
+void UdpOutbox::add(int fd, const io::Address* to, std::span<const uint8_t> payload) {
+  if (batch_.full(payload.size())) {
+    flush();
+  }
+  batch_.add(fd, to, payload);
+  if (!scheduled_) {
+    scheduled_ = true;
+    loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) {
+        scheduled_ = false;
+        flush();
+      }
+    });
+  }
+}
+
+void UdpOutbox::flush() {
+  if (batch_.empty()) {
+    return;
+  }
+  io::SendBatch::Flushed flushed = batch_.flush();
+  stats_.received += flushed.sent;
+  stats_.dropped += flushed.dropped;
+}
+
+}  // namespace ferry::forward

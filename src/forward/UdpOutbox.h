@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "forward/UdpFlowTable.h"
+#include "io/Loop.h"
+#include "io/Udp.h"
+
+namespace ferry::forward {
+
+/// Datagrams from the peer on their way to local UDP sockets: batched within a loop tick and
+/// sent at its end with sendmmsg (sooner when the bounded batch fills). Counts what the sockets
+/// took as `received` and what they refused as `dropped`.
+class UdpOutbox {
+ public:
+  UdpOutbox(io::Loop& loop, UdpStats& stats) : loop_(loop), stats_(stats) {}
+  ~UdpOutbox() { *alive_ = false; }
+  UdpOutbox(const UdpOutbox&) = delete;
+  UdpOutbox& operator=(const UdpOutbox&) = delete;
+
+  /// Queues `payload` for `fd` (to `to`, or nullptr on a connected socket).
+  void add(int fd, const io::Address* to, std::span<const uint8_t> payload);
+  /// Sends what is queued now; call it before closing a socket that may have datagrams queued.
+  void flush();
+
+ private:
+  io::Loop& loop_;
+  UdpStats& stats_;
+  io::SendBatch batch_;
+  bool scheduled_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ferry::forward

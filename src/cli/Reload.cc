@@ -62,7 +62,10 @@ class ClientForwards {
     // Removed first: a forward that changes only its target keeps its port.
     stopListening(removed);
     if (auto listening = listen(added); !listening) {
-      listen(removed);  // back as it was; the ports were ours a moment ago
+      // Back as it was; the ports were ours a moment ago, so this fails only in a race.
+      if (auto restored = listen(removed); !restored) {
+        spdlog::error("{}: that forward is gone until the next reload", restored.error().message);
+      }
       return listening;
     }
     running_ = std::move(*specs);

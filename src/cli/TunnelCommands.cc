@@ -17,8 +17,10 @@
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
+#include "cli/ConfigFile.h"
 #include "cli/Logging.h"
 #include "cli/ProxyOptions.h"
+#include "cli/Reload.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/FileLimit.h"
@@ -41,6 +43,7 @@ struct CommonOptions {
   std::optional<std::string> keyFile;  // none: no --key-file (an empty FILE is refused)
   bool insecureDir = false;
   double udpTimeoutSeconds = 60;
+  std::optional<OptionValues> config;  // with --config: the options at start, for reloads
 };
 
 struct ClientOptions {
@@ -66,6 +69,7 @@ io::Duration fromMs(double ms) {
 }
 
 void addCommonOptions(CLI::App* command, CommonOptions& options) {
+  addConfigOption(command);
   command->add_option("--dir", options.dir, "Shared directory that carries the tunnel")
       ->type_name("DIR");
   command->add_flag("--poll", options.poll,
@@ -206,26 +210,6 @@ int addressErrorStatus(const io::Error& error) {
   return error.code == EINVAL ? 2 : 1;
 }
 
-/// The client's --listen and -L, parsed.
-io::Result<std::vector<forward::ForwardSpec>> forwardSpecs(const ClientOptions& options) {
-  std::vector<forward::ForwardSpec> specs;
-  for (const std::string& text : options.listen) {
-    auto bind = io::Address::parse(text, true, false);
-    if (!bind) {
-      return std::unexpected(bind.error());
-    }
-    specs.push_back({*bind, ""});
-  }
-  for (const std::string& text : options.forwards) {
-    auto spec = forward::parseForwardSpec(text);
-    if (!spec) {
-      return std::unexpected(spec.error());
-    }
-    specs.push_back(*spec);
-  }
-  return specs;
-}
-
 /// The client's -U rules: UDP sockets bound now, flows carried by each session.
 io::Result<void> addUdpForwards(forward::TunnelClient& client, const ClientOptions& options) {
   client.udp().setIdleTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
@@ -260,7 +244,7 @@ io::Result<std::unique_ptr<mux::CarrierConnector>> localConnector(io::Loop& loop
 int runClient(const ClientOptions& options) {
   setLogLevel(options.common.logLevel);
   io::raiseFileLimit();
-  auto specs = forwardSpecs(options);
+  auto specs = forward::parseForwardSpecs(options.listen, options.forwards);
   if (!specs) {
     return addressErrorStatus(specs.error());
   }
@@ -309,6 +293,7 @@ int runClient(const ClientOptions& options) {
     return 1;
   }
   warnIfNoKey(options.common);
+  auto reloader = watchReloads(loop, client, options.common.config);
   return runUntilSignalled(loop, client, options.common);
 }
 
@@ -363,6 +348,7 @@ int runServer(const ServerOptions& options) {
   if (!options.stdio) {  // a pipe is private to its two ends
     warnIfNoKey(options.common);
   }
+  auto reloader = watchReloads(loop, server, options.common.config);
   return runUntilSignalled(loop, server, options.common);
 }
 
@@ -395,7 +381,8 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       ->type_name("COMMAND");
   addProxyOptions(clientCommand, client->proxies);
   addCommonOptions(clientCommand, client->common);
-  clientCommand->callback([client, &runner] {
+  clientCommand->callback([client, clientCommand, &runner] {
+    client->common.config = applyConfigFile(clientCommand);
     if (!client->common.dir.empty() + !client->connect.empty() + !client->exec.empty() != 1) {
       throw CLI::ValidationError("--dir/--connect/--exec",
                                  "give exactly one of --dir, --connect or --exec");
@@ -433,7 +420,8 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                           "Serve one session over stdin/stdout and exit when it ends (the other "
                           "end of a client's --exec)");
   addCommonOptions(serverCommand, server->common);
-  serverCommand->callback([server, &runner] {
+  serverCommand->callback([server, serverCommand, &runner] {
+    server->common.config = applyConfigFile(serverCommand);
     if (!server->common.dir.empty() + !server->tcpListen.empty() + server->stdio != 1) {
       throw CLI::ValidationError("--dir/--tcp-listen/--stdio",
                                  "give exactly one of --dir, --tcp-listen or --stdio");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/Commands.h"
+#include "cli/ConfigCommand.h"
 #include "cli/Logging.h"
 #include "io/Signals.h"
 
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(FERRY_VERSION));
 
   CommandRunner runner;
+  rememberCommandLine(argc, argv);
   registerTunnelCommands(app, runner);
+  registerConfigCommands(app, runner);
   registerBenchCommands(app, runner);
   registerKeyCommands(app, runner);
   app.add_subcommand("version", "Print the version")->callback([&] {

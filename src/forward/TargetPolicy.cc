@@ -276,4 +276,24 @@ io::Result<ForwardSpec> parseForwardSpec(std::string_view text) {
   return ForwardSpec{*bind, std::string(target)};
 }
 
+io::Result<std::vector<ForwardSpec>> parseForwardSpecs(const std::vector<std::string>& listen,
+                                                       const std::vector<std::string>& forwards) {
+  std::vector<ForwardSpec> specs;
+  for (const std::string& text : listen) {
+    auto bind = io::Address::parse(text, true, false);
+    if (!bind) {
+      return std::unexpected(bind.error());
+    }
+    specs.push_back({*bind, ""});
+  }
+  for (const std::string& text : forwards) {
+    auto spec = parseForwardSpec(text);
+    if (!spec) {
+      return std::unexpected(spec.error());
+    }
+    specs.push_back(*spec);
+  }
+  return specs;
+}
+
 }  // namespace ferry::forward

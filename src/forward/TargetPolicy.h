@@ -105,4 +105,9 @@ struct ForwardSpec {
 /// defaults to 127.0.0.1).
 io::Result<ForwardSpec> parseForwardSpec(std::string_view text);
 
+/// A client's forwards: each `listen` ([HOST:]PORT, carried to the server's default), then each
+/// `forwards` spec. The first malformed one is the error.
+io::Result<std::vector<ForwardSpec>> parseForwardSpecs(const std::vector<std::string>& listen,
+                                                       const std::vector<std::string>& forwards);
+
 }  // namespace ferry::forward

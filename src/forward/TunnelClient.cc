@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "io/Log.h"
@@ -22,12 +24,24 @@ io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::
     return std::unexpected(fd.error());
   }
   io::Address bound = io::localAddress(fd->get());
-  listeners_.push_back(
-      std::make_unique<io::TcpListener>(loop_, std::move(*fd), "listener " + bound.toString(),
-                                        [this, target = std::move(target)](io::Fd socket) {
-                                          onAccepted(std::move(socket), target);
-                                        }));
+  auto socket = std::make_unique<io::TcpListener>(
+      loop_, std::move(*fd), "listener " + bound.toString(),
+      [this, target](io::Fd accepted) { onAccepted(std::move(accepted), target); });
+  listeners_.push_back({bind.toString(), std::move(target), std::move(socket)});
   return bound;
+}
+
+bool TunnelClient::removeListener(const io::Address& bind, std::string_view target) {
+  std::string key = bind.toString();
+  auto found = std::ranges::find_if(listeners_, [&](const Listener& listener) {
+    return listener.bind == key && listener.target == target;
+  });
+  if (found == listeners_.end()) {
+    return false;
+  }
+  // Streams belong to the session, not to the listener: closing the socket leaves them be.
+  listeners_.erase(found);
+  return true;
 }
 
 io::Result<void> TunnelClient::start() {

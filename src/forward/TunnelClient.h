@@ -36,6 +36,10 @@ class TunnelClient : private mux::SessionHandler {
   /// Between sessions the stream fails at once: `onResult` hears so and the socket is closed.
   void openStream(io::Fd socket, std::string target, mux::OnOpenResult onResult,
                   std::string_view firstBytes);
+  /// Closes the listener that addListener(bind, target) opened: new connections to it are
+  /// refused, while the streams it already carries go on until they end. False when there is
+  /// no such listener.
+  bool removeListener(const io::Address& bind, std::string_view target);
   /// Opens the first session.
   io::Result<void> start();
   /// Stops accepting, resets open streams, ends the session (removing its files) and calls
@@ -61,7 +65,12 @@ class TunnelClient : private mux::SessionHandler {
   io::Loop& loop_;
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
-  std::vector<std::unique_ptr<io::TcpListener>> listeners_;
+  struct Listener {
+    std::string bind;  // as asked for (port 0 stays 0), to find it again
+    std::string target;
+    std::unique_ptr<io::TcpListener> socket;
+  };
+  std::vector<Listener> listeners_;
   UdpClient udp_;  // before session_: the session calls it until destroyed
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};

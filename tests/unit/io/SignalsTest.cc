@@ -33,6 +33,21 @@ TEST(SignalsTest, DeliversSignalsThroughTheLoop) {
   ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &saved, nullptr), 0);
 }
 
+TEST(SignalsTest, SignalWatchUnwatchesWhenDestroyed) {
+  sigset_t saved;
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, nullptr, &saved), 0);
+  Loop loop;
+  int received = 0;
+  {
+    SignalWatch watch(loop, {SIGHUP}, [&](int signal) { received = signal; });
+    ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
+    ASSERT_TRUE(test::runUntil(loop, [&] { return received != 0; }));
+  }
+  EXPECT_EQ(received, SIGHUP);
+  EXPECT_EQ(loop.watchedCount(), 0u);
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &saved, nullptr), 0);
+}
+
 TEST(SignalsTest, IgnoreSigpipeTurnsBrokenPipesIntoEpipe) {
   ignoreSigpipe();
   int fds[2];

@@ -15,6 +15,7 @@ using CommandRunner = std::function<int()>;
 void registerBenchCommands(CLI::App& app, CommandRunner& runner);
 void registerTunnelCommands(CLI::App& app, CommandRunner& runner);
 void registerKeyCommands(CLI::App& app, CommandRunner& runner);
+void registerStatusCommands(CLI::App& app, CommandRunner& runner);
 
 /// Prints "ferry: error: MESSAGE" to stderr.
 void printError(const std::string& message);

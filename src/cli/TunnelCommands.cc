@@ -18,6 +18,7 @@
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
 #include "cli/Logging.h"
+#include "cli/OperationsOptions.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/FileLimit.h"
@@ -39,6 +40,7 @@ struct CommonOptions {
   std::string logLevel = "info";
   std::optional<std::string> keyFile;  // none: no --key-file (an empty FILE is refused)
   bool insecureDir = false;
+  OperationsOptions operations;  // --control, --metrics, --log-format
 };
 
 struct ClientOptions {
@@ -117,6 +119,7 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  addOperationsOptions(command, options.operations);
 }
 
 carrier::dir::DirOptions dirOptions(const CommonOptions& common) {
@@ -164,6 +167,11 @@ void warnIfNoKey(const CommonOptions& common) {
 /// Runs the loop until SIGINT/SIGTERM, then `stop(done)`; prints the stats line on a timer.
 template <typename Tunnel>
 int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& common) {
+  auto operations = startOperations(loop, tunnel, common.operations);
+  if (!operations) {
+    printError(operations.error().message);
+    return 1;
+  }
   bool stopping = false;
   io::Fd signals = io::watchSignals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     if (stopping) {
@@ -172,19 +180,21 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
     }
     stopping = true;
     spdlog::info("stopping (signal {})", signal);
+    (*operations)->stopping();
     tunnel.stop([&loop] { loop.stop(); });
   });
   std::function<void()> printStats = [&] {
-    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+    spdlog::info("stats: {}", tunnel.stats().format());
     loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
   };
   if (common.statsSeconds > 0) {
     loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
   }
+  (*operations)->ready();
   loop.run();
   loop.unwatch(signals.get());
   if (common.statsSeconds > 0) {
-    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+    spdlog::info("stats: {}", tunnel.stats().format());
   }
   return 0;
 }

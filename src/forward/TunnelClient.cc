@@ -20,6 +20,7 @@ io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::
     return std::unexpected(fd.error());
   }
   io::Address bound = io::localAddress(fd->get());
+  forwards_.push_back({bound.toString(), target});
   listeners_.push_back(
       std::make_unique<io::TcpListener>(loop_, std::move(*fd), "listener " + bound.toString(),
                                         [this, target = std::move(target)](io::Fd socket) {
@@ -127,6 +128,13 @@ TunnelStats TunnelClient::stats() const {
     addStats(result.live, session_->stats());
   }
   return result;
+}
+
+std::vector<mux::SessionInfo> TunnelClient::sessionInfos() const {
+  if (!session_) {
+    return {};
+  }
+  return {session_->info()};
 }
 
 }  // namespace ferry::forward

@@ -23,6 +23,12 @@ namespace ferry::forward {
 /// lived kStableSession, so a peer that fails every session at once is retried ever more slowly.
 class TunnelClient : private mux::SessionHandler {
  public:
+  /// One --listen or -L, for status figures.
+  struct ForwardInfo {
+    std::string listen;  // the bound address
+    std::string target;  // "" = the server's --to
+  };
+
   /// A session that lived this long after it was established resets the back-off.
   static constexpr io::Duration kStableSession = std::chrono::seconds(10);
 
@@ -38,6 +44,9 @@ class TunnelClient : private mux::SessionHandler {
   void stop(std::function<void()> done);
 
   TunnelStats stats() const;
+  /// The live session, if any (read-only figures).
+  std::vector<mux::SessionInfo> sessionInfos() const;
+  const std::vector<ForwardInfo>& forwards() const { return forwards_; }
 
  private:
   void onAccepted(io::Fd socket, const std::string& target);
@@ -55,6 +64,7 @@ class TunnelClient : private mux::SessionHandler {
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
   std::vector<std::unique_ptr<io::TcpListener>> listeners_;
+  std::vector<ForwardInfo> forwards_;
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;

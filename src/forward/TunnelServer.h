@@ -34,6 +34,8 @@ class TunnelServer : private mux::SessionHandler {
   void stop(std::function<void()> done);
 
   TunnelStats stats() const;
+  /// The live sessions (read-only figures).
+  std::vector<mux::SessionInfo> sessionInfos() const;
   /// Calls `onIdle` whenever the last live session has ended (a stdio server exits then).
   void setOnIdle(std::function<void()> onIdle) { onIdle_ = std::move(onIdle); }
 

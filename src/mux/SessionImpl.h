@@ -37,6 +37,7 @@ class Session::Impl {
     return stats_;
   }
   std::string describe() const;
+  SessionInfo info();
 
  private:
   // Frames from the peer.
@@ -47,6 +48,7 @@ class Session::Impl {
   void onRst(Stream& stream, std::string_view reason);
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
+  void onPing(std::span<const uint8_t> payload);
   bool isPastStream(uint32_t id) const;
 
   // The socket side of streams (SessionStreams.cc).
@@ -102,9 +104,11 @@ class Session::Impl {
   uint32_t nextStreamId_;
   uint32_t highestPeerId_ = 0;
   uint64_t pingCounter_ = 0;
+  io::TimePoint pingSentAt_{};  // when Ping(pingCounter_) was queued
   io::Loop::TimerId timer_ = 0;
   io::TimePoint timerDeadline_{};
   io::TimePoint lastSweep_;
+  io::TimePoint startedAt_;
   uint64_t sweepCount_ = 0;
   bool dataSinceSweep_ = false;
   bool started_ = false;

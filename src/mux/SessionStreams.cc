@@ -39,7 +39,7 @@ void Session::Impl::openStream(io::Fd socket, std::string target) {
   io::setNonBlocking(socket.get());
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   send(FrameType::Open, id, proto::textPayload(target));
-  addStream(id, std::move(socket), Stream::Phase::Open);
+  addStream(id, std::move(socket), Stream::Phase::Open).target = std::move(target);
 }
 
 Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase) {

@@ -223,7 +223,8 @@ void Session::Impl::onPing(std::span<const uint8_t> payload) {
 
 void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
-    spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
+    refusedLog_.log(spdlog::level::warn,
+                    fmt::format("{}: stream {}: unexpected Open refused", describe(), id));
     stats_.streamErrors++;
     send(FrameType::Rst, id, proto::textPayload("stream id refused"));
     return;
@@ -231,8 +232,9 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   highestPeerId_ = id;
   io::Result<io::Fd> socket = handler_.connectStream(target);
   if (!socket) {
-    spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, target,
-                 socket.error().message);
+    refusedLog_.log(spdlog::level::info,
+                    fmt::format("{}: stream {} to '{}' refused: {}", describe(), id, target,
+                                socket.error().message));
     stats_.streamErrors++;
     send(FrameType::Rst, id, proto::textPayload(socket.error().message));
     return;
@@ -299,7 +301,8 @@ void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
     rejected_.clear();
   }
   if (rejected_.insert(header.stream).second) {
-    spdlog::warn("{}: Data for unknown stream {}", describe(), header.stream);
+    refusedLog_.log(spdlog::level::warn,
+                    fmt::format("{}: Data for unknown stream {}", describe(), header.stream));
     send(FrameType::Rst, header.stream, proto::textPayload("unknown stream"));
   }
 }

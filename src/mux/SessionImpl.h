@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/ChunkQueue.h"
+#include "io/RateLimitedLog.h"
 #include "mux/Credit.h"
 #include "mux/Keepalive.h"
 #include "mux/Session.h"
@@ -103,6 +104,8 @@ class Session::Impl {
   std::vector<uint8_t> readScratch_;
   uint32_t nextStreamId_;
   uint32_t highestPeerId_ = 0;
+  // A peer may open refused streams in a loop: one line per interval says so, with a count.
+  io::RateLimitedLog refusedLog_{std::chrono::seconds(5)};
   uint64_t pingCounter_ = 0;
   io::TimePoint pingSentAt_{};  // when Ping(pingCounter_) was queued
   io::Loop::TimerId timer_ = 0;

@@ -43,7 +43,9 @@ void RequestServer::onAccepted(io::Fd socket) {
 }
 
 void RequestServer::onEvent(Connection& connection, uint32_t events) {
-  if (connection.answer.empty()) {
+  if (connection.draining) {
+    drain(connection);
+  } else if (connection.answer.empty()) {
     readRequest(connection);
   } else if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
     writeAnswer(connection);
@@ -93,10 +95,23 @@ void RequestServer::writeAnswer(Connection& connection) {
     if (connection.written < connection.answer.size()) {
       return;
     }
-    // The whole answer left: end our side so the client sees EOF after it.
+    // The whole answer left: end our side so the client sees EOF after it, and read until the
+    // client closes (or the deadline): closing with unread input would reset the connection and
+    // could destroy the answer before the client read it.
     ::shutdown(connection.fd.get(), SHUT_WR);
+    connection.draining = true;
+    loop_.modify(connection.fd.get(), EPOLLIN);
+    return;
   }
   drop(connection.fd.get());
+}
+
+void RequestServer::drain(Connection& connection) {
+  char buffer[4096];
+  ssize_t got = ::read(connection.fd.get(), buffer, sizeof buffer);
+  if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+    drop(connection.fd.get());
+  }
 }
 
 void RequestServer::drop(int fd) {

@@ -47,6 +47,7 @@ class RequestServer {
     std::string request;
     std::string answer;
     size_t written = 0;
+    bool draining = false;  // answered; reading until the client closes
     io::Loop::TimerId deadline = 0;
   };
 
@@ -55,6 +56,7 @@ class RequestServer {
   void readRequest(Connection& connection);
   void answer(Connection& connection, std::string text);
   void writeAnswer(Connection& connection);
+  void drain(Connection& connection);
   void drop(int fd);
 
   io::Loop& loop_;

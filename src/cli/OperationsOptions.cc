@@ -20,8 +20,8 @@ void addOperationsOptions(CLI::App* command, OperationsOptions& options) {
   command
       ->add_option("--control", options.control,
                    "Control socket for `ferry status` and `ferry reload` (default: "
-                   "ferry-PID.sock in $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR/ferry, /run/ferry "
-                   "for root, else /tmp/ferry-UID)")
+                   "ferry-PID.sock in $RUNTIME_DIRECTORY, else /run/ferry for root, else "
+                   "$XDG_RUNTIME_DIR/ferry, else /tmp/ferry-UID)")
       ->type_name("PATH");
   command
       ->add_option("--metrics", options.metrics,

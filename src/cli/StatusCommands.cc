@@ -19,6 +19,8 @@ io::Result<std::string> chooseSocket(const ControlOptions& options) {
   }
   std::string dir = ops::defaultControlDir();
   std::vector<std::string> sockets = ops::listControlSockets(dir);
+  // Sockets of processes that were killed stay behind; nobody answers on them.
+  std::erase_if(sockets, [](const std::string& path) { return !ops::controlAnswers(path); });
   if (sockets.size() == 1) {
     return sockets.front();
   }

@@ -99,10 +99,13 @@ std::string defaultControlDir() {
     // Several directories are separated by ':'; ours is the first.
     return std::string(systemd).substr(0, std::string(systemd).find(':'));
   }
+  if (::geteuid() == 0) {
+    return "/run/ferry";  // where the service units' sockets are, also for root's `ferry status`
+  }
   if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
     return std::string(runtime) + "/ferry";
   }
-  return ::geteuid() == 0 ? "/run/ferry" : fmt::format("/tmp/ferry-{}", ::geteuid());
+  return fmt::format("/tmp/ferry-{}", ::geteuid());
 }
 
 io::Result<std::string> defaultControlPath() {
@@ -167,6 +170,10 @@ io::Result<std::string> askControl(const std::string& path, const std::string& r
     }
     answer.append(buffer, static_cast<size_t>(got));
   }
+}
+
+bool controlAnswers(const std::string& path) {
+  return connectUnix(path).has_value();
 }
 
 std::vector<std::string> listControlSockets(const std::string& dir) {

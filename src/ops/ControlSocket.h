@@ -9,7 +9,7 @@
 namespace ferry::ops {
 
 /// Where control sockets live by default: $RUNTIME_DIRECTORY (systemd's RuntimeDirectory=),
-/// else $XDG_RUNTIME_DIR/ferry, else /run/ferry for root, else /tmp/ferry-$UID.
+/// else /run/ferry for root, else $XDG_RUNTIME_DIR/ferry, else /tmp/ferry-$UID.
 std::string defaultControlDir();
 /// DIR/ferry-<pid>.sock in the default directory, which is created (mode 0700) if missing.
 io::Result<std::string> defaultControlPath();
@@ -22,6 +22,9 @@ io::Result<io::Fd> listenControl(const std::string& path);
 /// Sends `request` plus a line feed to the control socket at `path` and returns the whole answer
 /// (blocking, with a deadline of a few seconds; for `ferry status` and `ferry reload`).
 io::Result<std::string> askControl(const std::string& path, const std::string& request);
+
+/// Whether a process accepts connections on the socket at `path` (stale ones refuse them).
+bool controlAnswers(const std::string& path);
 
 /// The ferry-*.sock files in `dir`, sorted.
 std::vector<std::string> listControlSockets(const std::string& dir);

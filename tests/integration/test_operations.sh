@@ -17,8 +17,8 @@ NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=200000 \
   start server "$FERRY" server --dir "$DIR" --to "127.0.0.1:$ECHO_PORT" --metrics 0 \
   --control "$WORK/server.sock" --log-format json
 SERVER_PID=$LAST_PID
-mkdir -m 700 "$WORK/xdg"
-XDG_RUNTIME_DIR="$WORK/xdg" start client "$FERRY" client --dir "$DIR" --listen 127.0.0.1:0
+mkdir -m 700 "$WORK/rt"
+RUNTIME_DIRECTORY="$WORK/rt" start client "$FERRY" client --dir "$DIR" --listen 127.0.0.1:0
 CLIENT_PID=$LAST_PID
 wait_for_log client 'listening on'
 wait_for_log server 'metrics on http://'
@@ -34,13 +34,13 @@ grep -q '^STATUS=server sessions=' "$WORK/notify.txt" || fail "no STATUS= line"
 pass "sd_notify: READY=1, STATUS= and WATCHDOG=1 pings arrived"
 
 # The client's socket is found in its default directory (the only one there), mode 0600.
-SOCKETS=("$WORK"/xdg/ferry/ferry-*.sock)
-[ ${#SOCKETS[@]} -eq 1 ] || fail "expected one socket in \$XDG_RUNTIME_DIR/ferry: ${SOCKETS[*]}"
+SOCKETS=("$WORK"/rt/ferry-*.sock)
+[ ${#SOCKETS[@]} -eq 1 ] || fail "expected one socket in \$RUNTIME_DIRECTORY: ${SOCKETS[*]}"
 [ "$(stat -c %a "${SOCKETS[0]}")" = 600 ] || fail "control socket mode $(stat -c %a "${SOCKETS[0]}")"
-XDG_RUNTIME_DIR="$WORK/xdg" "$FERRY" status >"$WORK/table.txt" || fail "ferry status"
+RUNTIME_DIRECTORY="$WORK/rt" "$FERRY" status >"$WORK/table.txt" || fail "ferry status"
 grep -q '^FORWARD' "$WORK/table.txt" && grep -q ' dir ' "$WORK/table.txt" ||
   fail "status table: $(cat "$WORK/table.txt")"
-XDG_RUNTIME_DIR="$WORK/xdg" "$FERRY" status --json >"$WORK/client.json" || fail "ferry status --json"
+RUNTIME_DIRECTORY="$WORK/rt" "$FERRY" status --json >"$WORK/client.json" || fail "ferry status --json"
 python3 - "$WORK/client.json" <<'PY' || fail "client status JSON: $(cat "$WORK/client.json")"
 import json, sys
 status = json.load(open(sys.argv[1]))

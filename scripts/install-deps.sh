@@ -6,12 +6,14 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
-  libsodium-dev libssl-dev
+  libsodium-dev libssl-dev libsystemd-dev
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
   clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps psmisc iproute2
   samba smbnetfs
+  # operations tests: promtool checks /metrics, systemd-analyze verifies the unit templates
+  prometheus systemd
 )
 
 missing=()

@@ -3,8 +3,9 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 FUZZ_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: all build deps check test demo asan-check fuzz-smoke format clean
+.PHONY: all build deps check test demo install asan-check fuzz-smoke format clean
 
 all: build
 
@@ -23,6 +24,10 @@ check: deps
 
 demo: deps build
 	@scripts/demo.sh $(BUILD_DIR)/ferry
+
+# PREFIX (default /usr/local) and DESTDIR (staging root) as usual; see docs/operations.md.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
 asan-check: deps
 	@cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
-  libsodium-dev libssl-dev libtomlplusplus-dev
+  libsodium-dev libssl-dev libtomlplusplus-dev libsystemd-dev
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
   clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools
@@ -14,6 +14,8 @@ packages=(
   samba smbnetfs
   # UDP forwarding tests (test_tunnel_udp.sh): a DNS server and client
   dnsmasq-base bind9-dnsutils
+  # operations tests: promtool checks /metrics, systemd-analyze verifies the unit templates
+  prometheus systemd
 )
 
 missing=()

@@ -16,6 +16,7 @@ void registerBenchCommands(CLI::App& app, CommandRunner& runner);
 void registerTunnelCommands(CLI::App& app, CommandRunner& runner);
 void registerKeyCommands(CLI::App& app, CommandRunner& runner);
 void registerConfigCommands(CLI::App& app, CommandRunner& runner);
+void registerStatusCommands(CLI::App& app, CommandRunner& runner);
 
 /// Prints "ferry: error: MESSAGE" to stderr.
 void printError(const std::string& message);

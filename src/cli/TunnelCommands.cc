@@ -19,6 +19,7 @@
 #include "cli/Commands.h"
 #include "cli/ConfigFile.h"
 #include "cli/Logging.h"
+#include "cli/OperationsOptions.h"
 #include "cli/ProxyOptions.h"
 #include "cli/Reload.h"
 #include "forward/TunnelClient.h"
@@ -44,6 +45,7 @@ struct CommonOptions {
   bool insecureDir = false;
   double udpTimeoutSeconds = 60;
   std::optional<OptionValues> config;  // with --config: the options at start, for reloads
+  OperationsOptions operations;        // --control, --metrics, --log-format
 };
 
 struct ClientOptions {
@@ -131,6 +133,7 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command->add_option("--log-level", options.logLevel, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  addOperationsOptions(command, options.operations);
 }
 
 carrier::dir::DirOptions dirOptions(const CommonOptions& common) {
@@ -176,8 +179,24 @@ void warnIfNoKey(const CommonOptions& common) {
 }
 
 /// Runs the loop until SIGINT/SIGTERM, then `stop(done)`; prints the stats line on a timer.
+/// `ferry reload` and SIGHUP go to `reloader` (none without --config: both are refused).
 template <typename Tunnel>
-int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& common) {
+int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& common,
+                      Reloader* reloader) {
+  auto operations = startOperations(loop, tunnel, common.operations);
+  if (!operations) {
+    printError(operations.error().message);
+    return 1;
+  }
+  std::optional<io::SignalWatch> hangupsWithoutConfig;
+  if (reloader) {
+    (*operations)->setReloadHook([reloader] { return reloader->reload(); });
+  } else {
+    // A SIGHUP (e.g. systemd's ExecReload) must not kill a tunnel that has nothing to reload.
+    hangupsWithoutConfig.emplace(loop, std::initializer_list<int>{SIGHUP}, [](int) {
+      spdlog::warn("SIGHUP ignored: reloading needs --config");
+    });
+  }
   bool stopping = false;
   io::Fd signals = io::watchSignals(loop, {SIGINT, SIGTERM}, [&](int signal) {
     if (stopping) {
@@ -186,19 +205,21 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
     }
     stopping = true;
     spdlog::info("stopping (signal {})", signal);
+    (*operations)->stopping();
     tunnel.stop([&loop] { loop.stop(); });
   });
   std::function<void()> printStats = [&] {
-    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+    spdlog::info("stats: {}", tunnel.stats().format());
     loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
   };
   if (common.statsSeconds > 0) {
     loop.addTimerAfter(fromMs(common.statsSeconds * 1000), printStats);
   }
+  (*operations)->ready();
   loop.run();
   loop.unwatch(signals.get());
   if (common.statsSeconds > 0) {
-    fmt::print(stderr, "stats: {}\n", tunnel.stats().format());
+    spdlog::info("stats: {}", tunnel.stats().format());
   }
   return 0;
 }
@@ -294,7 +315,7 @@ int runClient(const ClientOptions& options) {
   }
   warnIfNoKey(options.common);
   auto reloader = watchReloads(loop, client, options.common.config);
-  return runUntilSignalled(loop, client, options.common);
+  return runUntilSignalled(loop, client, options.common, reloader.get());
 }
 
 int runServer(const ServerOptions& options) {
@@ -349,7 +370,7 @@ int runServer(const ServerOptions& options) {
     warnIfNoKey(options.common);
   }
   auto reloader = watchReloads(loop, server, options.common.config);
-  return runUntilSignalled(loop, server, options.common);
+  return runUntilSignalled(loop, server, options.common, reloader.get());
 }
 
 }  // namespace

@@ -6,11 +6,16 @@
 #include "cli/Commands.h"
 #include "cli/ConfigCommand.h"
 #include "cli/Logging.h"
+#include "io/Log.h"
 #include "io/Signals.h"
 
 namespace ferry::cli {
 
 void printError(const std::string& message) {
+  if (jsonLogs()) {
+    spdlog::error("{}", message);  // a JSON log holds nothing but JSON lines
+    return;
+  }
   fmt::print(stderr, "ferry: error: {}\n", message);
 }
 
@@ -31,6 +36,7 @@ int main(int argc, char** argv) {
   registerConfigCommands(app, runner);
   registerBenchCommands(app, runner);
   registerKeyCommands(app, runner);
+  registerStatusCommands(app, runner);
   app.add_subcommand("version", "Print the version")->callback([&] {
     runner = [] {
       fmt::print("ferry {}\n", FERRY_VERSION);

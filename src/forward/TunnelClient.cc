@@ -27,7 +27,7 @@ io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::
   auto socket = std::make_unique<io::TcpListener>(
       loop_, std::move(*fd), "listener " + bound.toString(),
       [this, target](io::Fd accepted) { onAccepted(std::move(accepted), target); });
-  listeners_.push_back({bind.toString(), std::move(target), std::move(socket)});
+  listeners_.push_back({bind.toString(), bound.toString(), std::move(target), std::move(socket)});
   return bound;
 }
 
@@ -42,6 +42,14 @@ bool TunnelClient::removeListener(const io::Address& bind, std::string_view targ
   // Streams belong to the session, not to the listener: closing the socket leaves them be.
   listeners_.erase(found);
   return true;
+}
+
+std::vector<TunnelClient::ForwardInfo> TunnelClient::forwards() const {
+  std::vector<ForwardInfo> forwards;
+  for (const Listener& listener : listeners_) {
+    forwards.push_back({listener.bound, listener.target});
+  }
+  return forwards;
 }
 
 io::Result<void> TunnelClient::start() {
@@ -159,6 +167,13 @@ TunnelStats TunnelClient::stats() const {
     addStats(result.live, session_->stats());
   }
   return result;
+}
+
+std::vector<mux::SessionInfo> TunnelClient::sessionInfos() const {
+  if (!session_) {
+    return {};
+  }
+  return {session_->info()};
 }
 
 }  // namespace ferry::forward

@@ -24,6 +24,12 @@ namespace ferry::forward {
 /// lived kStableSession, so a peer that fails every session at once is retried ever more slowly.
 class TunnelClient : private mux::SessionHandler {
  public:
+  /// One --listen or -L, for status figures.
+  struct ForwardInfo {
+    std::string listen;  // the bound address
+    std::string target;  // "" = the server's --to
+  };
+
   /// A session that lived this long after it was established resets the back-off.
   static constexpr io::Duration kStableSession = std::chrono::seconds(10);
 
@@ -49,6 +55,9 @@ class TunnelClient : private mux::SessionHandler {
   TunnelStats stats() const;
   /// UDP forwards (-U): add rules before start().
   UdpClient& udp() { return udp_; }
+  /// The live session, if any (read-only figures).
+  std::vector<mux::SessionInfo> sessionInfos() const;
+  std::vector<ForwardInfo> forwards() const;
 
  private:
   void onAccepted(io::Fd socket, const std::string& target);
@@ -66,7 +75,8 @@ class TunnelClient : private mux::SessionHandler {
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
   struct Listener {
-    std::string bind;  // as asked for (port 0 stays 0), to find it again
+    std::string bind;   // as asked for (port 0 stays 0), to find it again
+    std::string bound;  // the address it listens on
     std::string target;
     std::unique_ptr<io::TcpListener> socket;
   };

@@ -109,4 +109,13 @@ TunnelStats TunnelServer::stats() const {
   return result;
 }
 
+std::vector<mux::SessionInfo> TunnelServer::sessionInfos() const {
+  std::vector<mux::SessionInfo> infos;
+  infos.reserve(sessions_.size());
+  for (const auto& [raw, session] : sessions_) {
+    infos.push_back(session->info());
+  }
+  return infos;
+}
+
 }  // namespace ferry::forward

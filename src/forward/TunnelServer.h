@@ -39,6 +39,8 @@ class TunnelServer : private mux::SessionHandler {
   /// Decides the destinations of streams opened from now on; open streams keep their
   /// connections (a reload that narrows --allow does not cut them).
   void setPolicy(TargetPolicy policy) { policy_ = std::move(policy); }
+  /// The live sessions (read-only figures).
+  std::vector<mux::SessionInfo> sessionInfos() const;
   /// Calls `onIdle` whenever the last live session has ended (a stdio server exits then).
   void setOnIdle(std::function<void()> onIdle) { onIdle_ = std::move(onIdle); }
   /// How long a UDP flow may stay idle before it is closed (default 60 s).

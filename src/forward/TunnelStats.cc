@@ -10,6 +10,7 @@ void addStats(mux::SessionStats& total, const mux::SessionStats& more) {
   total.bytesFromSockets += more.bytesFromSockets;
   total.bytesToSockets += more.bytesToSockets;
   total.streamErrors += more.streamErrors;
+  total.roundTrips.merge(more.roundTrips);
 }
 
 std::string TunnelStats::format() const {

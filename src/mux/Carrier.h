@@ -12,6 +12,19 @@
 
 namespace ferry::mux {
 
+/// What a carrier tells `ferry status` and /metrics about itself; fields it does not know stay
+/// empty or zero.
+struct CarrierInfo {
+  std::string kind;           // "dir", "tcp", "stdio", "exec"
+  std::string peer;           // dir: the session id; tcp: the peer address; exec: the command
+  std::string dir;            // dir: DIR
+  std::string fs;             // dir: the file system class ("tmpfs", "fuse", ...)
+  std::string tier;           // dir: "inotify", or "poll" and the current poll interval
+  bool keyed = false;         // wrapped by the pre-shared key layer
+  uint64_t lanes = 0;         // dir: lanes of the session (this side's and the peer's)
+  uint64_t segmentBytes = 0;  // dir: bytes of this side's segment files not yet acknowledged
+};
+
 /// Receives what a carrier reads. All calls happen on the loop thread.
 class CarrierListener {
  public:
@@ -58,6 +71,13 @@ class Carrier {
   virtual void close(bool peerGone) = 0;
   /// Short human description for logs, e.g. "dir session 3f2a..." or "tcp 127.0.0.1:5000".
   virtual std::string describe() const = 0;
+  /// Read-only figures for status and metrics (cheap: no I/O).
+  virtual CarrierInfo info() const {
+    CarrierInfo info;
+    info.kind = "other";
+    info.peer = describe();
+    return info;
+  }
   /// False while the peer may not exist yet (a published directory session that no server has
   /// claimed, which may wait for a server indefinitely): the handshake deadlines then start at
   /// the peer's first frame instead of at start(). Such a carrier fails on its own when the

@@ -44,6 +44,9 @@ const SessionStats& Session::stats() const {
 std::string Session::describe() const {
   return impl_->describe();
 }
+SessionInfo Session::info() const {
+  return impl_->info();
+}
 
 void Session::onFrame(const proto::Frame& frame) {
   impl_->onFrame(frame);

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "io/Clock.h"
 #include "io/Error.h"
@@ -12,6 +14,7 @@
 #include "mux/Carrier.h"
 #include "mux/Datagrams.h"
 #include "mux/OpenResult.h"
+#include "mux/RoundTrips.h"
 
 namespace ferry::mux {
 
@@ -59,6 +62,18 @@ struct SessionStats {
   uint64_t bytesToSockets = 0;    // received from the peer, written to local sockets
   uint64_t streamErrors = 0;      // resets sent or received, refused connects
   uint64_t bufferBytes = 0;       // memory of the streams' output chunks, queued or pooled
+  RoundTrips roundTrips;          // our Pings and the peer's echoes of them
+};
+
+/// One session as `ferry status` shows it.
+struct SessionInfo {
+  Role role = Role::Client;
+  bool established = false;
+  io::Duration age{};  // since the session started
+  CarrierInfo carrier;
+  SessionStats stats;
+  /// Open streams per target named in their Open ("" = the server's default), sorted by target.
+  std::vector<std::pair<std::string, uint64_t>> openByTarget;
 };
 
 /// Multiplexes many TCP streams over one Carrier. Owns the streams' sockets: reads them while the
@@ -96,6 +111,8 @@ class Session : private CarrierListener {
   bool established() const;  // the peer's Hello arrived
   const SessionStats& stats() const;
   std::string describe() const;
+  /// Figures for status and metrics; counts the open streams per target (one pass over them).
+  SessionInfo info() const;
 
  private:
   class Impl;

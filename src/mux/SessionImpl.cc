@@ -1,6 +1,7 @@
 #include "mux/SessionImpl.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,9 @@ std::string_view bytesText(std::span<const uint8_t> bytes) {
 // often. A grown window falls back once its stream received nothing for two whole intervals.
 constexpr io::Duration kIdleSweepInterval = std::chrono::milliseconds(500);
 constexpr uint64_t kIdleSweeps = 2;
+// A Ping whose counter has this bit set echoes the peer's Ping of the other 63 bits and is not
+// answered (docs/protocol.md); a peer that predates echoes ignores both kinds.
+constexpr uint64_t kPingEchoBit = uint64_t{1} << 63;
 // Window increments are u32 on the wire.
 constexpr uint64_t kMaxWindowLimit = uint64_t{1} << 30;
 
@@ -51,7 +55,8 @@ Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role rol
       keepalive_(config.heartbeatInterval, config.deadPeerTimeout, io::Clock::now()),
       creditLimits_(creditLimits(config)),
       nextStreamId_(role == Role::Client ? 1 : 2),
-      lastSweep_(io::Clock::now()) {}
+      lastSweep_(io::Clock::now()),
+      startedAt_(lastSweep_) {}
 
 Session::Impl::~Impl() {
   *alive_ = false;
@@ -66,6 +71,23 @@ Session::Impl::~Impl() {
 
 std::string Session::Impl::describe() const {
   return fmt::format("{} session over {}", roleName(role_), carrier_->describe());
+}
+
+SessionInfo Session::Impl::info() {
+  SessionInfo info;
+  info.role = role_;
+  info.established = peerHelloSeen_;
+  info.age = io::Clock::now() - startedAt_;
+  info.carrier = carrier_->info();
+  info.stats = stats();
+  std::map<std::string_view, uint64_t> byTarget;
+  for (const auto& [id, stream] : streams_) {
+    byTarget[stream->target]++;
+  }
+  for (const auto& [target, count] : byTarget) {
+    info.openByTarget.emplace_back(target, count);
+  }
+  return info;
 }
 
 void Session::Impl::start() {
@@ -128,6 +150,7 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
       onOpen(header.stream, bytesText(frame.payload));
       return;
     case FrameType::Ping:
+      onPing(frame.payload);
       return;
     case FrameType::Bye:
       end(fmt::format("peer ended the session: {}", bytesText(frame.payload)), false, true);
@@ -196,9 +219,25 @@ void Session::Impl::onHello(const proto::Frame& frame) {
   }
 }
 
+void Session::Impl::onPing(std::span<const uint8_t> payload) {
+  if (payload.size() != 8) {
+    return;  // liveness only, as before echoes existed
+  }
+  uint64_t counter = proto::getU64(payload.data());
+  if ((counter & kPingEchoBit) == 0) {
+    uint8_t echo[8];
+    proto::putU64(echo, counter | kPingEchoBit);
+    send(FrameType::Ping, 0, echo);
+  } else if ((counter & ~kPingEchoBit) == pingCounter_ && pingSentAt_ != io::TimePoint{}) {
+    stats_.roundTrips.add(io::Clock::now() - pingSentAt_);
+    pingSentAt_ = {};  // one sample per Ping, even if a hostile peer repeats the echo
+  }
+}
+
 void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
-    spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
+    refusedLog_.log(spdlog::level::warn,
+                    fmt::format("{}: stream {}: unexpected Open refused", describe(), id));
     stats_.streamErrors++;
     sendRst(id, proto::RstCode::Other, "stream id refused");
     return;
@@ -206,15 +245,16 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   highestPeerId_ = id;
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   // Data and Fin that follow the Open wait in the stream's output until the socket is connected.
-  addStream(id, io::Fd(), Stream::Phase::Resolving);
+  addStream(id, io::Fd(), Stream::Phase::Resolving).target = target;
   handler_.connectStream(target, [this, alive = std::weak_ptr<bool>(alive_), id,
                                   name = std::string(target)](ConnectResult result) {
     if (alive.expired()) {
       return;
     }
     if (!result) {
-      spdlog::info("{}: stream {} to '{}' refused: {}", describe(), id, name,
-                   result.error().message);
+      refusedLog_.log(spdlog::level::info,
+                      fmt::format("{}: stream {} to '{}' refused: {}", describe(), id, name,
+                                  result.error().message));
     }
     onConnectResult(id, std::move(result));
   });
@@ -325,7 +365,8 @@ void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
     rejected_.clear();
   }
   if (rejected_.insert(header.stream).second) {
-    spdlog::warn("{}: Data for unknown stream {}", describe(), header.stream);
+    refusedLog_.log(spdlog::level::warn,
+                    fmt::format("{}: Data for unknown stream {}", describe(), header.stream));
     sendRst(header.stream, proto::RstCode::Other, "unknown stream");
   }
 }
@@ -422,6 +463,7 @@ void Session::Impl::onTimer() {
       uint8_t payload[8];
       proto::putU64(payload, ++pingCounter_);
       send(FrameType::Ping, 0, payload);
+      pingSentAt_ = io::Clock::now();
       break;
     }
     case Keepalive::Action::None:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/ChunkQueue.h"
+#include "io/RateLimitedLog.h"
 #include "mux/Credit.h"
 #include "mux/Keepalive.h"
 #include "mux/Session.h"
@@ -44,6 +45,7 @@ class Session::Impl {
     return stats_;
   }
   std::string describe() const;
+  SessionInfo info();
 
  private:
   // Frames from the peer.
@@ -59,6 +61,7 @@ class Session::Impl {
   void failOpen(Stream& stream, proto::RstCode code, std::string_view reason);
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
+  void onPing(std::span<const uint8_t> payload);
   bool isPastStream(uint32_t id) const;
   void onDatagramFrame(const proto::Frame& frame);
   void onFlowOpen(uint32_t flow, std::string_view target);
@@ -123,10 +126,14 @@ class Session::Impl {
   uint32_t highestPeerId_ = 0;
   DatagramHandler* datagrams_ = nullptr;
   uint32_t highestPeerFlow_ = 0;
+  // A peer may open refused streams in a loop: one line per interval says so, with a count.
+  io::RateLimitedLog refusedLog_{std::chrono::seconds(5)};
   uint64_t pingCounter_ = 0;
+  io::TimePoint pingSentAt_{};  // when Ping(pingCounter_) was queued
   io::Loop::TimerId timer_ = 0;
   io::TimePoint timerDeadline_{};
   io::TimePoint lastSweep_;
+  io::TimePoint startedAt_;
   uint64_t sweepCount_ = 0;
   bool dataSinceSweep_ = false;
   bool started_ = false;

@@ -41,6 +41,7 @@ void Session::Impl::openStream(io::Fd socket, std::string target, OnOpenResult o
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   send(FrameType::Open, id, proto::textPayload(target));
   Stream& stream = addStream(id, std::move(socket), Stream::Phase::Open);
+  stream.target = std::move(target);
   stream.onOpenResult = std::move(onResult);
   sendFirstBytes(stream, firstBytes);
 }

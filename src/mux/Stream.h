@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <string>
 
 #include "io/ChunkQueue.h"
 #include "io/Fd.h"
@@ -70,6 +71,7 @@ struct Stream {
   }
 
   uint32_t id;
+  std::string target;  // what the Open named ("" = the server's default), for status figures
   io::Fd fd;
   Phase phase;
   bool finSent = false;         // socket EOF read and Fin sent: the socket is not read again

@@ -33,8 +33,7 @@ reload() {
 
 write_server "127.0.0.1:$ECHO1"
 write_client "$PORT_A:127.0.0.1:$ECHO1"
-start server "$FERRY" server --config "$WORK/server.toml"
-SERVER_PID=$LAST_PID
+start server "$FERRY" server --config "$WORK/server.toml" --control "$WORK/server.sock"
 start client "$FERRY" client --config "$WORK/client.toml"
 CLIENT_PID=$LAST_PID
 wait_for_log client "listening on 127.0.0.1:$PORT_A"
@@ -52,9 +51,11 @@ python3 "$TOOLS/refused.py" --port "$PORT_B" --timeout 5 >"$WORK/refused.txt" ||
 pass "SIGHUP: A refuses new connections, B listens (its destination not allowed yet: $(cat "$WORK/refused.txt"))"
 
 write_server "127.0.0.1:$ECHO1" "127.0.0.1:$ECHO2"
-reload server "$SERVER_PID" "reloaded the configuration: new streams: .*127.0.0.1:$ECHO2"
+"$FERRY" reload --control "$WORK/server.sock" >"$WORK/reload.txt" 2>&1 ||
+  fail "ferry reload failed: $(cat "$WORK/reload.txt")"
+grep -q "new streams: .*127.0.0.1:$ECHO2" "$WORK/reload.txt" || fail "ferry reload said: $(cat "$WORK/reload.txt")"
 echo_through "$PORT_B" || fail "B does not carry data after the server allowed its destination"
-pass "SIGHUP on the server: the widened --allow applies to new streams through B"
+pass "ferry reload on the server: the widened --allow applies to new streams through B"
 
 touch "$WORK/go"
 wait "$HELD_PID" || fail "the connection made through A before its removal broke: $(cat "$WORK/held.log")"

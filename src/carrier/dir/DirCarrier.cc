@@ -211,4 +211,21 @@ std::string DirCarrier::describe() const {
                      reader_->polling() ? "polling" : "inotify");
 }
 
+mux::CarrierInfo DirCarrier::info() const {
+  mux::CarrierInfo info;
+  info.kind = "dir";
+  info.peer = parts_.sessionId;
+  info.dir = parts_.dirPath;
+  info.fs = parts_.fs.name;
+  if (reader_->polling()) {
+    double ms = std::chrono::duration<double, std::milli>(reader_->pollInterval()).count();
+    info.tier = fmt::format("poll {:g} ms", ms);
+  } else {
+    info.tier = "inotify";
+  }
+  info.lanes = 2;
+  info.segmentBytes = parts_.writer->segmentBytes();
+  return info;
+}
+
 }  // namespace ferry::carrier::dir

@@ -47,6 +47,7 @@ class DirCarrier : public mux::Carrier {
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
+  mux::CarrierInfo info() const override;
   /// A client's session may wait for a server indefinitely; once claimed, the lane reader's
   /// stuck timeout bounds the wait for the server's first frame.
   bool peerPresentAtStart() const override { return parts_.role == Role::Server; }

@@ -71,6 +71,8 @@ class LaneReader {
   void freeConsumed(std::span<const uint64_t> segments);
 
   bool polling() const { return config_.poll; }
+  /// The current poll interval (meaningful while polling()).
+  io::Duration pollInterval() const { return schedule_.current(); }
 
  private:
   /// Reads what is new and parses it, until a read makes no parsing progress; true if new bytes

@@ -78,6 +78,9 @@ class LaneWriter {
   void close();
 
   std::string currentName() const;
+  /// Bytes written to this lane's segments that the peer has not acknowledged (the spares kept
+  /// for reuse are not counted).
+  uint64_t segmentBytes() const { return closedBytes_ + current_.offset; }
 
  private:
   struct Segment {

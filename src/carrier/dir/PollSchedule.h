@@ -19,6 +19,8 @@ class PollSchedule {
   /// The delay until the next poll, for a poll that just ran at `now`.
   io::Duration next(io::TimePoint now);
   io::Duration pollMin() const { return pollMin_; }
+  /// The interval the last next() returned.
+  io::Duration current() const { return current_; }
 
  private:
   io::Duration pollMin_;

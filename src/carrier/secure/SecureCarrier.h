@@ -54,6 +54,11 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   bool congested() const override;
   void close(bool peerGone) override;
   std::string describe() const override;
+  mux::CarrierInfo info() const override {
+    mux::CarrierInfo info = inner_->info();
+    info.keyed = true;
+    return info;
+  }
   bool peerPresentAtStart() const override { return inner_->peerPresentAtStart(); }
 
   /// True once the peer proved that it holds the key.

@@ -211,4 +211,12 @@ void StreamCarrier::close(bool /*peerGone*/) {
   writeFd_.reset();
 }
 
+mux::CarrierInfo StreamCarrier::info() const {
+  mux::CarrierInfo info;
+  size_t space = description_.find(' ');
+  info.kind = description_.substr(0, space);
+  info.peer = space == std::string::npos ? "" : description_.substr(space + 1);
+  return info;
+}
+
 }  // namespace ferry::carrier

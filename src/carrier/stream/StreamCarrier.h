@@ -37,6 +37,8 @@ class StreamCarrier : public mux::Carrier {
   bool congested() const override { return unwritten() > kCongestionBytes; }
   void close(bool peerGone) override;
   std::string describe() const override { return description_; }
+  /// kind and peer from the description: "tcp to HOST:PORT", "exec 'COMMAND'", "stdio".
+  mux::CarrierInfo info() const override;
   bool peerPresentAtStart() const override { return peerPresentAtStart_; }
   /// For pipes to a command that starts the peer (`--exec ssh host ferry server --stdio`): the
   /// command may take long to reach it (a login prompt), so the handshake deadlines start at

@@ -406,5 +406,42 @@ TEST(OpenResultTest, DataWaitsForADeferredConnectAndARefusalCarriesItsCode) {
   EXPECT_EQ(refused->reason, "no such name");
 }
 
+uint64_t pingCounter(const std::string& payload) {
+  return payload.size() == 8 ? proto::getU64(reinterpret_cast<const uint8_t*>(payload.data())) : 0;
+}
+
+TEST(SessionScripted, EchoesPingsAndTimesTheEchoesOfItsOwn) {
+  mux::SessionConfig config;
+  config.heartbeatInterval = 50ms;
+  ScriptedPeer scripted(mux::Role::Client, config);
+  scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
+  ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
+  // The peer's Ping(7) comes back with the echo bit set.
+  uint8_t ping[8];
+  proto::putU64(ping, 7);
+  scripted.peer->send(proto::FrameType::Ping, 0, ping);
+  constexpr uint64_t kEcho = uint64_t{1} << 63;
+  auto sent = [&](uint64_t counter) {
+    for (const std::string& payload : scripted.sink.payloads) {
+      if (pingCounter(payload) == counter) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(runUntil(scripted.loop, [&] { return sent(7 | kEcho); }));
+  // Its own heartbeat Ping, echoed by the peer, gives one round-trip sample; a repeated echo
+  // gives none.
+  ASSERT_TRUE(runUntil(scripted.loop, [&] { return sent(1); }));
+  proto::putU64(ping, 1 | kEcho);
+  scripted.peer->send(proto::FrameType::Ping, 0, ping);
+  scripted.peer->send(proto::FrameType::Ping, 0, ping);
+  ASSERT_TRUE(
+      runUntil(scripted.loop, [&] { return scripted.session->stats().roundTrips.count > 0; }));
+  scripted.loop.runOnce(10ms);
+  EXPECT_EQ(scripted.session->stats().roundTrips.count, 1u);
+  EXPECT_EQ(scripted.session->info().carrier.kind, "other");
+}
+
 }  // namespace
 }  // namespace ferry::test

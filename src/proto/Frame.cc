@@ -58,6 +58,8 @@ uint64_t getU64(const uint8_t* in) {
 bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
           type <= static_cast<uint8_t>(FrameType::Bye)) ||
+         type == static_cast<uint8_t>(FrameType::Listen) ||
+         type == static_cast<uint8_t>(FrameType::ListenResult) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
          type == static_cast<uint8_t>(FrameType::SegmentAck) ||
          (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
@@ -82,6 +84,10 @@ const char* frameTypeName(FrameType type) {
       return "PING";
     case FrameType::Bye:
       return "BYE";
+    case FrameType::Listen:
+      return "LISTEN";
+    case FrameType::ListenResult:
+      return "LISTEN_RESULT";
     case FrameType::Rotate:
       return "ROTATE";
     case FrameType::SegmentAck:

@@ -19,14 +19,16 @@ constexpr uint32_t kInitialStreamWindow = 256 * 1024;
 
 enum class FrameType : uint8_t {
   // Session frames (mux layer).
-  Hello = 1,   // payload: HelloPayload
-  Open = 2,    // stream opens; payload: target "host:port", empty for the server's default
-  Data = 3,    // stream bytes
-  Fin = 4,     // sender will send no more Data on this stream (half-close)
-  Rst = 5,     // stream aborted; payload: optional UTF-8 reason
-  Window = 6,  // payload: u32 credit increment in bytes
-  Ping = 7,    // payload: u64 counter; liveness
-  Bye = 8,     // the sender is ending the session cleanly
+  Hello = 1,          // payload: HelloPayload
+  Open = 2,           // stream opens; payload: target "host:port", empty for the server's default
+  Data = 3,           // stream bytes
+  Fin = 4,            // sender will send no more Data on this stream (half-close)
+  Rst = 5,            // stream aborted; payload: optional UTF-8 reason
+  Window = 6,         // payload: u32 credit increment in bytes
+  Ping = 7,           // payload: u64 counter; liveness
+  Bye = 8,            // the sender is ending the session cleanly
+  Listen = 10,        // stream 0, client -> server: listen for a reverse forward (proto/Listen.h)
+  ListenResult = 11,  // stream 0, server -> client: the answer to a Listen (proto/Listen.h)
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
   Rotate = 16,      // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane

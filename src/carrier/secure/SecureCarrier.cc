@@ -18,7 +18,8 @@ Direction receiveDirection(Role role) {
 }
 
 bool isSessionFrameType(proto::FrameType type) {
-  return type >= proto::FrameType::Hello && type <= proto::FrameType::Bye;
+  return (type >= proto::FrameType::Hello && type <= proto::FrameType::Bye) ||
+         type == proto::FrameType::Listen || type == proto::FrameType::ListenResult;
 }
 
 }  // namespace

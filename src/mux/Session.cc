@@ -19,6 +19,9 @@ void Session::start() {
 void Session::openStream(io::Fd socket, std::string target) {
   impl_->openStream(std::move(socket), std::move(target));
 }
+void Session::requestListen(const proto::ListenRequest& request) {
+  impl_->requestListen(request);
+}
 void Session::shutdown(const std::string& reason) {
   impl_->shutdown(reason);
 }

@@ -10,6 +10,7 @@
 #include "io/Fd.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
+#include "proto/Listen.h"
 
 namespace ferry::mux {
 
@@ -39,10 +40,19 @@ struct SessionConfig {
 class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
-  /// Server role: the peer opened a stream to `target` (empty: the server's default). Return a
-  /// socket with a non-blocking connect in progress, or an error: the stream is then reset and
-  /// the error logged with the stream id.
+  /// The peer opened a stream. Server role: to `target` (empty: the server's default); client
+  /// role: for the reverse forward `target` names (the request id of its Listen, in decimal).
+  /// Return a socket with a non-blocking connect in progress, or an error: the stream is then
+  /// reset and the error logged with the stream id.
   virtual io::Result<io::Fd> connectStream(std::string_view target) = 0;
+  /// Server role: the peer asks for a listener (a reverse forward); the session sends the answer
+  /// back as ListenResult. By default this side takes no reverse forwards.
+  virtual proto::ListenResult onListenRequest(Session& /*session*/,
+                                              const proto::ListenRequest& request) {
+    return {request.requestId, proto::ListenStatus::Other, "this peer takes no reverse forwards"};
+  }
+  /// Client role: the server's answer to a requestListen().
+  virtual void onListenResult(Session& /*session*/, const proto::ListenResult& /*result*/) {}
   /// The session ended, after resetting its streams and closing its carrier. Called at most once,
   /// from a deferred callback, so the owner may destroy the session inside it.
   virtual void onSessionEnded(Session& session, const std::string& reason) = 0;
@@ -72,8 +82,12 @@ class Session : private CarrierListener {
 
   /// Sends Hello and starts the carrier.
   void start();
-  /// Client role: carries an accepted socket to `target` on the peer ("" for its default).
+  /// Carries an accepted socket to the peer, which connects it. Client role: to `target` on the
+  /// server ("" for its default); server role: for the client's reverse forward whose Listen
+  /// request id `target` holds in decimal.
   void openStream(io::Fd socket, std::string target);
+  /// Client role: asks the server to listen for a reverse forward (answered by onListenResult).
+  void requestListen(const proto::ListenRequest& request);
   /// Resets every stream, sends Bye and closes the carrier; onSessionEnded follows.
   void shutdown(const std::string& reason);
 

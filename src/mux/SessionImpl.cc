@@ -125,6 +125,10 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
       return;
     case FrameType::Ping:
       return;
+    case FrameType::Listen:
+    case FrameType::ListenResult:
+      onListenFrame(frame);
+      return;
     case FrameType::Bye:
       end(fmt::format("peer ended the session: {}", bytesText(frame.payload)), false, true);
       return;
@@ -184,7 +188,8 @@ void Session::Impl::onHello(const proto::Frame& frame) {
 }
 
 void Session::Impl::onOpen(uint32_t id, std::string_view target) {
-  if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
+  bool peerId = (id % 2 == 1) == (role_ == Role::Server);  // the peer's parity: see Impl()
+  if (!peerId || id <= highestPeerId_) {
     spdlog::warn("{}: stream {}: unexpected Open refused", describe(), id);
     stats_.streamErrors++;
     send(FrameType::Rst, id, proto::textPayload("stream id refused"));

@@ -26,6 +26,7 @@ class Session::Impl {
   void setCarrierListener(CarrierListener* listener) { carrier_->setListener(listener); }
   void start();
   void openStream(io::Fd socket, std::string target);
+  void requestListen(const proto::ListenRequest& request);
   void shutdown(const std::string& reason);
   void onFrame(const proto::Frame& frame);
   void onCarrierFailed(const std::string& reason);
@@ -47,6 +48,8 @@ class Session::Impl {
   void onRst(Stream& stream, std::string_view reason);
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
+  /// Listen and ListenResult (SessionListen.cc).
+  void onListenFrame(const proto::Frame& frame);
   bool isPastStream(uint32_t id) const;
 
   // The socket side of streams (SessionStreams.cc).

@@ -16,7 +16,7 @@ namespace ferry::mux {
 /// membership in the session's work lists and the registered epoll mask.
 struct Stream {
   enum class Phase : uint8_t {
-    Connecting,  // server side: non-blocking connect in progress, peer's Data is buffered
+    Connecting,  // opened by the peer: non-blocking connect in progress, its Data is buffered
     Open,
   };
 

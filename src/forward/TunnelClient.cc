@@ -69,12 +69,24 @@ void TunnelClient::scheduleReconnect(io::Duration delay) {
   });
 }
 
-io::Result<io::Fd> TunnelClient::connectStream(std::string_view) {
-  return std::unexpected(io::Error{EACCES, "this client does not accept streams from its peer"});
+io::Result<io::Fd> TunnelClient::connectStream(std::string_view target) {
+  if (!reverse_) {
+    return std::unexpected(io::Error{EACCES, "this client has no reverse forwards (-R)"});
+  }
+  return reverse_->connect(target);
 }
 
-void TunnelClient::onSessionEstablished(mux::Session&) {
+void TunnelClient::onSessionEstablished(mux::Session& session) {
   sessionEstablishedAt_ = io::Clock::now();
+  if (reverse_) {
+    reverse_->requestAll(session);
+  }
+}
+
+void TunnelClient::onListenResult(mux::Session& session, const proto::ListenResult& result) {
+  if (reverse_) {
+    reverse_->onResult(session, result);
+  }
 }
 
 void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reason) {
@@ -84,6 +96,9 @@ void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reas
     backoff_.reset();
   }
   addStats(stats_.finished, session.stats());
+  if (reverse_) {
+    reverse_->onSessionEnded();
+  }
   if (stopping_) {
     session_.reset();
     if (onStopped_) {

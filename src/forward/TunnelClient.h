@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "forward/Backoff.h"
+#include "forward/ReverseForwards.h"
 #include "forward/TunnelStats.h"
 #include "io/Address.h"
 #include "io/Fd.h"
@@ -31,6 +32,10 @@ class TunnelClient : private mux::SessionHandler {
 
   /// Listens on `bind`; connections are carried to `target` ("" = the server's default).
   io::Result<io::Address> addListener(const io::Address& bind, std::string target);
+  /// The -R forwards each session asks its server for (before start()).
+  void setReverseForwards(std::unique_ptr<ReverseForwards> forwards) {
+    reverse_ = std::move(forwards);
+  }
   /// Opens the first session.
   io::Result<void> start();
   /// Stops accepting, resets open streams, ends the session (removing its files) and calls
@@ -50,11 +55,13 @@ class TunnelClient : private mux::SessionHandler {
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
+  void onListenResult(mux::Session& session, const proto::ListenResult& result) override;
 
   io::Loop& loop_;
   mux::CarrierConnector& connector_;
   mux::SessionConfig config_;
   std::vector<std::unique_ptr<io::TcpListener>> listeners_;
+  std::unique_ptr<ReverseForwards> reverse_;  // none without -R
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;

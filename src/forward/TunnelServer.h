@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "forward/ReverseListeners.h"
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
 #include "io/Loop.h"
@@ -25,8 +26,9 @@ class TunnelServer : private mux::SessionHandler {
   static constexpr size_t kMaxPendingSessions = 64;
   static constexpr size_t kMaxSessions = 4096;
 
+  /// `listenPolicy`: where clients' reverse forwards (-R) may listen.
   TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
-               mux::SessionConfig config);
+               mux::SessionConfig config, ListenPolicy listenPolicy = *ListenPolicy::create({}));
   ~TunnelServer() override;
 
   io::Result<void> start();
@@ -51,6 +53,8 @@ class TunnelServer : private mux::SessionHandler {
   io::Result<io::Fd> connectStream(std::string_view target) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
+  proto::ListenResult onListenRequest(mux::Session& session,
+                                      const proto::ListenRequest& request) override;
 
   io::Loop& loop_;
   mux::CarrierAcceptor& acceptor_;
@@ -58,6 +62,7 @@ class TunnelServer : private mux::SessionHandler {
   mux::SessionConfig config_;
   std::unordered_map<mux::Session*, std::unique_ptr<mux::Session>> sessions_;
   std::unordered_set<mux::Session*> awaitingHello_;
+  ReverseListeners reverse_;
   bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;

@@ -18,6 +18,7 @@
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "cli/Commands.h"
 #include "cli/Logging.h"
+#include "cli/ReverseOptions.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/FileLimit.h"
@@ -45,6 +46,7 @@ struct ClientOptions {
   CommonOptions common;
   std::vector<std::string> listen;
   std::vector<std::string> forwards;  // -L [BIND:]PORT:HOST:PORT
+  std::vector<std::string> reverse;   // -R [BIND:]PORT:HOST:PORT
   std::string connect;                // TCP carrier instead of a directory
   std::string exec;                   // stdio carrier: a command that runs `ferry server --stdio`
 };
@@ -53,8 +55,9 @@ struct ServerOptions {
   CommonOptions common;
   std::string to;
   std::vector<std::string> allow;
-  std::string tcpListen;  // TCP carrier instead of a directory
-  bool stdio = false;     // one session over stdin/stdout
+  std::vector<std::string> allowListen;  // where -R may listen
+  std::string tcpListen;                 // TCP carrier instead of a directory
+  bool stdio = false;                    // one session over stdin/stdout
 };
 
 io::Duration fromMs(double ms) {
@@ -238,6 +241,10 @@ int runClient(const ClientOptions& options) {
     return addressErrorStatus(specs.error());
   }
   io::Loop loop;
+  auto reverse = reverseForwards(loop, options.reverse);
+  if (!reverse) {
+    return addressErrorStatus(reverse.error());
+  }
   std::unique_ptr<mux::CarrierConnector> connector;
   if (!options.connect.empty()) {
     auto address = io::Address::parse(options.connect, false, false);
@@ -261,6 +268,7 @@ int runClient(const ClientOptions& options) {
         std::make_unique<carrier::secure::SecureConnector>(loop, std::move(connector), **key);
   }
   forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
+  client.setReverseForwards(std::move(*reverse));
   for (const forward::ForwardSpec& spec : *specs) {
     auto bound = client.addListener(spec.bind, spec.target);
     if (!bound) {
@@ -286,6 +294,10 @@ int runServer(const ServerOptions& options) {
   if (!policy) {
     return addressErrorStatus(policy.error());
   }
+  auto listenPolicy = forward::ListenPolicy::create(options.allowListen);
+  if (!listenPolicy) {
+    return addressErrorStatus(listenPolicy.error());
+  }
   io::Loop loop;
   std::unique_ptr<mux::CarrierAcceptor> acceptor;
   carrier::TcpCarrierAcceptor* tcpAcceptor = nullptr;
@@ -310,17 +322,20 @@ int runServer(const ServerOptions& options) {
   if (*key) {
     acceptor = std::make_unique<carrier::secure::SecureAcceptor>(loop, std::move(acceptor), **key);
   }
-  forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common));
+  forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common),
+                               *listenPolicy);
   if (auto started = server.start(); !started) {
     printError(started.error().message);
     return 1;
   }
   if (tcpAcceptor) {
-    spdlog::info("listening on {} for tunnel sessions, {}", tcpAcceptor->localAddress().toString(),
-                 policy->describe());
+    spdlog::info("listening on {} for tunnel sessions, {}; {}",
+                 tcpAcceptor->localAddress().toString(), policy->describe(),
+                 listenPolicy->describe());
   } else {
-    spdlog::info("serving {}, {}", options.stdio ? std::string("stdin/stdout") : options.common.dir,
-                 policy->describe());
+    spdlog::info("serving {}, {}; {}",
+                 options.stdio ? std::string("stdin/stdout") : options.common.dir,
+                 policy->describe(), listenPolicy->describe());
   }
   if (options.stdio) {
     server.setOnIdle([&loop] { loop.stop(); });  // one session only: done when it ends
@@ -343,6 +358,7 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
   clientCommand->add_option("-L,--forward", client->forwards,
                             "[BIND:]PORT:HOST:PORT: listen on BIND:PORT and ask the server for "
                             "HOST:PORT (not port 0), which its --allow must permit (repeatable)");
+  addReverseOption(clientCommand, client->reverse);
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
@@ -359,8 +375,8 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       throw CLI::ValidationError("--dir/--connect/--exec",
                                  "give exactly one of --dir, --connect or --exec");
     }
-    if (client->listen.empty() && client->forwards.empty()) {
-      throw CLI::ValidationError("--listen/-L", "give at least one --listen or -L");
+    if (client->listen.empty() && client->forwards.empty() && client->reverse.empty()) {
+      throw CLI::ValidationError("--listen/-L/-R", "give at least one --listen, -L or -R");
     }
     runner = [client] { return runClient(*client); };
   });
@@ -379,6 +395,7 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                    "separated); nothing else is ever opened. Names resolve as for --to")
       ->type_name("HOST:PORT")
       ->delimiter(',');
+  addAllowListenOption(serverCommand, server->allowListen);
   serverCommand
       ->add_option("--tcp-listen", server->tcpListen,
                    "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
@@ -392,8 +409,9 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       throw CLI::ValidationError("--dir/--tcp-listen/--stdio",
                                  "give exactly one of --dir, --tcp-listen or --stdio");
     }
-    if (server->to.empty() && server->allow.empty()) {
-      throw CLI::ValidationError("--to/--allow", "give --to, --allow or both");
+    if (server->to.empty() && server->allow.empty() && server->allowListen.empty()) {
+      throw CLI::ValidationError("--to/--allow/--allow-listen",
+                                 "give --to, --allow or --allow-listen (or several)");
     }
     runner = [server] { return runServer(*server); };
   });

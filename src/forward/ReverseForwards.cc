@@ -41,7 +41,10 @@ io::Result<std::unique_ptr<ReverseForwards>> ReverseForwards::create(
 
 ReverseForwards::ReverseForwards(io::Loop& loop, std::vector<ReverseSpec> specs,
                                  TargetPolicy targets)
-    : loop_(loop), specs_(std::move(specs)), targets_(std::move(targets)) {}
+    : loop_(loop),
+      specs_(std::move(specs)),
+      targets_(std::move(targets)),
+      retries_(specs_.size(), 0) {}
 
 ReverseForwards::~ReverseForwards() {
   onSessionEnded();

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 mkdir -p "$WORK/www"
-head -c $((4 << 20)) /dev/urandom >"$WORK/www/file.bin"
+head -c $((1 << 20)) /dev/urandom >"$WORK/www/file.bin"
 expected=$(sha256sum "$WORK/www/file.bin" | cut -d' ' -f1)
 start_http_server http "$WORK/www"
 start halfclose python3 "$TOOLS/halfclose.py" serve
@@ -27,7 +27,7 @@ fetch_matches() {
   [ "$(sha256sum "$WORK/got.bin" | cut -d' ' -f1)" = "$expected" ] || fail "SHA-256 differs"
 }
 halfclose_check() {
-  python3 "$TOOLS/halfclose.py" check --port "$1" --bytes $((3 << 20)) >"$WORK/hc.txt" 2>&1 ||
+  python3 "$TOOLS/halfclose.py" check --port "$1" --bytes $((1 << 20)) >"$WORK/hc.txt" 2>&1 ||
     fail "half-close through -R port $1: $(cat "$WORK/hc.txt")"
 }
 refused() {
@@ -52,7 +52,7 @@ start_client() {
 }
 start_client
 fetch_matches "$R_HTTP"
-pass "dir: curl from the server side fetched 4 MiB from the client side's HTTP server"
+pass "dir: curl from the server side fetched 1 MiB from the client side's HTTP server"
 halfclose_check "$R_HC"
 pass "dir: $(cat "$WORK/hc.txt")"
 

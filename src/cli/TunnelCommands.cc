@@ -22,6 +22,7 @@
 #include "cli/OperationsOptions.h"
 #include "cli/ProxyOptions.h"
 #include "cli/Reload.h"
+#include "cli/ReverseOptions.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/FileLimit.h"
@@ -53,6 +54,7 @@ struct ClientOptions {
   std::vector<std::string> listen;
   std::vector<std::string> forwards;     // -L [BIND:]PORT:HOST:PORT
   std::vector<std::string> udpForwards;  // -U [BIND:]PORT:HOST:PORT
+  std::vector<std::string> reverse;      // -R [BIND:]PORT:HOST:PORT
   std::string connect;                   // TCP carrier instead of a directory
   std::string exec;      // stdio carrier: a command that runs `ferry server --stdio`
   ProxyOptions proxies;  // -D, --http-proxy
@@ -62,8 +64,9 @@ struct ServerOptions {
   CommonOptions common;
   std::string to;
   std::vector<std::string> allow;
-  std::string tcpListen;  // TCP carrier instead of a directory
-  bool stdio = false;     // one session over stdin/stdout
+  std::vector<std::string> allowListen;  // where -R may listen
+  std::string tcpListen;                 // TCP carrier instead of a directory
+  bool stdio = false;                    // one session over stdin/stdout
 };
 
 io::Duration fromMs(double ms) {
@@ -270,6 +273,10 @@ int runClient(const ClientOptions& options) {
     return addressErrorStatus(specs.error());
   }
   io::Loop loop;
+  auto reverse = reverseForwards(loop, options.reverse);
+  if (!reverse) {
+    return addressErrorStatus(reverse.error());
+  }
   std::unique_ptr<mux::CarrierConnector> connector;
   if (!options.connect.empty()) {
     auto address = io::Address::parse(options.connect, false, false);
@@ -293,6 +300,7 @@ int runClient(const ClientOptions& options) {
         std::make_unique<carrier::secure::SecureConnector>(loop, std::move(connector), **key);
   }
   forward::TunnelClient client(loop, *connector, sessionConfig(options.common));
+  client.setReverseForwards(std::move(*reverse));
   for (const forward::ForwardSpec& spec : *specs) {
     auto bound = client.addListener(spec.bind, spec.target);
     if (!bound) {
@@ -326,6 +334,10 @@ int runServer(const ServerOptions& options) {
   if (!policy) {
     return addressErrorStatus(policy.error());
   }
+  auto listenPolicy = forward::ListenPolicy::create(options.allowListen);
+  if (!listenPolicy) {
+    return addressErrorStatus(listenPolicy.error());
+  }
   io::Loop loop;
   std::unique_ptr<mux::CarrierAcceptor> acceptor;
   carrier::TcpCarrierAcceptor* tcpAcceptor = nullptr;
@@ -350,18 +362,21 @@ int runServer(const ServerOptions& options) {
   if (*key) {
     acceptor = std::make_unique<carrier::secure::SecureAcceptor>(loop, std::move(acceptor), **key);
   }
-  forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common));
+  forward::TunnelServer server(loop, *acceptor, *policy, sessionConfig(options.common),
+                               *listenPolicy);
   server.setUdpTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
   if (auto started = server.start(); !started) {
     printError(started.error().message);
     return 1;
   }
   if (tcpAcceptor) {
-    spdlog::info("listening on {} for tunnel sessions, {}", tcpAcceptor->localAddress().toString(),
-                 policy->describe());
+    spdlog::info("listening on {} for tunnel sessions, {}; {}",
+                 tcpAcceptor->localAddress().toString(), policy->describe(),
+                 listenPolicy->describe());
   } else {
-    spdlog::info("serving {}, {}", options.stdio ? std::string("stdin/stdout") : options.common.dir,
-                 policy->describe());
+    spdlog::info("serving {}, {}; {}",
+                 options.stdio ? std::string("stdin/stdout") : options.common.dir,
+                 policy->describe(), listenPolicy->describe());
   }
   if (options.stdio) {
     server.setOnIdle([&loop] { loop.stop(); });  // one session only: done when it ends
@@ -390,6 +405,7 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       "[BIND:]PORT:HOST:PORT: receive UDP on BIND:PORT and send each datagram from the server "
       "to HOST:PORT (its --allow must permit it); each source address is a flow whose replies "
       "come back to it; a flow idle for --udp-timeout is closed (repeatable)");
+  addReverseOption(clientCommand, client->reverse);
   clientCommand
       ->add_option("--connect", client->connect,
                    "Carry the tunnel over TCP to a `ferry server --tcp-listen` instead "
@@ -409,9 +425,9 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                                  "give exactly one of --dir, --connect or --exec");
     }
     if (client->listen.empty() && client->forwards.empty() && client->udpForwards.empty() &&
-        !client->proxies.any()) {
-      throw CLI::ValidationError("--listen/-L/-U/-D/--http-proxy",
-                                 "give at least one --listen, -L, -U, -D or --http-proxy");
+        client->reverse.empty() && !client->proxies.any()) {
+      throw CLI::ValidationError("--listen/-L/-R/-U/-D/--http-proxy",
+                                 "give at least one --listen, -L, -R, -U, -D or --http-proxy");
     }
     runner = [client] { return runClient(*client); };
   });
@@ -433,6 +449,7 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
                    "client sent, ranges the address it resolves to (docs/security.md)")
       ->type_name("HOST:PORT")
       ->delimiter(',');
+  addAllowListenOption(serverCommand, server->allowListen);
   serverCommand
       ->add_option("--tcp-listen", server->tcpListen,
                    "Accept tunnel sessions over TCP on [HOST:]PORT instead of a directory")
@@ -447,8 +464,9 @@ void registerTunnelCommands(CLI::App& app, CommandRunner& runner) {
       throw CLI::ValidationError("--dir/--tcp-listen/--stdio",
                                  "give exactly one of --dir, --tcp-listen or --stdio");
     }
-    if (server->to.empty() && server->allow.empty()) {
-      throw CLI::ValidationError("--to/--allow", "give --to, --allow or both");
+    if (server->to.empty() && server->allow.empty() && server->allowListen.empty()) {
+      throw CLI::ValidationError("--to/--allow/--allow-listen",
+                                 "give --to, --allow or --allow-listen (or several)");
     }
     runner = [server] { return runServer(*server); };
   });

@@ -105,13 +105,32 @@ void TunnelClient::scheduleReconnect(io::Duration delay) {
   });
 }
 
-void TunnelClient::connectStream(std::string_view, mux::ConnectDone done) {
-  done(std::unexpected(mux::OpenError{proto::RstCode::NotAllowed,
-                                      "this client does not accept streams from its peer"}));
+void TunnelClient::connectStream(std::string_view target, mux::ConnectDone done) {
+  if (!reverse_) {
+    done(std::unexpected(
+        mux::OpenError{proto::RstCode::NotAllowed, "this client has no reverse forwards (-R)"}));
+    return;
+  }
+  auto socket = reverse_->connect(target);
+  if (!socket) {
+    done(std::unexpected(
+        mux::OpenError{mux::rstCodeForErrno(socket.error().code), socket.error().message}));
+    return;
+  }
+  done(std::move(*socket));
 }
 
-void TunnelClient::onSessionEstablished(mux::Session&) {
+void TunnelClient::onSessionEstablished(mux::Session& session) {
   sessionEstablishedAt_ = io::Clock::now();
+  if (reverse_) {
+    reverse_->requestAll(session);
+  }
+}
+
+void TunnelClient::onListenResult(mux::Session& session, const proto::ListenResult& result) {
+  if (reverse_) {
+    reverse_->onResult(session, result);
+  }
 }
 
 void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reason) {
@@ -122,6 +141,9 @@ void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reas
   }
   addStats(stats_.finished, session.stats());
   udp_.detach();
+  if (reverse_) {
+    reverse_->onSessionEnded();
+  }
   if (stopping_) {
     session_.reset();
     if (onStopped_) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "forward/Backoff.h"
+#include "forward/ReverseForwards.h"
 #include "forward/TunnelStats.h"
 #include "forward/UdpClient.h"
 #include "io/Address.h"
@@ -46,6 +47,10 @@ class TunnelClient : private mux::SessionHandler {
   /// refused, while the streams it already carries go on until they end. False when there is
   /// no such listener.
   bool removeListener(const io::Address& bind, std::string_view target);
+  /// The -R forwards each session asks its server for (before start()).
+  void setReverseForwards(std::unique_ptr<ReverseForwards> forwards) {
+    reverse_ = std::move(forwards);
+  }
   /// Opens the first session.
   io::Result<void> start();
   /// Stops accepting, resets open streams, ends the session (removing its files) and calls
@@ -70,6 +75,7 @@ class TunnelClient : private mux::SessionHandler {
   void connectStream(std::string_view target, mux::ConnectDone done) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
+  void onListenResult(mux::Session& session, const proto::ListenResult& result) override;
 
   io::Loop& loop_;
   mux::CarrierConnector& connector_;
@@ -82,6 +88,7 @@ class TunnelClient : private mux::SessionHandler {
   };
   std::vector<Listener> listeners_;
   UdpClient udp_;  // before session_: the session calls it until destroyed
+  std::unique_ptr<ReverseForwards> reverse_;  // none without -R
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;

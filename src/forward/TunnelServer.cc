@@ -9,8 +9,12 @@
 namespace ferry::forward {
 
 TunnelServer::TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
-                           mux::SessionConfig config)
-    : loop_(loop), acceptor_(acceptor), policy_(std::move(policy)), config_(config) {}
+                           mux::SessionConfig config, ListenPolicy listenPolicy)
+    : loop_(loop),
+      acceptor_(acceptor),
+      policy_(std::move(policy)),
+      config_(config),
+      reverse_(loop, std::move(listenPolicy)) {}
 
 TunnelServer::~TunnelServer() = default;
 
@@ -67,8 +71,14 @@ void TunnelServer::connectStream(std::string_view target, mux::ConnectDone done)
   dialer_.dial(target, std::move(done));
 }
 
+proto::ListenResult TunnelServer::onListenRequest(mux::Session& session,
+                                                  const proto::ListenRequest& request) {
+  return reverse_.listen(session, request);
+}
+
 void TunnelServer::onSessionEnded(mux::Session& session, const std::string& reason) {
   spdlog::info("session {} ended: {}", session.describe(), reason);
+  reverse_.forget(session);
   addStats(stats_.finished, session.stats());
   stopAwaiting(session);
   udp_.erase(&session);

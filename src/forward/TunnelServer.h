@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "forward/DestinationDialer.h"
+#include "forward/ReverseListeners.h"
 #include "forward/TargetPolicy.h"
 #include "forward/TunnelStats.h"
 #include "forward/UdpServer.h"
@@ -27,8 +28,9 @@ class TunnelServer : private mux::SessionHandler {
   static constexpr size_t kMaxPendingSessions = 64;
   static constexpr size_t kMaxSessions = 4096;
 
+  /// `listenPolicy`: where clients' reverse forwards (-R) may listen.
   TunnelServer(io::Loop& loop, mux::CarrierAcceptor& acceptor, TargetPolicy policy,
-               mux::SessionConfig config);
+               mux::SessionConfig config, ListenPolicy listenPolicy = *ListenPolicy::create({}));
   ~TunnelServer() override;
 
   io::Result<void> start();
@@ -60,6 +62,8 @@ class TunnelServer : private mux::SessionHandler {
   void connectStream(std::string_view target, mux::ConnectDone done) override;
   void onSessionEnded(mux::Session& session, const std::string& reason) override;
   void onSessionEstablished(mux::Session& session) override;
+  proto::ListenResult onListenRequest(mux::Session& session,
+                                      const proto::ListenRequest& request) override;
 
   io::Loop& loop_;
   mux::CarrierAcceptor& acceptor_;
@@ -72,6 +76,7 @@ class TunnelServer : private mux::SessionHandler {
   std::unordered_map<mux::Session*, std::unique_ptr<UdpServer>> udp_;
   io::Duration udpTimeout_ = std::chrono::seconds(60);
   UdpStats udpStats_;
+  ReverseListeners reverse_;
   bool acceptorPaused_ = false;
   TunnelStats stats_;
   bool stopping_ = false;

@@ -20,6 +20,9 @@ void Session::openStream(io::Fd socket, std::string target, OnOpenResult onResul
                          std::string_view firstBytes) {
   impl_->openStream(std::move(socket), std::move(target), std::move(onResult), firstBytes);
 }
+void Session::requestListen(const proto::ListenRequest& request) {
+  impl_->requestListen(request);
+}
 void Session::shutdown(const std::string& reason) {
   impl_->shutdown(reason);
 }

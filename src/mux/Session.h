@@ -15,6 +15,7 @@
 #include "mux/Datagrams.h"
 #include "mux/OpenResult.h"
 #include "mux/RoundTrips.h"
+#include "proto/Listen.h"
 
 namespace ferry::mux {
 
@@ -44,10 +45,20 @@ struct SessionConfig {
 class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
-  /// Server role: the peer opened a stream to `target` (empty: the server's default). Calls
-  /// `done` (at once or later, on the loop thread) with a socket whose non-blocking connect is in
-  /// progress, or with an error: the stream is then reset with the error's code and logged.
+  /// The peer opened a stream. Server role: to `target` (empty: the server's default); client
+  /// role: for the reverse forward `target` names (the request id of its Listen, in decimal).
+  /// Calls `done` (at once or later, on the loop thread) with a socket whose non-blocking
+  /// connect is in progress, or with an error: the stream is then reset with the error's code
+  /// and logged.
   virtual void connectStream(std::string_view target, ConnectDone done) = 0;
+  /// Server role: the peer asks for a listener (a reverse forward); the session sends the answer
+  /// back as ListenResult. By default this side takes no reverse forwards.
+  virtual proto::ListenResult onListenRequest(Session& /*session*/,
+                                              const proto::ListenRequest& request) {
+    return {request.requestId, proto::ListenStatus::Other, "this peer takes no reverse forwards"};
+  }
+  /// Client role: the server's answer to a requestListen().
+  virtual void onListenResult(Session& /*session*/, const proto::ListenResult& /*result*/) {}
   /// The session ended, after resetting its streams and closing its carrier. Called at most once,
   /// from a deferred callback, so the owner may destroy the session inside it.
   virtual void onSessionEnded(Session& session, const std::string& reason) = 0;
@@ -89,12 +100,15 @@ class Session : private CarrierListener {
 
   /// Sends Hello and starts the carrier.
   void start();
-  /// Client role: carries an accepted socket to `target` on the peer ("" for its default).
-  /// `firstBytes` (already read from the socket, e.g. a proxy's rewritten request; at most the
-  /// stream window) are sent right after the Open. `onResult`, if set, learns once whether the
-  /// peer connected the destination (see OnOpenResult).
+  /// Carries an accepted socket to the peer, which connects it. Client role: to `target` on the
+  /// server ("" for its default); server role: for the client's reverse forward whose Listen
+  /// request id `target` holds in decimal. `firstBytes` (already read from the socket, e.g. a
+  /// proxy's rewritten request; at most the stream window) are sent right after the Open.
+  /// `onResult`, if set, learns once whether the peer connected the destination (OnOpenResult).
   void openStream(io::Fd socket, std::string target, OnOpenResult onResult = {},
                   std::string_view firstBytes = {});
+  /// Client role: asks the server to listen for a reverse forward (answered by onListenResult).
+  void requestListen(const proto::ListenRequest& request);
   /// Resets every stream, sends Bye and closes the carrier; onSessionEnded follows.
   void shutdown(const std::string& reason);
 

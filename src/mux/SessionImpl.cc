@@ -152,6 +152,10 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Ping:
       onPing(frame.payload);
       return;
+    case FrameType::Listen:
+    case FrameType::ListenResult:
+      onListenFrame(frame);
+      return;
     case FrameType::Bye:
       end(fmt::format("peer ended the session: {}", bytesText(frame.payload)), false, true);
       return;
@@ -235,7 +239,8 @@ void Session::Impl::onPing(std::span<const uint8_t> payload) {
 }
 
 void Session::Impl::onOpen(uint32_t id, std::string_view target) {
-  if (role_ != Role::Server || id % 2 == 0 || id <= highestPeerId_) {
+  bool peerId = (id % 2 == 1) == (role_ == Role::Server);  // the peer's parity: see Impl()
+  if (!peerId || id <= highestPeerId_) {
     refusedLog_.log(spdlog::level::warn,
                     fmt::format("{}: stream {}: unexpected Open refused", describe(), id));
     stats_.streamErrors++;

@@ -28,6 +28,7 @@ class Session::Impl {
   void start();
   void openStream(io::Fd socket, std::string target, OnOpenResult onResult,
                   std::string_view firstBytes);
+  void requestListen(const proto::ListenRequest& request);
   void shutdown(const std::string& reason);
   void onFrame(const proto::Frame& frame);
   void onCarrierFailed(const std::string& reason);
@@ -62,6 +63,8 @@ class Session::Impl {
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
   void onPing(std::span<const uint8_t> payload);
+  /// Listen and ListenResult (SessionListen.cc).
+  void onListenFrame(const proto::Frame& frame);
   bool isPastStream(uint32_t id) const;
   void onDatagramFrame(const proto::Frame& frame);
   void onFlowOpen(uint32_t flow, std::string_view target);

@@ -18,8 +18,8 @@ namespace ferry::mux {
 /// membership in the session's work lists and the registered epoll mask.
 struct Stream {
   enum class Phase : uint8_t {
-    Resolving,   // server side: the handler looks the destination up; no socket yet
-    Connecting,  // server side: non-blocking connect in progress, peer's Data is buffered
+    Resolving,   // opened by the peer: the handler looks the destination up; no socket yet
+    Connecting,  // opened by the peer: non-blocking connect in progress, its Data is buffered
     Open,
   };
 

@@ -57,7 +57,7 @@ uint64_t getU64(const uint8_t* in) {
 
 bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
-          type <= static_cast<uint8_t>(FrameType::Opened)) ||
+          type <= static_cast<uint8_t>(FrameType::ListenResult)) ||
          (type >= static_cast<uint8_t>(FrameType::DatagramOpen) &&
           type <= static_cast<uint8_t>(FrameType::DatagramClose)) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
@@ -92,6 +92,10 @@ const char* frameTypeName(FrameType type) {
       return "DGRAM";
     case FrameType::DatagramClose:
       return "DGRAM_CLOSE";
+    case FrameType::Listen:
+      return "LISTEN";
+    case FrameType::ListenResult:
+      return "LISTEN_RESULT";
     case FrameType::Rotate:
       return "ROTATE";
     case FrameType::SegmentAck:

@@ -19,15 +19,17 @@ constexpr uint32_t kInitialStreamWindow = 256 * 1024;
 
 enum class FrameType : uint8_t {
   // Session frames (mux layer).
-  Hello = 1,   // payload: HelloPayload
-  Open = 2,    // stream opens; payload: target "host:port", empty for the server's default
-  Data = 3,    // stream bytes
-  Fin = 4,     // sender will send no more Data on this stream (half-close)
-  Rst = 5,     // stream aborted; payload: RstPayload (u8 RstCode + optional UTF-8 reason)
-  Window = 6,  // payload: u32 credit increment in bytes
-  Ping = 7,    // payload: u64 counter; liveness
-  Bye = 8,     // the sender is ending the session cleanly
-  Opened = 9,  // the destination of the stream's Open is connected; no payload
+  Hello = 1,          // payload: HelloPayload
+  Open = 2,           // stream opens; payload: target "host:port", empty for the server's default
+  Data = 3,           // stream bytes
+  Fin = 4,            // sender will send no more Data on this stream (half-close)
+  Rst = 5,            // stream aborted; payload: RstPayload (u8 RstCode + optional UTF-8 reason)
+  Window = 6,         // payload: u32 credit increment in bytes
+  Ping = 7,           // payload: u64 counter; liveness
+  Bye = 8,            // the sender is ending the session cleanly
+  Opened = 9,         // the destination of the stream's Open is connected; no payload
+  Listen = 10,        // stream 0, client -> server: listen for a reverse forward (proto/Listen.h)
+  ListenResult = 11,  // stream 0, server -> client: the answer to a Listen (proto/Listen.h)
   // Datagram frames (mux layer): UDP flows, outside stream credit (proto/Datagram.h).
   DatagramOpen = 12,   // flow id in the stream field (client parity); payload: target "host:port"
   Datagram = 13,       // one datagram of the flow, boundaries kept

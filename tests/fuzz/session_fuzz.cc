@@ -1,13 +1,16 @@
 // Fuzzes the real multiplexer the way nbdkit fuzzes its server: arbitrary bytes are written into
-// one end of a socketpair whose other end is the StreamCarrier of a server-role mux::Session,
-// which opens streams through a forward::TargetPolicy (a local listener as the default target;
-// any other name is refused).
+// one end of a socketpair whose other end is the StreamCarrier of a mux::Session (server role, or
+// client role with mode bit 3), which opens streams through a forward::TargetPolicy (a local
+// listener as the default target; any other name is refused; as a client, only the reverse
+// forward "0" opens it) and answers Listen requests without listening.
 //
 // Input: byte 0 picks the mode, the rest is the byte stream of the peer.
 //   bit 0: keep the frames' checksums and sequence numbers as they are; by default the harness
 //          makes them valid (numbered 0, 1, 2, ...), so mutations reach the session logic
 //   bit 1: start with a valid client Hello (so most inputs get past the greeting)
 //   bit 2: the destination sockets send a greeting, so data flows back to the peer
+//   bit 3: the session is the client (the input speaks as a server: even-id Opens, ListenResult);
+//          it sends one Listen once established
 // Properties: no crash, no leak (every fd and timer is gone once the session is destroyed); the
 // session either keeps running or ends once, with a reason; what it writes to the peer is always
 // a well-formed frame sequence; a shutdown() afterwards ends it.
@@ -67,16 +70,39 @@ World& world() {
 
 struct Handler : mux::SessionHandler {
   const forward::TargetPolicy* policy = nullptr;
+  mux::Role role = mux::Role::Server;
   int ended = 0;
   std::string reason;
 
   void connectStream(std::string_view target, mux::ConnectDone done) override {
+    if (role == mux::Role::Client) {
+      if (target != "0") {
+        done(
+            std::unexpected(mux::OpenError{proto::RstCode::NotAllowed, "no such reverse forward"}));
+        return;
+      }
+      target = "";
+    }
     auto route = policy->route(target);
     if (!route || !route->address) {  // the fuzzed policy holds address literals only
       done(std::unexpected(mux::OpenError{proto::RstCode::NotAllowed, "not allowed"}));
       return;
     }
     forward::connectTo(*route->address, done);
+  }
+  proto::ListenResult onListenRequest(mux::Session&, const proto::ListenRequest& request) override {
+    FUZZ_CHECK(role == mux::Role::Server && !request.bind.empty());
+    bool odd = request.bind.size() % 2 == 1;
+    return {request.requestId, odd ? proto::ListenStatus::Ok : proto::ListenStatus::NotAllowed,
+            request.bind};
+  }
+  void onListenResult(mux::Session&, const proto::ListenResult&) override {
+    FUZZ_CHECK(role == mux::Role::Client);
+  }
+  void onSessionEstablished(mux::Session& session) override {
+    if (role == mux::Role::Client) {
+      session.requestListen({0, "127.0.0.1:0"});
+    }
   }
   void onSessionEnded(mux::Session&, const std::string& why) override {
     ended++;
@@ -133,9 +159,10 @@ struct Peer {
   }
 };
 
-std::vector<uint8_t> clientHello() {
+/// The peer's Hello: a client's, or a server's when the session under test is the client.
+std::vector<uint8_t> peerHello(mux::Role peerRole = mux::Role::Client) {
   proto::HelloPayload hello;
-  hello.role = static_cast<uint8_t>(mux::Role::Client);
+  hello.role = static_cast<uint8_t>(peerRole);
   hello.heartbeatMs = 1000;
   uint8_t payload[proto::HelloPayload::kSize];
   proto::encodeHello(hello, payload);
@@ -151,13 +178,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   uint8_t mode = data[0];
+  mux::Role role = (mode & 8) != 0 ? mux::Role::Client : mux::Role::Server;
+  mux::Role peerRole = role == mux::Role::Client ? mux::Role::Server : mux::Role::Client;
   World& w = world();
   int fds[2];
   FUZZ_CHECK(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
   Peer peer;
   peer.fd = io::Fd(fds[0]);
   if (mode & 2) {
-    peer.toSend = clientHello();
+    peer.toSend = peerHello(peerRole);
   }
   size_t prefix = peer.toSend.size();
   peer.toSend.insert(peer.toSend.end(), data + 1, data + size);
@@ -169,10 +198,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   destinations.greet = (mode & 4) != 0;
   Handler handler;
   handler.policy = &*w.policy;
+  handler.role = role;
   {
     mux::Session session(w.loop,
                          std::make_unique<carrier::StreamCarrier>(w.loop, io::Fd(fds[1]), "fuzz"),
-                         mux::Role::Server, handler);
+                         role, handler);
     session.start();
     for (int tick = 0; tick < kTicks && handler.ended == 0; ++tick) {
       peer.pump();
@@ -238,8 +268,24 @@ std::vector<fuzz::Seed> fuzz::seeds() {
     w.append(proto::FrameType::Data, 5, text("no such stream"));
     w.append(proto::FrameType::Window, 1, std::span(window, 2));
   }));
+  auto listen = proto::encodeListen({3, "127.0.0.1:8022"});
+  auto result = proto::encodeListenResult({0, proto::ListenStatus::AddressInUse, "in use"});
+  out.push_back(stream(2, [&](proto::FrameWriter& w) {
+    w.append(proto::FrameType::Listen, 0, listen);
+    w.append(proto::FrameType::Listen, 0, std::span(listen).first(5));
+    w.append(proto::FrameType::ListenResult, 0, result);
+  }));
+  // The session as a client: the server opens reverse-forward streams and answers Listen.
+  out.push_back(stream(2 | 4 | 8, [&](proto::FrameWriter& w) {
+    w.append(proto::FrameType::ListenResult, 0, result);
+    w.append(proto::FrameType::Open, 2, text("0"));
+    w.append(proto::FrameType::Data, 2, text("GET / HTTP/1.0\r\n\r\n"));
+    w.append(proto::FrameType::Open, 4, text("127.0.0.1:22"));
+    w.append(proto::FrameType::Open, 3, text("0"));
+    w.append(proto::FrameType::Fin, 2, {});
+  }));
   // Without mode bit 1 the input must greet the server itself.
-  std::vector<uint8_t> hello = clientHello();
+  std::vector<uint8_t> hello = peerHello();
   fuzz::Seed own{4};
   own.insert(own.end(), hello.begin(), hello.end());
   out.push_back(own);

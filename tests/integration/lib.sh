@@ -97,6 +97,13 @@ start_echo_server() {
   ECHO_PORT=$(port_from_log "$1")
 }
 
+# start_http_server NAME DIR: python3 -m http.server on 127.0.0.1:0 serving DIR; sets HTTP_PORT.
+start_http_server() {
+  start "$1" python3 -m http.server --bind 127.0.0.1 --directory "$2" 0
+  wait_for_log "$1" 'Serving HTTP on'
+  HTTP_PORT=$(grep -oE 'port [0-9]+' "$WORK/$1.log" | head -n 1 | cut -d' ' -f2)
+}
+
 # start_tunnel DIR TARGET_PORT [extra args...]: ferry server + client through DIR; sets
 # TUNNEL_PORT, SERVER_PID, CLIENT_PID.
 start_tunnel() {

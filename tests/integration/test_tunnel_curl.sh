@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 mkdir -p "$WORK/www"
 head -c $((100 << 20)) /dev/urandom >"$WORK/www/big.bin"
 expected=$(sha256sum "$WORK/www/big.bin" | cut -d' ' -f1)
-start http python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" 0
-wait_for_log http 'Serving HTTP on'
-HTTP_PORT=$(grep -oE 'port [0-9]+' "$WORK/http.log" | head -n 1 | cut -d' ' -f2)
+start_http_server http "$WORK/www"
 
 start_tunnel "$WORK/dir" "$HTTP_PORT"
 curl -sS --max-time 120 -o "$WORK/got.bin" "http://127.0.0.1:$TUNNEL_PORT/big.bin" ||

@@ -20,7 +20,7 @@ Direction receiveDirection(Role role) {
 }
 
 bool isSessionFrameType(proto::FrameType type) {
-  return (type >= proto::FrameType::Hello && type <= proto::FrameType::Opened) ||
+  return (type >= proto::FrameType::Hello && type <= proto::FrameType::ListenResult) ||
          (type >= proto::FrameType::DatagramOpen && type <= proto::FrameType::DatagramClose);
 }
 

@@ -12,9 +12,10 @@ namespace {
 
 using proto::FrameType;
 
-constexpr FrameType kSessionTypes[] = {FrameType::Hello, FrameType::Open, FrameType::Data,
-                                       FrameType::Fin,   FrameType::Rst,  FrameType::Window,
-                                       FrameType::Ping,  FrameType::Bye};
+constexpr FrameType kSessionTypes[] = {FrameType::Hello,       FrameType::Open, FrameType::Data,
+                                       FrameType::Fin,         FrameType::Rst,  FrameType::Window,
+                                       FrameType::Ping,        FrameType::Bye,  FrameType::Listen,
+                                       FrameType::ListenResult};
 
 /// Frames of every session type with payloads from 0 to 64 KiB.
 std::vector<WireFrame> makeFrames(size_t count, uint8_t seed) {

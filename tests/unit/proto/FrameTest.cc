@@ -11,10 +11,10 @@ namespace ferry::proto {
 namespace {
 
 constexpr FrameType kAllTypes[] = {
-    FrameType::Hello,  FrameType::Open,       FrameType::Data,      FrameType::Fin,
-    FrameType::Rst,    FrameType::Window,     FrameType::Ping,      FrameType::Bye,
-    FrameType::Rotate, FrameType::SegmentAck, FrameType::AuthHello, FrameType::AuthProof,
-    FrameType::Sealed};
+    FrameType::Hello,  FrameType::Open,       FrameType::Data,        FrameType::Fin,
+    FrameType::Rst,    FrameType::Window,     FrameType::Ping,        FrameType::Bye,
+    FrameType::Rotate, FrameType::SegmentAck, FrameType::AuthHello,   FrameType::AuthProof,
+    FrameType::Sealed, FrameType::Listen,     FrameType::ListenResult};
 
 std::vector<uint8_t> randomBytes(std::mt19937& random, size_t size) {
   std::vector<uint8_t> bytes(size);

@@ -12,31 +12,12 @@
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SafeOpen.h"
+#include "carrier/dir/SessionFolder.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
 
 namespace {
-
-/// Changes whenever either lane of a session is written or rotates: a sum over its segments'
-/// sizes, modification times and names (a listing of the session folder, for cleanup only).
-/// The mtime is only compared with its own earlier value (never with a clock): a reused segment
-/// is overwritten in place, so a live lane that only carries heartbeats does not grow for hours.
-uint64_t laneActivity(int folderFd) {
-  uint64_t activity = 0;
-  forEachEntry(folderFd, [&](const char* entry) {
-    std::string_view name = entry;
-    struct stat info {};
-    if ((Names::isSegment(name, Names::kClientLane) ||
-         Names::isSegment(name, Names::kServerLane)) &&
-        ::fstatat(folderFd, entry, &info, AT_SYMLINK_NOFOLLOW) == 0) {
-      activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1) +
-                  static_cast<uint64_t>(info.st_mtim.tv_sec) * 1000000007u +
-                  static_cast<uint64_t>(info.st_mtim.tv_nsec);
-    }
-  });
-  return activity;
-}
 
 // Bounds on what a DIR full of junk can make this acceptor remember.
 constexpr size_t kMaxCheckedManifests = size_t{1} << 18;
@@ -334,9 +315,7 @@ void DirAcceptor::removeEndedSessions() {
           "session {} in {}: it ended here, but its manifest is still in DIR (replayed, "
           "restored, or left by a client that is gone): removing its files",
           sid, dir_->path);
-      io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
-                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      removeSessionFiles(folderFd.get(), sid);
+      SessionFolder::open(dir_->fd.get(), sid).removeAll(dir_->fd.get());
       pass_.manifests.erase(sid);
     }
     it = ended_.erase(it);
@@ -398,37 +377,35 @@ bool DirAcceptor::consider(const std::string& sid) {
     noteGarbage(name, "not a valid manifest");
     return false;
   }
-  std::string folder = Names::folder(sid);
-  io::Fd folderFd(
-      ::openat(dir_->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!folderFd) {
+  SessionFolder folder = SessionFolder::open(dir_->fd.get(), sid);
+  if (!folder.isOpen()) {
     // A client creates its folder before it publishes the manifest, so this is junk too.
     markInvalid(name);
     noteGarbage(name, "its session folder cannot be opened");
     return false;
   }
   handled_.insert(sid);
-  Claim claimed = claim(folderFd.get());
-  if (claimed == Claim::Replayed) {
+  SessionFolder::Claim claimed = folder.claim(instanceId_, dir_->remote);
+  if (claimed == SessionFolder::Claim::Replayed) {
     spdlog::warn(
         "session {} in {}: its files hold this server's claim, so they belong to a "
         "session that already ended here and were put back (replayed or restored): "
         "removing them",
         sid, dir_->path);
-    removeSessionFiles(folderFd.get(), sid);
+    folder.removeAll(dir_->fd.get());
     return true;
   }
-  if (claimed == Claim::Lost) {
+  if (claimed == SessionFolder::Claim::Lost) {
     if (foreign_.size() < kMaxForeignSessions) {
-      foreign_[sid] = ForeignSession{laneActivity(folderFd.get()), io::Clock::now()};
+      foreign_[sid] = ForeignSession{folder.laneActivity(), io::Clock::now()};
     }
     return true;
   }
   auto writer = std::make_unique<LaneWriter>(
-      loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
+      loop_, LaneWriter::Config{folder.fd(), Names::kServerLane, sid, dir_->remote,
                                 dir_->segmentSize(options_), options_.laneBudget, dir_->fs.fuse()});
   if (auto opened = writer->open(); !opened) {
-    onServerLaneFailed(folderFd.get(), sid, opened.error());
+    onServerLaneFailed(folder, opened.error());
     return true;
   }
   spdlog::info("claimed session {} in {}", sid, dir_->path);
@@ -439,7 +416,7 @@ bool DirAcceptor::consider(const std::string& sid) {
   parts.sessionId = sid;
   parts.dirPath = dir_->path;
   parts.dirFd = dir_->dup();
-  parts.folderFd = std::move(folderFd);
+  parts.folder = std::move(folder);
   parts.fs = dir_->fs;
   parts.remote = dir_->remote;
   parts.fuse = dir_->fs.fuse();
@@ -451,7 +428,8 @@ bool DirAcceptor::consider(const std::string& sid) {
   return true;
 }
 
-void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error) {
+void DirAcceptor::onServerLaneFailed(const SessionFolder& folder, const io::Error& error) {
+  const std::string& sid = folder.sessionId();
   if (error.code == EEXIST) {
     // Something else holds the server lane's name (a planted file or link): this session can
     // never be served, so it is given up once rather than claimed again every scan. (An NFSv3
@@ -459,11 +437,11 @@ void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const
     // new session, which costs a reconnect, not a byte.)
     spdlog::warn("session {} in {}: {}: its server lane name is taken; removing the session", sid,
                  dir_->path, error.message);
-    removeSessionFiles(folderFd, sid);
+    folder.removeAll(dir_->fd.get());
     return;
   }
   spdlog::warn("session {} in {}: {}", sid, dir_->path, error.message);
-  removeEntry(folderFd, std::string(Names::kClaim).c_str());
+  folder.removeClaim();
   handled_.erase(sid);  // unclaimed again: a later scan retries it
 }
 
@@ -478,10 +456,9 @@ void DirAcceptor::checkForeignSessions() {
   io::TimePoint now = io::Clock::now();
   for (auto it = foreign_.begin(); it != foreign_.end();) {
     const std::string& sid = it->first;
-    io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    uint64_t activity = folderFd ? laneActivity(folderFd.get()) : 0;
-    if (!folderFd || activity != it->second.activity || held(sid)) {
+    SessionFolder folder = SessionFolder::open(dir_->fd.get(), sid);
+    uint64_t activity = folder.isOpen() ? folder.laneActivity() : 0;
+    if (!folder.isOpen() || activity != it->second.activity || held(sid)) {
       it->second = ForeignSession{activity, now};
     } else if (now - it->second.changedAt >= orphanTimeout()) {
       spdlog::warn(
@@ -489,45 +466,12 @@ void DirAcceptor::checkForeignSessions() {
           "(both died before cleaning up): removing its files",
           sid, dir_->path,
           std::chrono::duration_cast<std::chrono::seconds>(now - it->second.changedAt).count());
-      removeSessionFiles(folderFd.get(), sid);
+      folder.removeAll(dir_->fd.get());
       it = foreign_.erase(it);
       continue;
     }
     ++it;
   }
-}
-
-DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
-  std::string mine = instanceId_ + "\n";
-  const char* claimName = Names::kClaim.data();
-  io::Fd fd(
-      ::openat(folderFd, claimName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd && ::pwrite(fd.get(), mine.data(), mine.size(), 0) == static_cast<ssize_t>(mine.size()) &&
-      (!dir_->remote || ::fdatasync(fd.get()) == 0)) {
-    return Claim::Won;
-  }
-  bool existed = !fd && errno == EEXIST;
-  // EEXIST or any error: a retransmitted create can report EEXIST for our own success, so the
-  // claim's content decides. Empty means another server has not written its id yet.
-  auto existing = openRegularFile(folderFd, claimName, 0, "claim");
-  char text[64] = {};
-  ssize_t n = existing ? ::pread(existing->get(), text, sizeof text, 0) : -1;
-  if (n != static_cast<ssize_t>(mine.size()) || std::string_view(text, n) != mine) {
-    return Claim::Lost;
-  }
-  return existed && !dir_->remote ? Claim::Replayed : Claim::Won;
-}
-
-void DirAcceptor::removeSessionFiles(int folderFd, const std::string& sid) {
-  removeEntry(dir_->fd.get(), Names::manifest(sid).c_str());
-  forEachEntry(folderFd, [folderFd](const char* entry) {
-    std::string_view name = entry;
-    if (Names::isSegment(name, Names::kClientLane) || Names::isSegment(name, Names::kServerLane) ||
-        name == Names::kClaim) {
-      removeEntry(folderFd, entry);
-    }
-  });
-  removeEntry(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
 }
 
 }  // namespace ferry::carrier::dir

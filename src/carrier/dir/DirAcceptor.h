@@ -10,6 +10,7 @@
 #include "carrier/dir/DirOptions.h"
 #include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Inotify.h"
+#include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
@@ -98,16 +99,10 @@ class DirAcceptor : public mux::CarrierAcceptor {
   bool consider(const std::string& sid);
   /// The server lane of a session could not be created: gives the session up for good if its
   /// name is taken by something else (a planted file), else leaves it for a later scan.
-  void onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error);
+  void onServerLaneFailed(const SessionFolder& folder, const io::Error& error);
   /// The session id a manifest names; error code EINVAL (or 0: not a regular file) for junk,
   /// any other code for a manifest that could not be read this time.
   io::Result<std::string> readManifest(const std::string& name);
-  enum class Claim { Won, Lost, Replayed };
-  /// Replayed: an exclusive create failed on a local file system although the claim holds our
-  /// id, so these are the files of a session this server already served, put back by someone.
-  Claim claim(int folderFd);
-  /// Removes a session's lane segments, claim, manifest and folder (cleanup only).
-  void removeSessionFiles(int folderFd, const std::string& sid);
   /// Sessions claimed by other servers, and session folders without a manifest: removed once
   /// neither lane has changed for orphanTimeout() (both peers died before either cleaned up).
   void checkForeignSessions();

@@ -12,49 +12,23 @@
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
 #include "carrier/dir/SafeOpen.h"
+#include "carrier/dir/SessionFolder.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
 
 namespace {
 
-/// Changes whenever either lane of a session is written or rotates: a sum over its segments'
-/// sizes, modification times and names (a listing of the session folder, for cleanup only).
-/// The mtime is only compared with its own earlier value (never with a clock): a reused segment
-/// is overwritten in place, so a live lane that only carries heartbeats does not grow for hours.
-uint64_t laneActivity(int folderFd) {
-  uint64_t activity = 0;
-  forEachEntry(folderFd, [&](const char* entry) {
-    std::string_view name = entry;
-    struct stat info {};
-    if ((Names::isSegment(name, Names::kClientLane) ||
-         Names::isSegment(name, Names::kServerLane)) &&
-        ::fstatat(folderFd, entry, &info, AT_SYMLINK_NOFOLLOW) == 0) {
-      activity += static_cast<uint64_t>(info.st_size) + (std::hash<std::string_view>{}(name) << 1) +
-                  static_cast<uint64_t>(info.st_mtim.tv_sec) * 1000000007u +
-                  static_cast<uint64_t>(info.st_mtim.tv_nsec);
-    }
-  });
-  return activity;
-}
-
-// Bounds on what a DIR full of junk can make this acceptor remember.
-constexpr size_t kMaxCheckedManifests = size_t{1} << 18;
+// Bound on the names of junk this acceptor remembers having logged.
 constexpr size_t kMaxLoggedGarbage = 4096;
-constexpr size_t kMaxForeignSessions = 4096;
-
-int64_t mtimeNs(int dirFd, const std::string& name) {
-  struct stat info {};
-  if (::fstatat(dirFd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
-    return 0;
-  }
-  return int64_t{info.st_mtim.tv_sec} * 1'000'000'000 + info.st_mtim.tv_nsec;
-}
 
 }  // namespace
 
 DirAcceptor::DirAcceptor(io::Loop& loop, DirOptions options)
-    : loop_(loop), options_(std::move(options)), instanceId_(Names::randomId()) {}
+    : loop_(loop),
+      options_(std::move(options)),
+      instanceId_(Names::randomId()),
+      manifests_([this](const std::string& name) { noteGarbage(name, "not a valid manifest"); }) {}
 
 DirAcceptor::~DirAcceptor() {
   stop();
@@ -200,15 +174,16 @@ void DirAcceptor::continuePass() {
 void DirAcceptor::visit(const char* entry, ino_t inode) {
   std::string name = entry;
   if (auto sid = Names::manifestSessionId(name)) {
-    // Only ids this acceptor tracks are kept (the rest are in checked_): junk costs no copy.
+    // Only ids this acceptor tracks are kept (the rest are in manifests_): junk costs no copy.
     bool taken = handled_.contains(*sid) || held(*sid);
-    if (taken || foreign_.contains(*sid)) {
+    if (taken || orphans_.watching(*sid)) {
       pass_.manifests.insert(*sid);
     }
     if (taken) {
       return;
     }
-    if (std::optional<int64_t> mtime = check(name, inode)) {
+    if (std::optional<int64_t> mtime =
+            manifests_.check(dir_->fd.get(), name, inode, pass_.number)) {
       pass_.candidates.push_back(Candidate{*mtime, *sid});
     }
   } else if (auto folderSid = Names::folderSessionId(name)) {
@@ -218,68 +193,23 @@ void DirAcceptor::visit(const char* entry, ino_t inode) {
   }
 }
 
-std::optional<int64_t> DirAcceptor::check(const std::string& name, ino_t inode) {
-  io::TimePoint now = io::Clock::now();
-  auto [it, added] = checked_.try_emplace(name);
-  CheckedManifest& checked = it->second;
-  checked.pass = pass_.number;
-  bool changed = added || checked.inode != inode;
-  if (changed || now >= checked.recheckAt) {
-    io::Result<std::string> manifestSid = readManifest(name);
-    if (!manifestSid && manifestSid.error().code != EINVAL && manifestSid.error().code != 0) {
-      checked_.erase(it);  // not readable this time (a FUSE hiccup, EMFILE): next pass again
-      return std::nullopt;
-    }
-    checked.valid = manifestSid && *manifestSid == Names::manifestSessionId(name);
-    checked.inode = inode;
-    checked.mtimeNs = checked.valid ? mtimeNs(dir_->fd.get(), name) : 0;
-    scheduleRecheck(checked, changed);
-    if (!checked.valid) {
-      noteGarbage(name, "not a valid manifest");
-    }
-  }
-  return checked.valid ? std::optional(checked.mtimeNs) : std::nullopt;
-}
-
-void DirAcceptor::scheduleRecheck(CheckedManifest& checked, bool fresh) {
-  // A file being copied in (not published by rename) reads as junk at first: look again soon,
-  // then ever more rarely, so that junk costs a bounded number of reads.
-  checked.recheckDelay =
-      fresh ? kFirstRecheck : std::min<io::Duration>(2 * checked.recheckDelay, kRecheckInvalid);
-  checked.recheckAt = io::Clock::now() + checked.recheckDelay;
-}
-
-void DirAcceptor::markInvalid(const std::string& name) {
-  auto [it, added] = checked_.try_emplace(name);
-  it->second.valid = false;
-  it->second.pass = pass_.number;
-  scheduleRecheck(it->second, added);
-}
-
 void DirAcceptor::finishPass() {
   // A session whose manifest is gone is over: forget it, so the sets stay small.
   removeEndedSessions();
   std::erase_if(handled_, [&](const std::string& sid) {
     return !pass_.manifests.contains(sid) && !held(sid);
   });
-  std::erase_if(checked_, [&](const auto& entry) { return entry.second.pass != pass_.number; });
-  if (checked_.size() > kMaxCheckedManifests) {
-    checked_.clear();
-  }
+  manifests_.finishPass(pass_.number);
   if (garbage_.size() > kMaxLoggedGarbage) {
     garbage_.clear();
   }
-  std::erase_if(foreign_, [&](const auto& entry) {
-    return !pass_.manifests.contains(entry.first) && !pass_.folders.contains(entry.first);
+  orphans_.forgetAbsent([&](const std::string& sid) {
+    return pass_.manifests.contains(sid) || pass_.folders.contains(sid);
   });
   trackOrphanFolders();
   claimCandidates();
-  // Orphans need only the resolution of their timeout, not a listing per scan.
-  io::TimePoint now = io::Clock::now();
-  if (now >= nextForeignCheck_) {
-    checkForeignSessions();
-    nextForeignCheck_ = now + orphanTimeout() / 4;
-  }
+  orphans_.sweep(dir_->fd.get(), dir_->path, orphanTimeout(),
+                 [this](const std::string& sid) { return held(sid); });
 }
 
 void DirAcceptor::claimCandidates() {
@@ -298,17 +228,14 @@ void DirAcceptor::claimCandidates() {
 void DirAcceptor::trackOrphanFolders() {
   // A folder whose manifest is gone and that no server holds (a client died between removing
   // its manifest and its folder, or the manifest could not be read for a while) is an orphan
-  // once its lanes stay silent: checkForeignSessions() removes it then.
+  // once its lanes stay silent: the OrphanSweeper removes it then.
   io::TimePoint now = io::Clock::now();
   for (const std::string& sid : pass_.folders) {
-    if (foreign_.size() >= kMaxForeignSessions) {
-      return;
-    }
-    auto checked = checked_.find(Names::manifest(sid));
-    bool manifestSeen = pass_.manifests.contains(sid) ||
-                        (checked != checked_.end() && checked->second.pass == pass_.number);
-    if (!manifestSeen && !handled_.contains(sid) && !held(sid) && !foreign_.contains(sid)) {
-      foreign_[sid] = ForeignSession{0, now};
+    bool manifestSeen =
+        pass_.manifests.contains(sid) || manifests_.seen(Names::manifest(sid), pass_.number);
+    if (!manifestSeen && !handled_.contains(sid) && !held(sid) && !orphans_.watching(sid) &&
+        !orphans_.watch(sid, 0, now)) {
+      return;  // full
     }
   }
 }
@@ -334,9 +261,7 @@ void DirAcceptor::removeEndedSessions() {
           "session {} in {}: it ended here, but its manifest is still in DIR (replayed, "
           "restored, or left by a client that is gone): removing its files",
           sid, dir_->path);
-      io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
-                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      removeSessionFiles(folderFd.get(), sid);
+      SessionFolder::open(dir_->fd.get(), sid).removeAll(dir_->fd.get());
       pass_.manifests.erase(sid);
     }
     it = ended_.erase(it);
@@ -354,40 +279,12 @@ void DirAcceptor::noteGarbage(const std::string& name, const char* why) {
   }
 }
 
-io::Result<std::string> DirAcceptor::readManifest(const std::string& name) {
-  auto fd = openRegularFile(dir_->fd.get(), name, 0, "manifest");
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  char text[Manifest::kMaxSize + 1];
-  ssize_t n = ::pread(fd->get(), text, sizeof text, 0);
-  if (n < 0) {
-    return std::unexpected(io::systemError("reading " + name));
-  }
-  std::optional<std::string> sid =
-      static_cast<size_t>(n) > Manifest::kMaxSize
-          ? std::nullopt
-          : Manifest::parse(std::string_view(text, static_cast<size_t>(n)));
-  if (!sid) {
-    std::optional<int> version =
-        Manifest::otherVersion(std::string_view(text, static_cast<size_t>(n)));
-    if (version) {
-      return std::unexpected(io::Error{
-          EPROTONOSUPPORT,
-          fmt::format("directory format version {} (this ferry speaks version {}): run the same "
-                      "ferry version on both sides",
-                      *version, Manifest::kVersion)});
-    }
-    return std::unexpected(io::Error{EINVAL, name + " is not a valid manifest"});
-  }
-  return *sid;
-}
-
 bool DirAcceptor::consider(const std::string& sid) {
   std::string name = Names::manifest(sid);
-  io::Result<std::string> manifestSid = readManifest(name);
+  io::Result<std::string> manifestSid = ManifestCache::read(dir_->fd.get(), name);
   if (!manifestSid || *manifestSid != sid) {
-    markInvalid(name);  // until it changes: a manifest must not hold a claim slot every scan
+    // Until it changes: a manifest must not hold a claim slot every scan.
+    manifests_.markInvalid(name, pass_.number);
     if (!manifestSid && manifestSid.error().code == EPROTONOSUPPORT) {
       if (garbage_.insert(name).second) {
         spdlog::warn("shared directory {}: not serving session {}: {}", dir_->path, sid,
@@ -398,38 +295,40 @@ bool DirAcceptor::consider(const std::string& sid) {
     noteGarbage(name, "not a valid manifest");
     return false;
   }
-  std::string folder = Names::folder(sid);
-  io::Fd folderFd(
-      ::openat(dir_->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!folderFd) {
+  SessionFolder folder = SessionFolder::open(dir_->fd.get(), sid);
+  if (!folder.isOpen()) {
     // A client creates its folder before it publishes the manifest, so this is junk too.
-    markInvalid(name);
+    manifests_.markInvalid(name, pass_.number);
     noteGarbage(name, "its session folder cannot be opened");
     return false;
   }
   handled_.insert(sid);
-  Claim claimed = claim(folderFd.get());
-  if (claimed == Claim::Replayed) {
+  SessionFolder::Claim claimed = folder.claim(instanceId_, dir_->remote);
+  if (claimed == SessionFolder::Claim::Replayed) {
     spdlog::warn(
         "session {} in {}: its files hold this server's claim, so they belong to a "
         "session that already ended here and were put back (replayed or restored): "
         "removing them",
         sid, dir_->path);
-    removeSessionFiles(folderFd.get(), sid);
+    folder.removeAll(dir_->fd.get());
     return true;
   }
-  if (claimed == Claim::Lost) {
-    if (foreign_.size() < kMaxForeignSessions) {
-      foreign_[sid] = ForeignSession{laneActivity(folderFd.get()), io::Clock::now()};
-    }
+  if (claimed == SessionFolder::Claim::Lost) {
+    orphans_.watch(sid, folder.laneActivity(), io::Clock::now());
     return true;
   }
+  serve(std::move(folder));
+  return true;
+}
+
+void DirAcceptor::serve(SessionFolder folder) {
+  const std::string sid = folder.sessionId();
   auto writer = std::make_unique<LaneWriter>(
-      loop_, LaneWriter::Config{folderFd.get(), Names::kServerLane, sid, dir_->remote,
+      loop_, LaneWriter::Config{folder.fd(), Names::kServerLane, sid, dir_->remote,
                                 dir_->segmentSize(options_), options_.laneBudget, dir_->fs.fuse()});
   if (auto opened = writer->open(); !opened) {
-    onServerLaneFailed(folderFd.get(), sid, opened.error());
-    return true;
+    onServerLaneFailed(folder, opened.error());
+    return;
   }
   spdlog::info("claimed session {} in {}", sid, dir_->path);
   auto token = std::make_shared<int>(0);
@@ -439,7 +338,7 @@ bool DirAcceptor::consider(const std::string& sid) {
   parts.sessionId = sid;
   parts.dirPath = dir_->path;
   parts.dirFd = dir_->dup();
-  parts.folderFd = std::move(folderFd);
+  parts.folder = std::move(folder);
   parts.fs = dir_->fs;
   parts.remote = dir_->remote;
   parts.fuse = dir_->fs.fuse();
@@ -448,10 +347,10 @@ bool DirAcceptor::consider(const std::string& sid) {
   parts.writer = std::move(writer);
   parts.heldToken = std::move(token);
   onCarrier_(std::make_unique<DirCarrier>(loop_, options_, std::move(parts)));
-  return true;
 }
 
-void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error) {
+void DirAcceptor::onServerLaneFailed(const SessionFolder& folder, const io::Error& error) {
+  const std::string& sid = folder.sessionId();
   if (error.code == EEXIST) {
     // Something else holds the server lane's name (a planted file or link): this session can
     // never be served, so it is given up once rather than claimed again every scan. (An NFSv3
@@ -459,11 +358,11 @@ void DirAcceptor::onServerLaneFailed(int folderFd, const std::string& sid, const
     // new session, which costs a reconnect, not a byte.)
     spdlog::warn("session {} in {}: {}: its server lane name is taken; removing the session", sid,
                  dir_->path, error.message);
-    removeSessionFiles(folderFd, sid);
+    folder.removeAll(dir_->fd.get());
     return;
   }
   spdlog::warn("session {} in {}: {}", sid, dir_->path, error.message);
-  removeEntry(folderFd, std::string(Names::kClaim).c_str());
+  folder.removeClaim();
   handled_.erase(sid);  // unclaimed again: a later scan retries it
 }
 
@@ -472,62 +371,6 @@ io::Duration DirAcceptor::orphanTimeout() const {
   // file systems cache attributes (sizes) for up to a minute: never less than that there.
   io::Duration timeout = 6 * options_.stuckTimeout;
   return dir_->remote ? std::max<io::Duration>(timeout, std::chrono::seconds(60)) : timeout;
-}
-
-void DirAcceptor::checkForeignSessions() {
-  io::TimePoint now = io::Clock::now();
-  for (auto it = foreign_.begin(); it != foreign_.end();) {
-    const std::string& sid = it->first;
-    io::Fd folderFd(::openat(dir_->fd.get(), Names::folder(sid).c_str(),
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    uint64_t activity = folderFd ? laneActivity(folderFd.get()) : 0;
-    if (!folderFd || activity != it->second.activity || held(sid)) {
-      it->second = ForeignSession{activity, now};
-    } else if (now - it->second.changedAt >= orphanTimeout()) {
-      spdlog::warn(
-          "session {} in {}: not served here, and neither side has written for {} s "
-          "(both died before cleaning up): removing its files",
-          sid, dir_->path,
-          std::chrono::duration_cast<std::chrono::seconds>(now - it->second.changedAt).count());
-      removeSessionFiles(folderFd.get(), sid);
-      it = foreign_.erase(it);
-      continue;
-    }
-    ++it;
-  }
-}
-
-DirAcceptor::Claim DirAcceptor::claim(int folderFd) {
-  std::string mine = instanceId_ + "\n";
-  const char* claimName = Names::kClaim.data();
-  io::Fd fd(
-      ::openat(folderFd, claimName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd && ::pwrite(fd.get(), mine.data(), mine.size(), 0) == static_cast<ssize_t>(mine.size()) &&
-      (!dir_->remote || ::fdatasync(fd.get()) == 0)) {
-    return Claim::Won;
-  }
-  bool existed = !fd && errno == EEXIST;
-  // EEXIST or any error: a retransmitted create can report EEXIST for our own success, so the
-  // claim's content decides. Empty means another server has not written its id yet.
-  auto existing = openRegularFile(folderFd, claimName, 0, "claim");
-  char text[64] = {};
-  ssize_t n = existing ? ::pread(existing->get(), text, sizeof text, 0) : -1;
-  if (n != static_cast<ssize_t>(mine.size()) || std::string_view(text, n) != mine) {
-    return Claim::Lost;
-  }
-  return existed && !dir_->remote ? Claim::Replayed : Claim::Won;
-}
-
-void DirAcceptor::removeSessionFiles(int folderFd, const std::string& sid) {
-  removeEntry(dir_->fd.get(), Names::manifest(sid).c_str());
-  forEachEntry(folderFd, [folderFd](const char* entry) {
-    std::string_view name = entry;
-    if (Names::isSegment(name, Names::kClientLane) || Names::isSegment(name, Names::kServerLane) ||
-        name == Names::kClaim) {
-      removeEntry(folderFd, entry);
-    }
-  });
-  removeEntry(dir_->fd.get(), Names::folder(sid).c_str(), AT_REMOVEDIR);  // fails if not empty
 }
 
 }  // namespace ferry::carrier::dir

@@ -10,6 +10,9 @@
 #include "carrier/dir/DirOptions.h"
 #include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Inotify.h"
+#include "carrier/dir/ManifestCache.h"
+#include "carrier/dir/OrphanSweeper.h"
+#include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
@@ -25,7 +28,7 @@ namespace ferry::carrier::dir {
 /// Anyone who can write DIR may fill it with junk, so a pass over DIR reads kEntriesPerStep
 /// entries per loop iteration and goes on in the next ones (the loop serves everything else in
 /// between); a manifest found invalid is remembered by name and inode and not read again until
-/// it changes (or, backing off from kFirstRecheck, kRecheckInvalid later); at most
+/// it changes or its recheck is due (ManifestCache); at most
 /// kMaxClaimsPerInterval sessions are claimed per kScanInterval, newest first; and the owner may
 /// pause() claiming altogether.
 class DirAcceptor : public mux::CarrierAcceptor {
@@ -36,10 +39,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
   static constexpr size_t kEntriesPerStep = 1024;
   /// Sessions claimed per kScanInterval at most.
   static constexpr size_t kMaxClaimsPerInterval = 16;
-  /// An invalid manifest whose inode has not changed is read again after kFirstRecheck, then
-  /// after twice as long each time, up to kRecheckInvalid.
-  static constexpr io::Duration kFirstRecheck = std::chrono::seconds(1);
-  static constexpr io::Duration kRecheckInvalid = std::chrono::seconds(60);
   /// Longest wait between two attempts to list a DIR that vanished or was replaced.
   static constexpr io::Duration kMaxRetryDelay = std::chrono::seconds(30);
 
@@ -52,15 +51,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
   void resume() override;
 
  private:
-  /// What the last look at a manifest found; kept while its name stays in DIR.
-  struct CheckedManifest {
-    ino_t inode = 0;
-    bool valid = false;
-    int64_t mtimeNs = 0;  // claims go newest first
-    io::TimePoint recheckAt;
-    io::Duration recheckDelay{};
-    uint64_t pass = 0;  // last pass that saw it
-  };
   struct Candidate {
     int64_t mtimeNs = 0;
     std::string sid;
@@ -79,13 +69,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
   bool beginPass();
   void continuePass();
   void visit(const char* entry, ino_t inode);
-  /// The manifest's mtime if it is valid (read only when new or changed, see CheckedManifest).
-  std::optional<int64_t> check(const std::string& name, ino_t inode);
-  /// Remembers a manifest as invalid, so that it is not a claim candidate until it changes.
-  void markInvalid(const std::string& name);
-  /// When to read an invalid manifest again: kFirstRecheck after it was new or changed, then
-  /// backing off.
-  void scheduleRecheck(CheckedManifest& checked, bool fresh);
   void finishPass();
   void claimCandidates();
   void trackOrphanFolders();
@@ -96,21 +79,12 @@ class DirAcceptor : public mux::CarrierAcceptor {
   /// Claims and serves `sid` if it is a valid, unclaimed session. False if it did not get as far
   /// as claiming (its manifest or folder is not usable), so no claim of the interval is spent.
   bool consider(const std::string& sid);
+  /// Opens the server lane of a session just claimed and hands its carrier to onCarrier_.
+  void serve(SessionFolder folder);
   /// The server lane of a session could not be created: gives the session up for good if its
   /// name is taken by something else (a planted file), else leaves it for a later scan.
-  void onServerLaneFailed(int folderFd, const std::string& sid, const io::Error& error);
-  /// The session id a manifest names; error code EINVAL (or 0: not a regular file) for junk,
-  /// any other code for a manifest that could not be read this time.
-  io::Result<std::string> readManifest(const std::string& name);
-  enum class Claim { Won, Lost, Replayed };
-  /// Replayed: an exclusive create failed on a local file system although the claim holds our
-  /// id, so these are the files of a session this server already served, put back by someone.
-  Claim claim(int folderFd);
-  /// Removes a session's lane segments, claim, manifest and folder (cleanup only).
-  void removeSessionFiles(int folderFd, const std::string& sid);
-  /// Sessions claimed by other servers, and session folders without a manifest: removed once
-  /// neither lane has changed for orphanTimeout() (both peers died before either cleaned up).
-  void checkForeignSessions();
+  void onServerLaneFailed(const SessionFolder& folder, const io::Error& error);
+  /// How long the lanes of a session not served here stay silent before OrphanSweeper removes it.
   io::Duration orphanTimeout() const;
   void noteGarbage(const std::string& name, const char* why);
   void noteDirLost(const io::Error& error);
@@ -130,19 +104,15 @@ class DirAcceptor : public mux::CarrierAcceptor {
   size_t claimsLeft_ = kMaxClaimsPerInterval;
   FolderListing listing_;
   Pass pass_;
-  std::unordered_map<std::string, CheckedManifest> checked_;  // by manifest name
+  ManifestCache manifests_;
   std::unordered_set<std::string> handled_;  // session ids claimed here or elsewhere
   /// Sessions with a live carrier made here (the carrier holds the other end): never forgotten
   /// or taken for replayed files, whatever a listing shows.
   std::unordered_map<std::string, std::weak_ptr<void>> held_;
   /// Sessions whose carrier made here has ended, with the pass during which that was noticed.
   std::unordered_map<std::string, uint64_t> ended_;
-  struct ForeignSession {
-    uint64_t activity = 0;  // laneActivity() when last seen changing
-    io::TimePoint changedAt;
-  };
-  std::unordered_map<std::string, ForeignSession> foreign_;  // not ours, maybe orphaned
-  io::TimePoint nextForeignCheck_{};
+  /// Sessions claimed by other servers, and session folders without a manifest.
+  OrphanSweeper orphans_;
   std::unordered_set<std::string> garbage_;  // names already logged as ignored
   io::Duration retryDelay_ = kScanInterval;  // while DIR is not the directory we started on
   io::TimePoint nextListingAttempt_{};

@@ -1,14 +1,11 @@
 #include "carrier/dir/DirCarrier.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "carrier/dir/FolderListing.h"
 #include "carrier/dir/Names.h"
-#include "carrier/dir/RemoveEntry.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
@@ -17,8 +14,8 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
     : loop_(loop), options_(options), parts_(std::move(parts)) {
   bool client = parts_.role == Role::Client;
   LaneReader::Config config;
-  config.folderFd = parts_.folderFd.get();
-  config.folderPath = parts_.dirPath + "/" + Names::folder(parts_.sessionId);
+  config.folderFd = parts_.folder.fd();
+  config.folderPath = parts_.dirPath + "/" + parts_.folder.name();
   config.lane = client ? Names::kServerLane : Names::kClientLane;
   config.sessionId = parts_.sessionId;
   config.remoteReads = parts_.remote;
@@ -81,7 +78,7 @@ void DirCarrier::armSafetyPoll() {
                        parts_.sessionId));
       return;
     }
-    if (!parts_.remote && folderMoved()) {
+    if (!parts_.remote && parts_.folder.movedFrom(parts_.dirFd.get())) {
       fail(fmt::format("session folder {} was renamed or replaced",
                        Names::folder(parts_.sessionId)));
       return;
@@ -91,20 +88,6 @@ void DirCarrier::armSafetyPoll() {
       armSafetyPoll();
     }
   });
-}
-
-bool DirCarrier::folderMoved() const {
-  // Our fds keep working in a renamed folder, but the peer, cleanup and inotify use the name.
-  struct stat byName {};
-  struct stat held {};
-  if (::fstat(parts_.folderFd.get(), &held) != 0) {
-    return false;
-  }
-  if (::fstatat(parts_.dirFd.get(), Names::folder(parts_.sessionId).c_str(), &byName,
-                AT_SYMLINK_NOFOLLOW) != 0) {
-    return errno == ENOENT;
-  }
-  return byName.st_dev != held.st_dev || byName.st_ino != held.st_ino;
 }
 
 void DirCarrier::send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload) {
@@ -171,11 +154,11 @@ void DirCarrier::close(bool peerGone) {
 
 void DirCarrier::removeFiles(bool peerGone) {
   int dirFd = parts_.dirFd.get();
-  int folderFd = parts_.folderFd.get();
+  SessionFolder& folder = parts_.folder;
   bool client = parts_.role == Role::Client;
   // The manifest goes first, so no server claims a session that is being taken apart.
   if (client || peerGone) {
-    removeEntry(dirFd, Names::manifest(parts_.sessionId).c_str());
+    folder.removeManifest(dirFd);
   }
   parts_.writer->close();
   // A server leaves its claim (the client removes it with the manifest): the session stays
@@ -183,26 +166,13 @@ void DirCarrier::removeFiles(bool peerGone) {
   // server's lane and fails it after the stuck timeout, rather than waiting forever for a server
   // to claim it again (no server takes a session over).
   if (client || peerGone) {
-    removeEntry(folderFd, std::string(Names::kClaim).c_str());
+    folder.removeClaim();
   }
   if (peerGone) {
-    // Cleanup only: the peer may have left segments we never heard of, so list the folder.
-    char peerLane = client ? Names::kServerLane : Names::kClientLane;
-    forEachEntry(folderFd, [folderFd, peerLane](const char* name) {
-      if (Names::isSegment(name, peerLane)) {
-        removeEntry(folderFd, name);
-      }
-    });
+    folder.removeLane(client ? Names::kServerLane : Names::kClientLane);
   }
-  // ENOTEMPTY (the peer's files, or .nfs*/.fuse_hidden* of files still open), ENOENT, EBUSY
-  // and ESTALE are all normal here: whoever leaves last removes the folder.
-  std::string folder = Names::folder(parts_.sessionId);
-  if (!removeEntry(dirFd, folder.c_str(), AT_REMOVEDIR) && errno != ENOTEMPTY && errno != ENOENT &&
-      errno != EBUSY && errno != ESTALE) {
-    spdlog::debug("dir session {}: removing {}: {}", parts_.sessionId, folder,
-                  std::strerror(errno));
-  }
-  parts_.folderFd.reset();
+  folder.removeFolder(dirFd);
+  folder.close();
 }
 
 std::string DirCarrier::describe() const {

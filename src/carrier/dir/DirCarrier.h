@@ -7,6 +7,7 @@
 #include "carrier/dir/Inotify.h"
 #include "carrier/dir/LaneReader.h"
 #include "carrier/dir/LaneWriter.h"
+#include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
@@ -25,13 +26,13 @@ class DirCarrier : public mux::Carrier {
     std::string sessionId;
     std::string dirPath;
     io::Fd dirFd;
-    io::Fd folderFd;
+    SessionFolder folder;
     FsClass fs;
     bool remote = false;
     bool fuse = false;
     io::Duration pollMin{};
     std::shared_ptr<Inotify> inotify;    // null: poll
-    std::unique_ptr<LaneWriter> writer;  // already open()ed on folderFd
+    std::unique_ptr<LaneWriter> writer;  // already open()ed in folder
     /// Kept for the carrier's life: its acceptor watches it to know the session is still here.
     std::shared_ptr<void> heldToken;
   };
@@ -58,8 +59,6 @@ class DirCarrier : public mux::Carrier {
  private:
   void fail(const std::string& reason);
   void armSafetyPoll();
-  /// Local file systems only: DIR/ferry-<sid>-d no longer names the folder we hold open.
-  bool folderMoved() const;
   void removeFiles(bool peerGone);
   /// A frame of `type` left: the reader's stuck deadline may start.
   void afterSend(proto::FrameType type);

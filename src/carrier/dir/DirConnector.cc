@@ -8,6 +8,7 @@
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
+#include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Log.h"
 
@@ -53,24 +54,21 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
                  dir->remote ? "remote: polling, flush per batch" : "local: inotify");
   }
   std::string sid = Names::randomId();
-  std::string folder = Names::folder(sid);
-  if (::mkdirat(dir->fd.get(), folder.c_str(), 0700) != 0) {
-    return std::unexpected(
-        io::systemError("creating session folder " + folder + " in shared directory " + dir->path));
+  auto folder = SessionFolder::create(dir->fd.get(), sid);
+  if (!folder) {
+    return std::unexpected(io::Error{
+        folder.error().code, folder.error().message + " (shared directory " + dir->path + ")"});
   }
-  io::Fd folderFd(
-      ::openat(dir->fd.get(), folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   auto writer = std::make_unique<LaneWriter>(
-      loop_, LaneWriter::Config{folderFd.get(), Names::kClientLane, sid, dir->remote,
+      loop_, LaneWriter::Config{folder->fd(), Names::kClientLane, sid, dir->remote,
                                 dir->segmentSize(options_), options_.laneBudget, dir->fs.fuse()});
-  io::Result<void> ready =
-      folderFd ? writer->open() : std::unexpected(io::systemError("opening " + folder));
+  io::Result<void> ready = writer->open();
   if (ready) {
     ready = publishManifest(*dir, sid);
   }
   if (!ready) {
     writer->close();
-    removeEntry(dir->fd.get(), folder.c_str(), AT_REMOVEDIR);
+    folder->removeFolder(dir->fd.get());
     return std::unexpected(io::Error{
         ready.error().code, ready.error().message + " (shared directory " + dir->path + ")"});
   }
@@ -87,7 +85,7 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
   parts.role = DirCarrier::Role::Client;
   parts.sessionId = sid;
   parts.dirPath = dir->path;
-  parts.folderFd = std::move(folderFd);
+  parts.folder = std::move(*folder);
   parts.fs = dir->fs;
   parts.remote = dir->remote;
   parts.fuse = dir->fs.fuse();

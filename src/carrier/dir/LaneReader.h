@@ -8,7 +8,8 @@
 #include <string>
 
 #include "carrier/dir/Inotify.h"
-#include "carrier/dir/PollSchedule.h"
+#include "carrier/dir/LaneWake.h"
+#include "carrier/dir/SegmentSource.h"
 #include "io/Buffer.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
@@ -17,10 +18,10 @@
 namespace ferry::carrier::dir {
 
 /// Reads the peer's lane of a session folder, segment by segment, opening only the names the
-/// lane announces (segment 0, then each Rotate target). Local file systems: buffered pread woken
-/// by inotify IN_MODIFY on the current segment, plus a safety poll. Remote ones (or forcePoll):
-/// an adaptive poll timer, with O_DIRECT reads from an aligned offset where the file system is
-/// remote (fallback: open + statx(FORCE_SYNC) + pread + close per poll). An invalid or
+/// lane announces (segment 0, then each Rotate target). How it reads a segment (SegmentSource:
+/// buffered, O_DIRECT, or a reopen per read) is chosen once from the file system; when it reads
+/// is LaneWake's (inotify plus a safety poll, or an adaptive poll timer). The reader itself
+/// parses, rotates, acknowledges and detects a stuck lane. An invalid or
 /// incomplete frame at the read position means "not yet" until stuckTimeout, and waits for the
 /// next event or poll (no busy re-reading). A segment that is not a regular file (a FIFO or
 /// device planted by another writer of DIR) fails the reader at once.
@@ -61,18 +62,18 @@ class LaneReader {
   /// Stops all reading; no callback runs afterwards. Idempotent.
   void stop();
   /// We just sent something: a reply is likely, so poll tightly for a while.
-  void onLocalSend();
+  void onLocalSend() { wake_.onLocalSend(); }
   /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
   /// and switches to polling if it finds data that no inotify event announced.
-  void safetyPoll();
+  void safetyPoll() { wake_.safetyPoll(); }
   /// Our own lane found the disk full with the SegmentAcks of these consumed peer segments not
   /// written yet: unlink them, since their writer cannot reuse or free them before it reads
   /// the acks. Freeing space must not need a write (SHARES rule 11).
   void freeConsumed(std::span<const uint64_t> segments);
 
-  bool polling() const { return config_.poll; }
+  bool polling() const { return wake_.polling(); }
   /// The current poll interval (meaningful while polling()).
-  io::Duration pollInterval() const { return schedule_.current(); }
+  io::Duration pollInterval() const { return wake_.pollInterval(); }
 
  private:
   /// Reads what is new and parses it, until a read makes no parsing progress; true if new bytes
@@ -82,51 +83,37 @@ class LaneReader {
   bool openSegment();
   /// openSegment(), then finishes a rotation: closes and acknowledges the previous segment.
   bool openAnnounced();
-  /// One read of new bytes into buffer_: bytes appended (or -1 with errno); `more` when the read
-  /// was not short, so more may follow.
-  ssize_t readOnce(bool& more);
-  ssize_t readDirect(bool& more);
-  ssize_t readReopening(bool& more);
   void fail(const std::string& reason);
   void parse();
+  /// Checks the segment header at the front of buffer_; false (with the reader stuck or failed)
+  /// until a valid one is there.
+  bool acceptHeader();
+  /// Delivers a frame the parser accepted; false if the reader must stop parsing.
+  bool deliver(const proto::Frame& frame);
   /// After a read (`full`: it returned as many bytes as asked for) of which the parser used
   /// `used` bytes: grows the next read while reads are fully used, shrinks it to about `used`
   /// when the parser refused the rest.
   void adaptReadSize(bool full, uint64_t used);
-  /// The size of the next read: readSize_ within the limits of the read method.
-  size_t requestSize(size_t cap) const;
   /// Rotate(N+1) ends segment N: switch to N+1 (opened by openAnnounced()).
   void handleRotate(const proto::Frame& frame);
   void noteStuck(const std::string& error);
   /// The session folder holds a server's claim.
   bool claimed() const;
-  void watchCurrent();
-  void watchFolderForFirstSegment();
-  void scheduleRead();
-  void armPoll(io::Duration delay);
-  void onPollTimer();
-  void switchToPolling(const std::string& why);
   std::string currentName() const;
 
-  io::Loop& loop_;
-  std::shared_ptr<Inotify> inotify_;
   Config config_;
   Callbacks callbacks_;
-  PollSchedule schedule_;
-  bool trafficSeen_ = false;  // a frame other than Ping was delivered since the last poll
+  SegmentSourcePtr source_;
+  LaneWake wake_;
   proto::FrameParser parser_;
 
   uint64_t segment_ = 0;
-  io::Fd fd_;
   io::Fd previous_;  // segment N after Rotate(N+1), closed once N+1 is open
   std::optional<uint64_t> unackedPrevious_;
-  bool segmentOpen_ = false;  // the current segment was found (fd_ may be closed when reopening)
+  bool segmentOpen_ = false;  // the current segment was found (source_ may hold no fd)
   bool headerOk_ = false;
   uint64_t fileOffset_ = 0;  // file offset of the first byte of buffer_
   io::Buffer buffer_;        // bytes read but not yet parsed
-  bool direct_ = false;      // fd_ is O_DIRECT
-  bool reopenEachPoll_ = false;
-  std::unique_ptr<uint8_t, void (*)(void*)> aligned_{nullptr, free};
   // Reused segment files hold stale bytes past what the writer wrote in this round, so a read
   // "to EOF" would copy up to a whole stale segment per wake-up: reads start small and double
   // while fully used.
@@ -134,15 +121,7 @@ class LaneReader {
   bool refused_ = false;  // the last parse() threw bytes away (stale, torn or garbage)
 
   std::optional<io::TimePoint> stuckSince_;
-  Inotify::WatchId fileWatch_ = 0;
-  Inotify::WatchId folderWatch_ = 0;
-  bool readScheduled_ = false;
-  bool eventSeen_ = false;
-  bool missSuspected_ = false;  // the last safety poll found data no event announced
-  io::Loop::TimerId pollTimer_ = 0;
-  io::TimePoint pollDeadline_{};
   bool stopped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // guards deferred callbacks
 };
 
 }  // namespace ferry::carrier::dir

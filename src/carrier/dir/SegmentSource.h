@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/Buffer.h"
+#include "io/Error.h"
+#include "io/Fd.h"
+
+namespace ferry::carrier::dir {
+
+/// How a lane reader reads the segment files of one lane, chosen once per reader by the file
+/// system (like redis ae's poller): buffered pread on local file systems, O_DIRECT on remote ones
+/// (SHARES trap 2: the page cache and the cached file size lie there), and a fresh open +
+/// statx(FORCE_SYNC) + pread per read where held fds go stale (FUSE, or O_DIRECT refused). A
+/// segment is never trusted by its size (fstat): the reader reads until a read comes back short.
+class SegmentSource {
+ public:
+  /// The largest read any source makes (the reader's adaptive read size stops there).
+  static constexpr size_t kMaxRequest = 1024 * 1024;
+
+  virtual ~SegmentSource() = default;
+
+  /// Opens segment `name` of the lane folder for the reads that follow. The error code is ENOENT
+  /// while it does not exist; any other error (a planted FIFO or device) ends the lane.
+  virtual io::Result<void> open(const std::string& name) = 0;
+  /// One read of up to `size` bytes (less where the source caps it) at file offset `at`, appended
+  /// to `buffer`. True when the read was not short, so more may follow. The error's message names
+  /// the segment.
+  virtual io::Result<bool> read(uint64_t at, size_t size, io::Buffer& buffer) = 0;
+  /// Gives up the open segment (empty where the source holds no fd between reads), so that its
+  /// reader closes it when it chooses (before acknowledging it).
+  virtual io::Fd release() = 0;
+};
+
+using SegmentSourcePtr = std::unique_ptr<SegmentSource>;
+
+/// The source for a lane folder open as `folderFd` (not owned): O_DIRECT reads if `remoteReads`,
+/// a reopen per read if `reopenReads`, else buffered reads.
+SegmentSourcePtr makeSegmentSource(int folderFd, bool remoteReads, bool reopenReads);
+
+/// pread(2) retried on EINTR.
+ssize_t preadRetrying(int fd, void* into, size_t size, uint64_t at);
+/// One pread of up to `size` bytes at `at` of segment `name` (open as `fd`) into the tail of
+/// `buffer`: true when the read was not short. The error names the segment.
+io::Result<bool> readAppending(int fd, const std::string& name, uint64_t at, size_t size,
+                               io::Buffer& buffer);
+
+}  // namespace ferry::carrier::dir

@@ -8,8 +8,8 @@
 
 namespace ferry::proto {
 
-/// Wire format version 2; see docs/protocol.md, which is the reference for every constant here.
-constexpr uint16_t kProtocolVersion = 2;
+/// Wire format version 3; see docs/protocol.md, which is the reference for every constant here.
+constexpr uint16_t kProtocolVersion = 3;
 constexpr uint16_t kFrameMagic = 0x7946;  // bytes 'F','y' on the wire: never zero
 constexpr size_t kHeaderSize = 28;
 /// Largest payload a peer may send; a larger length is rejected before anything is allocated.

@@ -14,6 +14,8 @@ packages=(
   samba smbnetfs
   # UDP forwarding tests (test_tunnel_udp.sh): a DNS server and client
   dnsmasq-base bind9-dnsutils
+  # SOCKS test (test_proxy_socks.sh): ssh through `nc -X 5`
+  netcat-openbsd
   # operations tests: promtool checks /metrics, systemd-analyze verifies the unit templates
   prometheus systemd
 )

@@ -9,6 +9,8 @@ TOOLS=$(dirname "${BASH_SOURCE[0]}")/tools
 # shellcheck source=scripts/loopback-servers.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/loopback-servers.sh"
 WORK=$(mktemp -d /tmp/ferry-it.XXXXXX)
+# Control sockets of the processes a test starts go to its own folder, not /run/ferry.
+export RUNTIME_DIRECTORY="$WORK/run"
 STARTED_PIDS=()
 
 cleanup() {

@@ -72,7 +72,7 @@ fi
 grep -q "bad forward '8080:127.0.0.1'" "$WORK/spec.out" || fail "spec: $(cat "$WORK/spec.out")"
 printf 'role = "server"\ndir = "%s"\n' "$WORK/dir" >"$WORK/incomplete.toml"
 if "$FERRY" check-config "$WORK/incomplete.toml" >"$WORK/incomplete.out" 2>&1; then
-  fail "check-config accepted a server without --to or --allow"
+  fail "check-config accepted a server without --to, --allow or --allow-listen"
 fi
-grep -q "give --to, --allow or both" "$WORK/incomplete.out" || fail "$(cat "$WORK/incomplete.out")"
+grep -q "give --to, --allow or --allow-listen" "$WORK/incomplete.out" || fail "$(cat "$WORK/incomplete.out")"
 pass "check-config refuses a bad forward and a server with nowhere to go"

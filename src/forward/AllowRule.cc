@@ -11,6 +11,20 @@
 #include <fmt/format.h>
 
 namespace ferry::forward {
+
+namespace {
+
+bool isNameCharacter(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
+}  // namespace
+
+bool isHostName(std::string_view host) {
+  return !host.empty() && host.size() <= 253 && std::ranges::all_of(host, isNameCharacter) &&
+         host.front() != '.' && host.find("..") == std::string_view::npos;
+}
+
 namespace {
 
 io::Error badRule(std::string_view text, std::string_view why) {
@@ -37,15 +51,6 @@ std::optional<PortRange> parsePorts(std::string_view text) {
     return std::nullopt;
   }
   return PortRange{*low, *high};
-}
-
-bool isNameCharacter(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-}
-
-bool isName(std::string_view host) {
-  return !host.empty() && host.size() <= 253 && std::ranges::all_of(host, isNameCharacter) &&
-         host.front() != '.' && host.find("..") == std::string_view::npos;
 }
 
 /// `address` or `address/prefix` of `family` into the rule; false when malformed.
@@ -114,7 +119,7 @@ bool parseHost(std::string_view host, AllowRule& rule, std::string& why) {
   if (host.starts_with("*.")) {
     rule.kind = AllowRule::Kind::Suffix;
     rule.name = normalizeName(host.substr(1));
-    if (rule.name.size() < 2 || !isName(std::string_view(rule.name).substr(1))) {
+    if (rule.name.size() < 2 || !isHostName(std::string_view(rule.name).substr(1))) {
       why = "expected *.DOMAIN with a valid domain";
       return false;
     }
@@ -130,7 +135,7 @@ bool parseHost(std::string_view host, AllowRule& rule, std::string& why) {
   }
   rule.kind = AllowRule::Kind::Name;
   rule.name = normalizeName(host);
-  if (!isName(rule.name) || host.find('*') != std::string_view::npos) {
+  if (!isHostName(rule.name) || host.find('*') != std::string_view::npos) {
     why = "expected a host name, *.DOMAIN, *, an address or a CIDR range";
     return false;
   }

@@ -51,6 +51,11 @@ struct AllowRule {
 /// Parses one `--allow` pattern; errors (code EINVAL) quote it and say what is wrong.
 io::Result<AllowRule> parseAllowRule(std::string_view text);
 
+/// A DNS name as a destination may use: 1-253 bytes of letters, digits, '-', '_' and '.', not
+/// starting with '.' and without "..". (A peer's text is checked with it before it is matched or
+/// looked up: getaddrinfo would stop at a NUL byte that a suffix rule had matched past.)
+bool isHostName(std::string_view host);
+
 /// A host name lowercased, without a final dot.
 std::string normalizeName(std::string_view host);
 

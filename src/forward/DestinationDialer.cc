@@ -104,14 +104,21 @@ void DestinationDialer::onLookupDone(Pending pending, const io::Result<io::Addre
     waiting_.pop_front();
     startLookup(std::move(next));
   }
-  auto address = policy_.admit(pending.route, pending.target, answer);
+  // The policy may have been reloaded while the name was looked up: the current one decides.
+  auto route = policy_.route(pending.target);
+  if (route && route->address) {
+    connectTo(*route->address, pending.done);
+    return;
+  }
+  auto address = route ? policy_.admit(*route, pending.target, answer)
+                       : io::Result<io::Address>(std::unexpected(route.error()));
   if (!address) {
     spdlog::debug("destination '{}': {}", pending.target, address.error().message);
     pending.done(std::unexpected(openError(address.error())));
     return;
   }
   io::Address target = *address;
-  target.setPort(pending.route.lookup.port);
+  target.setPort(route->lookup.port);
   connectTo(target, pending.done);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "forward/AllowRule.h"
 #include "forward/ListenPolicy.h"
 #include "io/Log.h"
 #include "io/Socket.h"
@@ -30,6 +31,11 @@ io::Result<std::unique_ptr<ReverseForwards>> ReverseForwards::create(
     io::Loop& loop, std::vector<ReverseSpec> specs) {
   std::vector<std::string> targets;
   for (const ReverseSpec& spec : specs) {
+    auto rule = parseAllowRule(spec.target);
+    if (rule && !rule->isExact()) {
+      return std::unexpected(io::Error{
+          EINVAL, fmt::format("-R target '{}' must be one HOST:PORT, not a pattern", spec.target)});
+    }
     targets.push_back(spec.target);
   }
   auto policy = TargetPolicy::create(std::nullopt, targets);

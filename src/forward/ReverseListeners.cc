@@ -31,9 +31,11 @@ ListenResult ReverseListeners::listen(mux::Session& session, const proto::Listen
     spdlog::info("{}: reverse forward {} listening on {}", session.describe(), request.requestId,
                  result.text);
   } else {
-    spdlog::warn("{}: reverse forward {} on '{}' refused ({}): {}", session.describe(),
-                 request.requestId, request.bind, proto::listenStatusName(result.status),
-                 result.text);
+    // A peer may ask again and again: one line per interval, with a count of those left out.
+    refusedLog_.log(spdlog::level::warn,
+                    fmt::format("{}: reverse forward {} on '{}' refused ({}): {}",
+                                session.describe(), request.requestId, request.bind,
+                                proto::listenStatusName(result.status), result.text));
   }
   return result;
 }

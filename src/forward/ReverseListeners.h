@@ -8,6 +8,7 @@
 
 #include "forward/ListenPolicy.h"
 #include "io/Loop.h"
+#include "io/RateLimitedLog.h"
 #include "io/TcpListener.h"
 #include "mux/Session.h"
 #include "proto/Listen.h"
@@ -48,6 +49,7 @@ class ReverseListeners {
   ListenPolicy policy_;
   std::unordered_map<mux::Session*, std::vector<Listener>> bySession_;
   size_t total_ = 0;
+  io::RateLimitedLog refusedLog_{std::chrono::seconds(5)};
 };
 
 }  // namespace ferry::forward

@@ -30,8 +30,9 @@ size_t lastHostPortStart(std::string_view text) {
 
 bool isAddressLiteral(const std::string& host) {
   std::array<unsigned char, sizeof(in6_addr)> scratch{};
-  return ::inet_pton(AF_INET, host.c_str(), scratch.data()) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), scratch.data()) == 1;
+  return host.find('\0') == std::string::npos &&
+         (::inet_pton(AF_INET, host.c_str(), scratch.data()) == 1 ||
+          ::inet_pton(AF_INET6, host.c_str(), scratch.data()) == 1);
 }
 
 }  // namespace
@@ -106,7 +107,7 @@ io::Result<Route> TargetPolicy::route(std::string_view target) const {
         io::Error{EACCES, "the stream names no destination and this server has no --to"});
   }
   auto where = parseDestination(target);
-  if (!where) {
+  if (!where || !(isAddressLiteral(where->host) || isHostName(where->host))) {
     return std::unexpected(refusal(target));
   }
   return routeByRule(target, *where);
@@ -174,10 +175,12 @@ io::Result<io::Address> TargetPolicy::allowedAddress(std::string_view target) co
   if (chosen->address) {
     return *chosen->address;
   }
-  // Only a name that a pattern alone allows gets here. UDP flows open rarely (one lookup per
-  // flow, not per datagram), so this lookup runs on the caller's thread; TCP streams use the
-  // asynchronous DestinationDialer instead.
-  return admit(*chosen, target, options_.resolver(chosen->lookup, target));
+  // A name that only a pattern allows needs a lookup, which could stall the caller's loop for the
+  // resolver's timeout (TCP streams look names up on helper threads: DestinationDialer).
+  return std::unexpected(io::Error{
+      EACCES, fmt::format("destination '{}' is a name only a pattern allows; UDP flows need an "
+                          "address or a name listed exactly in --allow",
+                          target)});
 }
 
 io::Error TargetPolicy::refusal(std::string_view target) const {

@@ -57,8 +57,9 @@ class TargetPolicy {
   io::Result<io::Address> admit(const Route& route, std::string_view target,
                                 const io::Result<io::Address>& answer) const;
   const Resolver& resolver() const { return options_.resolver; }
-  /// The address of `target` ("" = the default) if it is allowed, without connecting (UDP flows).
-  /// A name that only a pattern allows is looked up on the caller's thread. Errors as for admit().
+  /// The address of `target` ("" = the default) if it is allowed, without connecting or waiting
+  /// (UDP flows, -R targets): a name that only a pattern allows is refused, since it would need
+  /// a lookup. Errors as for admit().
   io::Result<io::Address> allowedAddress(std::string_view target) const;
 
   /// What the server forwards where, for its start-up line: "forwarding to X (and -L streams to

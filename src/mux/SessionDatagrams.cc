@@ -50,11 +50,17 @@ void Session::Impl::onDatagramFrame(const proto::Frame& frame) {
 void Session::Impl::onFlowOpen(uint32_t flow, std::string_view target) {
   // Like stream ids: the client opens odd ids in increasing order, never reused.
   if (role_ != Role::Server || flow % 2 == 0 || flow <= highestPeerFlow_ || datagrams_ == nullptr) {
-    spdlog::warn("{}: udp flow {}: unexpected DatagramOpen refused", describe(), flow);
+    refusedLog_.log(
+        spdlog::level::warn,
+        fmt::format("{}: udp flow {}: unexpected DatagramOpen refused", describe(), flow));
     closeFlow(flow, proto::FlowCloseReason::Refused);
     return;
   }
   highestPeerFlow_ = flow;
+  if (target.size() > proto::kMaxTargetLength) {
+    closeFlow(flow, proto::FlowCloseReason::Refused);
+    return;
+  }
   datagrams_->onFlowOpen(flow, target);
 }
 

@@ -248,6 +248,11 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
     return;
   }
   highestPeerId_ = id;
+  if (target.size() > proto::kMaxTargetLength) {
+    stats_.streamErrors++;
+    sendRst(id, proto::RstCode::NotAllowed, "destination name too long");
+    return;
+  }
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   // Data and Fin that follow the Open wait in the stream's output until the socket is connected.
   addStream(id, io::Fd(), Stream::Phase::Resolving).target = target;

@@ -16,6 +16,8 @@ constexpr size_t kHeaderSize = 28;
 constexpr uint32_t kMaxPayload = 1u << 20;  // 1 MiB
 /// Credit each side grants per stream when the stream opens, in bytes.
 constexpr uint32_t kInitialStreamWindow = 256 * 1024;
+/// Longest destination an Open or DatagramOpen may name; a longer one is refused unread.
+constexpr size_t kMaxTargetLength = 512;
 
 enum class FrameType : uint8_t {
   // Session frames (mux layer).

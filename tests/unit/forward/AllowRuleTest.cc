@@ -141,6 +141,39 @@ TEST(TargetPolicyPatternTest, ANamedHostWithAPortRangeTakesAnyAnswer) {
   EXPECT_FALSE(policy->route("localhost:8101"));
 }
 
+TEST(TargetPolicyPatternTest, ANameWithBytesALookupWouldCutOffIsRefused) {
+  // getaddrinfo stops at a NUL: "10.1\0.example.com" would be matched by the suffix rule but
+  // looked up as "10.1" (found in review).
+  auto policy = TargetPolicy::create(std::nullopt, {"*.example.com:*", "10.0.0.0/8:22"},
+                                     answering("10.0.0.1:1"));
+  ASSERT_TRUE(policy) << policy.error().message;
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(policy->route("10.1\0.example.com:22"sv));
+  EXPECT_FALSE(policy->route("10.0.0.1\0x:22"sv)) << "nor may an address literal carry a NUL";
+  EXPECT_FALSE(policy->route("db .example.com:22"));
+  EXPECT_FALSE(policy->route("db\x7f.example.com:22"sv));
+  EXPECT_TRUE(policy->route("db.example.com:22"));
+}
+
+TEST(TargetPolicyPatternTest, AllowedAddressNeverLooksANameUp) {
+  bool lookedUp = false;
+  TargetPolicyOptions options;
+  options.resolver = [&lookedUp](const io::HostPort&, std::string_view) -> io::Result<io::Address> {
+    lookedUp = true;
+    return address("10.0.0.1:53");
+  };
+  auto policy = TargetPolicy::create(std::nullopt, {"*.internal:53", "10.0.0.9:53"}, options);
+  ASSERT_TRUE(policy) << policy.error().message;
+  lookedUp = false;  // exact entries are resolved at start-up
+  auto byPattern = policy->allowedAddress("dns.internal:53");
+  ASSERT_FALSE(byPattern) << "a UDP flow must not block the loop on a lookup";
+  EXPECT_EQ(byPattern.error().code, EACCES);
+  EXPECT_FALSE(lookedUp);
+  auto exact = policy->allowedAddress("10.0.0.9:53");
+  EXPECT_TRUE(exact) << "an exact entry keeps its start-up answer";
+  EXPECT_FALSE(lookedUp);
+}
+
 TEST(TargetPolicyPatternTest, BadPatternsFailAtStartUp) {
   auto policy = TargetPolicy::create(std::nullopt, {"*.ok:22", "10.0.0.0/40:22"});
   ASSERT_FALSE(policy);

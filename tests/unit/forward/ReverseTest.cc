@@ -110,5 +110,18 @@ TEST(ReverseForwards, ConnectsOnlyItsOwnForwardsById) {
   EXPECT_TRUE(second.has_value() || second.error().code != EACCES);
 }
 
+TEST(ReverseForwards, APatternTargetIsAUsageError) {
+  io::Loop loop;
+  for (const char* spec : {"8022:*.internal:80", "8022:10.0.0.0/8:80", "8022:127.0.0.1:1-9"}) {
+    auto parsed = parseReverseSpec(spec);
+    if (!parsed) {
+      continue;  // refused even earlier
+    }
+    auto forwards = ReverseForwards::create(loop, {*parsed});
+    ASSERT_FALSE(forwards.has_value()) << spec << " would fail on every connection";
+    EXPECT_EQ(forwards.error().code, EINVAL) << spec;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::forward

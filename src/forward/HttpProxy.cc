@@ -70,8 +70,8 @@ std::string withPort(std::string_view authority, std::string_view defaultPort) {
       (authority.starts_with('[') && bracket == std::string_view::npos)) {
     return {};
   }
-  if (hasPort) {
-    return colon + 1 < authority.size() ? std::string(authority) : std::string();
+  if (hasPort) {  // a host before the colon and a port after it (found by proxy_fuzz)
+    return colon > 0 && colon + 1 < authority.size() ? std::string(authority) : std::string();
   }
   return defaultPort.empty() ? std::string() : fmt::format("{}:{}", authority, defaultPort);
 }

@@ -161,6 +161,11 @@ TEST(HttpProxyTest, ErrorsGetStatusCodes) {
   EXPECT_EQ(status(parseHttpProxyRequest(bytes("GET /local HTTP/1.1\r\n\r\n")).reply),
             "HTTP/1.1 400");
   EXPECT_EQ(status(parseHttpProxyRequest(bytes("junk\r\n\r\n")).reply), "HTTP/1.1 400");
+  // No host before the port (proxy_fuzz found that this one became a Connect to ":80").
+  EXPECT_EQ(status(parseHttpProxyRequest(bytes("GET http://:80/p HTTP/1.1\r\n\r\n")).reply),
+            "HTTP/1.1 400");
+  EXPECT_EQ(status(parseHttpProxyRequest(bytes("CONNECT :443 HTTP/1.1\r\n\r\n")).reply),
+            "HTTP/1.1 400");
   EXPECT_EQ(status(parseHttpProxyRequest(bytes(std::string(kMaxHttpHead, 'a'))).reply),
             "HTTP/1.1 431");
   EXPECT_EQ(status(httpProxyReplyFor(true, {false, proto::RstCode::NotAllowed, "x"})),

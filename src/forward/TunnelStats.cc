@@ -20,8 +20,10 @@ std::string TunnelStats::format() const {
                                  sessions, live.openStreams, all.totalStreams, all.bytesFromSockets,
                                  all.bytesToSockets, all.streamErrors);
   if (udp.opened > 0 || udp.dropped > 0) {
-    line += fmt::format(" udp_flows={} udp_opened={} udp_sent={} udp_received={} udp_dropped={}",
-                        udp.flows, udp.opened, udp.sent, udp.received, udp.dropped);
+    line += fmt::format(
+        " udp_flows={} udp_opened={} udp_sent={} udp_received={} udp_dropped={} udp_gso_sends={} "
+        "udp_gro_reads={}",
+        udp.flows, udp.opened, udp.sent, udp.received, udp.dropped, udp.gsoSends, udp.groBuffers);
   }
   return line;
 }

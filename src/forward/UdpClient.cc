@@ -40,6 +40,7 @@ io::Result<io::Address> UdpClient::addRule(const io::Address& bind, std::string 
   if (!socket) {
     return std::unexpected(socket.error());
   }
+  io::enableUdpGro(socket->get());  // where the kernel cannot, datagrams simply come one by one
   auto rule = static_cast<uint32_t>(rules_.size());
   loop_.watch(socket->get(), EPOLLIN, [this, rule](uint32_t) { onReadable(rule); });
   io::Address bound = io::localAddress(socket->get());
@@ -66,6 +67,7 @@ void UdpClient::stop() {
   for (Rule& rule : rules_) {
     if (rule.socket) {
       loop_.unwatch(rule.socket.get());
+      outbox_.release(rule.socket.get());
       rule.socket.reset();
     }
   }
@@ -73,7 +75,7 @@ void UdpClient::stop() {
 
 void UdpClient::onReadable(uint32_t rule) {
   io::TimePoint now = io::Clock::now();
-  io::RecvBatch::shared().drain(
+  stats_.groBuffers += io::RecvBatch::shared().drain(
       rules_[rule].socket.get(), kBatchesPerEvent, [&](const io::RecvBatch::Message& message) {
         Table::Entry* entry = flowFor(rule, message.from, message.fromLength, now);
         if (entry != nullptr && !entry->flow.refused &&

@@ -15,6 +15,8 @@ struct UdpStats {
   uint64_t sent = 0;      // datagrams read from local sockets and sent to the peer
   uint64_t received = 0;  // datagrams from the peer written to local sockets
   uint64_t dropped = 0;   // carrier congested, socket buffer full, no session, unknown flow, limit
+  uint64_t gsoSends = 0;  // sends to local sockets that carried several datagrams (UDP_SEGMENT)
+  uint64_t groBuffers = 0;  // reads from local sockets that held several datagrams (UDP_GRO)
 };
 
 /// The flows of one session by flow id, kept in order of last activity so that idle expiry

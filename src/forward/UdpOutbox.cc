@@ -25,6 +25,12 @@ void UdpOutbox::flush() {
   io::SendBatch::Flushed flushed = batch_.flush();
   stats_.received += flushed.sent;
   stats_.dropped += flushed.dropped;
+  stats_.gsoSends += flushed.segmented;
+}
+
+void UdpOutbox::release(int fd) {
+  flush();
+  batch_.forget(fd);
 }
 
 }  // namespace ferry::forward

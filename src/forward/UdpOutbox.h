@@ -10,8 +10,9 @@
 namespace ferry::forward {
 
 /// Datagrams from the peer on their way to local UDP sockets: batched within a loop tick and
-/// sent at its end with sendmmsg (sooner when the bounded batch fills). Counts what the sockets
-/// took as `received` and what they refused as `dropped`.
+/// sent at its end with sendmmsg, runs of one size to one destination as one UDP_SEGMENT
+/// message (sooner when the bounded batch fills). Counts what the sockets took as `received`,
+/// what they refused as `dropped` and the segmented sends as `gsoSends`.
 class UdpOutbox {
  public:
   UdpOutbox(io::Loop& loop, UdpStats& stats) : loop_(loop), stats_(stats) {}
@@ -23,11 +24,13 @@ class UdpOutbox {
   void add(int fd, const io::Address* to, std::span<const uint8_t> payload);
   /// Sends what is queued now; call it before closing a socket that may have datagrams queued.
   void flush();
+  /// Sends what is queued now and forgets `fd`, which its owner closes next.
+  void release(int fd);
 
  private:
   io::Loop& loop_;
   UdpStats& stats_;
-  io::SendBatch batch_;
+  io::SendBatch batch_{io::SendBatch::Offload::Segment};
   bool scheduled_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -51,6 +51,7 @@ void UdpServer::onFlowOpen(uint32_t flow, std::string_view target) {
     return;
   }
   int fd = socket->get();
+  io::enableUdpGro(fd);  // where the kernel cannot, datagrams simply come one by one
   flows_.add(flow, Flow{std::move(*socket), std::string(target)}, io::Clock::now());
   loop_.watch(fd, EPOLLIN, [this, flow](uint32_t) { onReadable(flow); });
   stats_.flows++;
@@ -90,18 +91,18 @@ void UdpServer::onReadable(uint32_t flow) {
   if (entry == nullptr) {
     return;
   }
-  io::RecvBatch::shared().drain(entry->flow.socket.get(), kBatchesPerEvent,
-                                [&](const io::RecvBatch::Message& message) {
-                                  if (session_.sendDatagram(flow, message.payload)) {
-                                    stats_.sent++;
-                                  } else {
-                                    stats_.dropped++;
-                                  }
-                                });
+  stats_.groBuffers += io::RecvBatch::shared().drain(
+      entry->flow.socket.get(), kBatchesPerEvent, [&](const io::RecvBatch::Message& message) {
+        if (session_.sendDatagram(flow, message.payload)) {
+          stats_.sent++;
+        } else {
+          stats_.dropped++;
+        }
+      });
 }
 
 void UdpServer::release(Table::Entry& entry) {
-  outbox_.flush();  // datagrams queued for this socket leave before its descriptor is reused
+  outbox_.release(entry.flow.socket.get());  // queued datagrams leave before the fd is reused
   loop_.unwatch(entry.flow.socket.get());
   entry.flow.socket.reset();
   stats_.flows--;

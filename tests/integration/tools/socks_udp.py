@@ -20,7 +20,12 @@ import statistics
 import struct
 import time
 
-from socks_probe import recv_exact
+
+def recv_exact(sock, n):
+    data = sock.recv(n, socket.MSG_WAITALL)
+    if len(data) != n:
+        raise EOFError(f"closed after {len(data)} of {n} bytes")
+    return data
 
 
 def associate(args):

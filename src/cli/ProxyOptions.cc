@@ -59,19 +59,26 @@ io::Result<std::unique_ptr<forward::ProxyServer>> startProxy(
   if (!bind) {
     return std::unexpected(bind.error());
   }
-  const char* kind = options.kind == forward::ProxyServer::Kind::Socks ? "SOCKS" : "HTTP proxy";
+  bool socks = options.kind == forward::ProxyServer::Kind::Socks;
+  forward::UdpAssociator associator;
+  if (socks) {
+    associator = [&client](io::Fd control, const std::string& source) {
+      client.associations().open(std::move(control), source);
+    };
+  }
   auto server = std::make_unique<forward::ProxyServer>(
       loop, std::move(options),
       [&client](io::Fd socket, std::string target, mux::OnOpenResult onResult,
                 std::string_view firstBytes) {
         client.openStream(std::move(socket), std::move(target), std::move(onResult), firstBytes);
-      });
+      },
+      std::move(associator));
   auto bound = server->listen(*bind);
   if (!bound) {
     return std::unexpected(bound.error());
   }
   spdlog::info("listening on {} -> {} (destinations checked by the server's --allow)",
-               bound->toString(), kind);
+               bound->toString(), socks ? "SOCKS" : "HTTP proxy");
   return server;
 }
 
@@ -82,7 +89,13 @@ void addProxyOptions(CLI::App* command, ProxyOptions& options) {
       ->add_option("-D,--socks", options.socks,
                    "[BIND:]PORT: a SOCKS5 server (CONNECT to IPv4, IPv6 or names resolved by the "
                    "server; SOCKS4/4a too) whose destinations the server's --allow must permit; "
-                   "refusals get the SOCKS error code (repeatable; BIND defaults to 127.0.0.1)")
+                   "refusals get the SOCKS error code. UDP ASSOCIATE too: a relay port per "
+                   "association on the address the client connected to, taking datagrams only "
+                   "from that client; each destination is a UDP flow as for -U (IPv4/IPv6 "
+                   "addresses, or names that --allow names exactly; no fragments, FRAG must be "
+                   "0; at most 64 associations, 64 destinations each; ends with the SOCKS "
+                   "connection, flows also after --udp-timeout idle) (repeatable; BIND defaults "
+                   "to 127.0.0.1)")
       ->type_name("[BIND:]PORT");
   command
       ->add_option("--http-proxy", options.httpProxies,

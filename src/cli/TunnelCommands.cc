@@ -237,6 +237,7 @@ int addressErrorStatus(const io::Error& error) {
 /// The client's -U rules: UDP sockets bound now, flows carried by each session.
 io::Result<void> addUdpForwards(forward::TunnelClient& client, const ClientOptions& options) {
   client.udp().setIdleTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
+  client.associations().setIdleTimeout(fromMs(options.common.udpTimeoutSeconds * 1000));
   for (const std::string& text : options.udpForwards) {
     auto spec = forward::parseForwardSpec(text);
     if (!spec) {

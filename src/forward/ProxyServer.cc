@@ -31,8 +31,12 @@ bool writeAll(int fd, std::string_view bytes) {
 
 }  // namespace
 
-ProxyServer::ProxyServer(io::Loop& loop, Options options, StreamOpener opener)
-    : loop_(loop), options_(std::move(options)), opener_(std::move(opener)) {}
+ProxyServer::ProxyServer(io::Loop& loop, Options options, StreamOpener opener,
+                         UdpAssociator associator)
+    : loop_(loop),
+      options_(std::move(options)),
+      opener_(std::move(opener)),
+      associator_(std::move(associator)) {}
 
 ProxyServer::~ProxyServer() {
   for (auto& [fd, handshake] : handshakes_) {
@@ -112,6 +116,10 @@ bool ProxyServer::advance(Handshake& handshake) {
       handOver(handshake, std::move(step));
       return false;
     }
+    if (step.outcome == ProxyStep::Outcome::Associate) {
+      associate(handshake, step.target);
+      return false;
+    }
     if (!writeAll(handshake.fd.get(), step.reply)) {
       drop(handshake.fd.get(), "the client does not read its replies");
       return false;
@@ -127,11 +135,26 @@ bool ProxyServer::advance(Handshake& handshake) {
   }
 }
 
-void ProxyServer::handOver(Handshake& handshake, ProxyStep step) {
+io::Fd ProxyServer::release(Handshake& handshake) {
   int fd = handshake.fd.get();
   loop_.unwatch(fd);
   loop_.cancelTimer(handshake.timer);
   io::Fd socket = std::move(handshake.fd);
+  handshakes_.erase(fd);  // destroys `handshake`
+  return socket;
+}
+
+void ProxyServer::associate(Handshake& handshake, const std::string& source) {
+  if (!associator_) {
+    writeAll(handshake.fd.get(), socks5Reply(Socks5Reply::CommandNotSupported));
+    drop(handshake.fd.get(), "UDP ASSOCIATE is not supported here");
+    return;
+  }
+  spdlog::debug("{}: UDP ASSOCIATE from source {}", kindName(), source);
+  associator_(release(handshake), source);
+}
+
+void ProxyServer::handOver(Handshake& handshake, ProxyStep step) {
   // Bytes the client sent after its request (it need not wait for the reply) go first.
   std::string firstBytes = std::move(step.firstBytes);
   firstBytes.append(handshake.input, std::min(step.consumed, handshake.input.size()));
@@ -153,7 +176,7 @@ void ProxyServer::handOver(Handshake& handshake, ProxyStep step) {
       return httpProxyReplyFor(connect, result);
     };
   }
-  handshakes_.erase(fd);
+  io::Fd socket = release(handshake);
   spdlog::debug("{}: stream to {}", kind, target);
   opener_(std::move(socket), std::move(target), std::move(onResult), firstBytes);
 }

@@ -20,6 +20,10 @@ namespace ferry::forward {
 using StreamOpener = std::function<void(io::Fd socket, std::string target,
                                         mux::OnOpenResult onResult, std::string_view firstBytes)>;
 
+/// Takes over a SOCKS5 connection that asked UDP ASSOCIATE naming `source` as its UDP source
+/// (UdpAssociations::open), and answers it.
+using UdpAssociator = std::function<void(io::Fd control, const std::string& source)>;
+
 /// A local SOCKS (`-D`) or HTTP (`--http-proxy`) proxy in front of the tunnel. Each accepted
 /// connection's handshake runs on the loop (no thread per connection) within a deadline and a
 /// byte limit; once it names a destination the socket becomes a tunnel stream, and the client
@@ -34,7 +38,8 @@ class ProxyServer {
     size_t maxHandshakes = 1024;  // connections still in their handshake; more are closed
   };
 
-  ProxyServer(io::Loop& loop, Options options, StreamOpener opener);
+  /// Without `associator`, UDP ASSOCIATE is answered "command not supported".
+  ProxyServer(io::Loop& loop, Options options, StreamOpener opener, UdpAssociator associator = {});
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
@@ -50,12 +55,16 @@ class ProxyServer {
   /// closed).
   bool advance(Handshake& handshake);
   void handOver(Handshake& handshake, ProxyStep step);
+  void associate(Handshake& handshake, const std::string& source);
+  /// Ends the handshake, keeping its socket.
+  io::Fd release(Handshake& handshake);
   void drop(int fd, const std::string& why);
   const char* kindName() const;
 
   io::Loop& loop_;
   Options options_;
   StreamOpener opener_;
+  UdpAssociator associator_;
   std::unique_ptr<io::TcpListener> listener_;
   std::unordered_map<int, std::unique_ptr<Handshake>> handshakes_;
 };

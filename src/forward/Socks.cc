@@ -1,5 +1,7 @@
 #include "forward/Socks.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -14,6 +16,7 @@ constexpr uint8_t kMethodNone = 0x00;
 constexpr uint8_t kMethodPassword = 0x02;
 constexpr uint8_t kNoAcceptableMethod = 0xff;
 constexpr uint8_t kCommandConnect = 1;
+constexpr uint8_t kCommandUdpAssociate = 3;
 constexpr uint8_t kAtypIpv4 = 1;
 constexpr uint8_t kAtypDomain = 3;
 constexpr uint8_t kAtypIpv6 = 4;
@@ -28,11 +31,6 @@ ProxyStep close(std::string reply, std::string error) {
   step.reply = std::move(reply);
   step.error = std::move(error);
   return step;
-}
-
-std::string socks5Reply(Socks5Reply code) {
-  // VER REP RSV ATYP=IPv4 BND.ADDR=0.0.0.0 BND.PORT=0: the tunnel has no local address to tell.
-  return std::string{5, static_cast<char>(code), 0, 1, 0, 0, 0, 0, 0, 0};
 }
 
 std::string socks4Reply(bool granted) {
@@ -80,6 +78,43 @@ std::string ipv6Text(const uint8_t* bytes) {
 
 /// The NUL-terminated field at `from`: its end (the NUL's index), 0 while it is incomplete, or
 /// npos when it is longer than allowed.
+/// ATYP DST.ADDR DST.PORT, as read from the start of some bytes.
+struct SocksAddress {
+  enum class Status { Complete, NeedMore, BadType };
+  Status status = Status::NeedMore;
+  std::string host;
+  uint16_t port = 0;
+  size_t length = 0;  // ATYP through DST.PORT
+};
+
+SocksAddress readAddress(std::span<const uint8_t> input) {
+  SocksAddress read;
+  if (input.size() < 2) {
+    return read;
+  }
+  uint8_t type = input[0];
+  size_t addressLength = type == kAtypIpv4     ? 4
+                         : type == kAtypIpv6   ? 16
+                         : type == kAtypDomain ? 1u + input[1]
+                                               : 0;
+  if (addressLength == 0) {
+    read.status = SocksAddress::Status::BadType;
+    return read;
+  }
+  if (input.size() < 1 + addressLength + 2) {
+    return read;
+  }
+  const uint8_t* address = input.data() + 1;
+  read.status = SocksAddress::Status::Complete;
+  read.host = type == kAtypIpv4 ? ipv4Text(address)
+              : type == kAtypIpv6
+                  ? ipv6Text(address)
+                  : std::string(reinterpret_cast<const char*>(address) + 1, addressLength - 1);
+  read.port = port(address + addressLength);
+  read.length = 1 + addressLength + 2;
+  return read;
+}
+
 size_t fieldEnd(std::span<const uint8_t> input, size_t from) {
   for (size_t i = from; i < input.size(); ++i) {
     if (input[i] == 0) {
@@ -93,6 +128,69 @@ size_t fieldEnd(std::span<const uint8_t> input, size_t from) {
 }
 
 }  // namespace
+
+std::string socks5Reply(Socks5Reply code) {
+  // VER REP RSV ATYP=IPv4 BND.ADDR=0.0.0.0 BND.PORT=0: the tunnel has no local address to tell.
+  return std::string{5, static_cast<char>(code), 0, 1, 0, 0, 0, 0, 0, 0};
+}
+
+std::string socks5AssociateReply(const io::Address& relay) {
+  std::string reply{5, static_cast<char>(Socks5Reply::Succeeded), 0};
+  const sockaddr* address = relay.get();
+  const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+  // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: they are told a.b.c.d.
+  if (address->sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+    reply += static_cast<char>(kAtypIpv6);
+    reply.append(reinterpret_cast<const char*>(&v6->sin6_addr), 16);
+  } else {
+    reply += static_cast<char>(kAtypIpv4);
+    reply.append(address->sa_family == AF_INET6 ? reinterpret_cast<const char*>(&v6->sin6_addr) + 12
+                                                : reinterpret_cast<const char*>(&v4->sin_addr),
+                 4);
+  }
+  reply += static_cast<char>(relay.port() >> 8);
+  reply += static_cast<char>(relay.port() & 0xff);
+  return reply;
+}
+
+std::expected<SocksUdpHeader, SocksUdpError> parseSocksUdpHeader(
+    std::span<const uint8_t> datagram) {
+  // RSV(2) FRAG(1) ATYP DST.ADDR DST.PORT DATA
+  if (datagram.size() < 5) {
+    return std::unexpected(SocksUdpError::Short);
+  }
+  if (datagram[2] != 0) {
+    return std::unexpected(SocksUdpError::Fragmented);
+  }
+  SocksAddress destination = readAddress(datagram.subspan(3));
+  switch (destination.status) {
+    case SocksAddress::Status::BadType:
+      return std::unexpected(SocksUdpError::BadAddressType);
+    case SocksAddress::Status::NeedMore:
+      return std::unexpected(SocksUdpError::Short);
+    case SocksAddress::Status::Complete:
+      break;
+  }
+  if (!isSafeHost(destination.host) || destination.port == 0) {
+    return std::unexpected(SocksUdpError::BadDestination);
+  }
+  return SocksUdpHeader{hostPort(destination.host, destination.port), 3 + destination.length};
+}
+
+const char* socksUdpErrorName(SocksUdpError error) {
+  switch (error) {
+    case SocksUdpError::Short:
+      return "shorter than its header";
+    case SocksUdpError::Fragmented:
+      return "a fragment (FRAG != 0, not supported)";
+    case SocksUdpError::BadAddressType:
+      return "unknown address type";
+    case SocksUdpError::BadDestination:
+      return "bad destination";
+  }
+  return "bad header";
+}
 
 Socks5Reply socks5ReplyFor(proto::RstCode code) {
   switch (code) {
@@ -200,35 +298,29 @@ ProxyStep SocksHandshake::request(std::span<const uint8_t> input) {
   if (input[0] != kSocks5) {
     return close(socks5Reply(Socks5Reply::GeneralFailure), "bad SOCKS5 request version");
   }
-  size_t addressLength = input[3] == kAtypIpv4     ? 4
-                         : input[3] == kAtypIpv6   ? 16
-                         : input[3] == kAtypDomain ? 1u + input[4]
-                                                   : 0;
-  if (addressLength == 0) {
+  SocksAddress destination = readAddress(input.subspan(3));
+  if (destination.status == SocksAddress::Status::BadType) {
     return close(socks5Reply(Socks5Reply::AddressTypeNotSupported),
                  fmt::format("address type {} not supported", input[3]));
   }
-  if (input[1] != kCommandConnect) {
-    return close(socks5Reply(Socks5Reply::CommandNotSupported),
-                 fmt::format("SOCKS5 command {} not supported (CONNECT only)", input[1]));
+  uint8_t command = input[1];
+  if (command != kCommandConnect && command != kCommandUdpAssociate) {
+    return close(
+        socks5Reply(Socks5Reply::CommandNotSupported),
+        fmt::format("SOCKS5 command {} not supported (CONNECT and UDP ASSOCIATE only)", command));
   }
-  if (input.size() < 4 + addressLength + 2) {
+  if (destination.status == SocksAddress::Status::NeedMore) {
     return {};
   }
-  const uint8_t* address = input.data() + 4;
-  uint16_t portNumber = port(address + addressLength);
-  std::string host =
-      input[3] == kAtypIpv4 ? ipv4Text(address)
-      : input[3] == kAtypIpv6
-          ? ipv6Text(address)
-          : std::string(reinterpret_cast<const char*>(address) + 1, addressLength - 1);
-  if (!isSafeHost(host) || portNumber == 0) {
+  // An ASSOCIATE names the client's UDP source, where zeros mean "not known yet".
+  bool associate = command == kCommandUdpAssociate;
+  if (!isSafeHost(destination.host) || (destination.port == 0 && !associate)) {
     return close(socks5Reply(Socks5Reply::GeneralFailure), "bad destination in SOCKS5 request");
   }
   ProxyStep step;
-  step.outcome = ProxyStep::Outcome::Connect;
-  step.consumed = 4 + addressLength + 2;
-  step.target = hostPort(host, portNumber);
+  step.outcome = associate ? ProxyStep::Outcome::Associate : ProxyStep::Outcome::Connect;
+  step.consumed = 3 + destination.length;
+  step.target = hostPort(destination.host, destination.port);
   return step;
 }
 

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "forward/ProxyStep.h"
+#include "io/Address.h"
 #include "mux/OpenResult.h"
 
 namespace ferry::forward {
@@ -18,8 +20,9 @@ struct SocksCredentials {
 
 /// The server half of a SOCKS handshake: SOCKS5 (RFC 1928) CONNECT with IPv4, IPv6 or a domain
 /// name (resolved by the tunnel's server), no authentication or RFC 1929 username/password; and
-/// SOCKS4 / SOCKS4a CONNECT (refused when credentials are required: SOCKS4 carries no password).
-/// Other commands (BIND, UDP ASSOCIATE) are answered "command not supported". Pure: no sockets.
+/// SOCKS4 / SOCKS4a CONNECT (refused when credentials are required: SOCKS4 carries no password);
+/// SOCKS5 UDP ASSOCIATE is handed on (Outcome::Associate) and answered by UdpAssociations. BIND is
+/// answered "command not supported". Pure: no sockets.
 class SocksHandshake {
  public:
   /// Requests and replies are far below this; a client that sends more before its CONNECT is done
@@ -61,5 +64,24 @@ enum class Socks5Reply : uint8_t {
 
 /// The SOCKS5 reply code for a tunnel's Rst code.
 Socks5Reply socks5ReplyFor(proto::RstCode code);
+/// A SOCKS5 reply with BND.ADDR/BND.PORT 0.0.0.0:0 (a failure, or a CONNECT's success).
+std::string socks5Reply(Socks5Reply code);
+/// The success reply to UDP ASSOCIATE: BND.ADDR/BND.PORT is the relay socket's address.
+std::string socks5AssociateReply(const io::Address& relay);
+
+/// The header of a datagram a SOCKS5 client sends to its UDP relay (RFC 1928 section 7):
+/// RSV(2) FRAG(1) ATYP DST.ADDR DST.PORT, then DATA.
+struct SocksUdpHeader {
+  std::string target;  // "host:port" or "[v6]:port", as for CONNECT
+  size_t length = 0;   // header bytes; DATA follows. Also the header of replies from `target`.
+};
+enum class SocksUdpError {
+  Short,           // ends within the header
+  Fragmented,      // FRAG != 0: fragmentation is optional in the RFC and not supported
+  BadAddressType,  // ATYP is not 1, 3 or 4
+  BadDestination,  // port 0, or a name with characters a destination may not hold
+};
+std::expected<SocksUdpHeader, SocksUdpError> parseSocksUdpHeader(std::span<const uint8_t> datagram);
+const char* socksUdpErrorName(SocksUdpError error);
 
 }  // namespace ferry::forward

@@ -65,6 +65,7 @@ io::Result<void> TunnelClient::openSession() {
                                             asHandler(), config_);
   stats_.sessions++;
   udp_.attach(*session_);
+  associations_.attach(*session_);
   session_->start();
   spdlog::info("session {} opened", session_->describe());
   return {};
@@ -141,6 +142,7 @@ void TunnelClient::onSessionEnded(mux::Session& session, const std::string& reas
   }
   addStats(stats_.finished, session.stats());
   udp_.detach();
+  associations_.detach();
   if (reverse_) {
     reverse_->onSessionEnded();
   }
@@ -173,6 +175,7 @@ void TunnelClient::stop(std::function<void()> done) {
   stopping_ = true;
   listeners_.clear();
   udp_.stop();
+  associations_.stop();
   loop_.cancelTimer(reconnectTimer_);
   if (!session_) {
     done();
@@ -185,6 +188,7 @@ void TunnelClient::stop(std::function<void()> done) {
 TunnelStats TunnelClient::stats() const {
   TunnelStats result = stats_;
   result.udp = udp_.stats();
+  result.socksUdp = associations_.stats();
   if (session_) {
     addStats(result.live, session_->stats());
   }

@@ -8,6 +8,7 @@
 #include "forward/Backoff.h"
 #include "forward/ReverseForwards.h"
 #include "forward/TunnelStats.h"
+#include "forward/UdpAssociations.h"
 #include "forward/UdpClient.h"
 #include "io/Address.h"
 #include "io/Fd.h"
@@ -60,6 +61,8 @@ class TunnelClient : private mux::SessionHandler {
   TunnelStats stats() const;
   /// UDP forwards (-U): add rules before start().
   UdpClient& udp() { return udp_; }
+  /// SOCKS5 UDP ASSOCIATE (-D): the associations' relays and flows.
+  UdpAssociations& associations() { return associations_; }
   /// The live session, if any (read-only figures).
   std::vector<mux::SessionInfo> sessionInfos() const;
   std::vector<ForwardInfo> forwards() const;
@@ -88,7 +91,8 @@ class TunnelClient : private mux::SessionHandler {
   };
   std::vector<Listener> listeners_;
   UdpClient udp_;  // before session_: the session calls it until destroyed
-  std::unique_ptr<ReverseForwards> reverse_;  // none without -R
+  UdpAssociations associations_{loop_, udp_};  // the session's datagram handler, after udp_
+  std::unique_ptr<ReverseForwards> reverse_;   // none without -R
   std::unique_ptr<mux::Session> session_;
   io::TimePoint sessionEstablishedAt_{};
   TunnelStats stats_;

@@ -25,6 +25,13 @@ std::string TunnelStats::format() const {
         "udp_gro_reads={}",
         udp.flows, udp.opened, udp.sent, udp.received, udp.dropped, udp.gsoSends, udp.groBuffers);
   }
+  if (socksUdp.flows.opened > 0 || socksUdp.associations > 0 || socksUdp.foreign > 0) {
+    line += fmt::format(
+        " socks_udp_associations={} socks_udp_flows={} socks_udp_sent={} socks_udp_received={} "
+        "socks_udp_dropped={} socks_udp_bad_headers={} socks_udp_fragments={} socks_udp_foreign={}",
+        socksUdp.associations, socksUdp.flows.flows, socksUdp.flows.sent, socksUdp.flows.received,
+        socksUdp.flows.dropped, socksUdp.badHeaders, socksUdp.fragments, socksUdp.foreign);
+  }
   return line;
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "forward/UdpAssociations.h"
 #include "forward/UdpFlowTable.h"
 #include "mux/Session.h"
 
@@ -13,6 +14,7 @@ struct TunnelStats {
   mux::SessionStats live;      // summed over live sessions at the time of the call
   mux::SessionStats finished;  // summed over sessions that ended
   UdpStats udp;
+  SocksUdpStats socksUdp;  // client side: SOCKS5 UDP ASSOCIATE
 
   /// "sessions=1 streams=3 opened=10 sent=1.2MB received=3.4MB errors=0"
   std::string format() const;

@@ -114,8 +114,7 @@ UdpClient::Table::Entry* UdpClient::flowFor(uint32_t rule, const sockaddr* from,
                               kMaxFlows));
     return nullptr;
   }
-  uint32_t id = nextFlow_;
-  nextFlow_ += 2;
+  uint32_t id = takeFlowId();
   io::Address peer(from, length);
   session_->openFlow(id, rules_[rule].target);
   spdlog::debug("udp flow {}: {} -> {}", id, peer.toString(), rules_[rule].target);

@@ -44,6 +44,10 @@ class UdpClient : private mux::DatagramHandler {
   void stop();
 
   const UdpStats& stats() const { return stats_; }
+  /// For UdpAssociations, which shares the session with the rules: the rules' datagram handler,
+  /// and the next flow id of the session's one increasing sequence.
+  mux::DatagramHandler& datagramHandler() { return *this; }
+  uint32_t takeFlowId() { return std::exchange(nextFlow_, nextFlow_ + 2); }
 
  private:
   struct Rule {

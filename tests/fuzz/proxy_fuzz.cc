@@ -1,13 +1,16 @@
-// Fuzzes the local proxies' parsers (forward::SocksHandshake, forward::parseHttpProxyRequest),
-// which read whatever a local application sends to -D or --http-proxy.
+// Fuzzes the local proxies' parsers (forward::SocksHandshake, forward::parseHttpProxyRequest,
+// forward::parseSocksUdpHeader), which read whatever a local application sends to -D, to a UDP
+// ASSOCIATE relay or to --http-proxy.
 //
-// Input: byte 0 chooses the parser (even: SOCKS, without credentials when byte 1 is even, else
-// with alice:secret; odd: HTTP); the rest is the client's bytes, delivered in pieces whose sizes
-// come from byte 1 (as a socket delivers them).
+// Input: byte 0 chooses the parser (modulo 3: 0 SOCKS, without credentials when byte 1 is even,
+// else with alice:secret; 1 HTTP; 2 a datagram to a SOCKS UDP relay); the rest is the client's
+// bytes, delivered in pieces whose sizes come from byte 1 (as a socket delivers them).
 // Properties: never a crash or an out-of-bounds read (ASan); a step never consumes more than it
 // was given; NeedMore never carries an error; Connect names a target `host:port` with a port;
-// Close always says why; a SOCKS handshake ends (Connect or Close) once it holds kMaxInput bytes;
-// an HTTP parse of the same bytes in one piece or in pieces gives the same outcome.
+// Close always says why; Associate names the client's source as a `host:port`; a SOCKS handshake
+// ends (Connect or Close) once it holds kMaxInput bytes; an HTTP parse of the same bytes in one
+// piece or in pieces gives the same outcome; a UDP header is within the datagram, names a
+// `host:port`, and parses alone to the same target (it is sent back as the header of the replies).
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -31,7 +34,8 @@ void checkStep(const forward::ProxyStep& step, size_t given) {
     case Outcome::NeedMore:
       FUZZ_CHECK(step.error.empty());
       break;
-    case Outcome::Connect: {
+    case Outcome::Connect:
+    case Outcome::Associate: {
       size_t colon = step.target.rfind(':');
       FUZZ_CHECK(colon != std::string::npos && colon > 0 && colon + 1 < step.target.size());
       break;
@@ -86,6 +90,19 @@ void fuzzHttp(std::span<const uint8_t> input, size_t piece) {
   }
 }
 
+void fuzzUdpHeader(std::span<const uint8_t> datagram) {
+  auto header = forward::parseSocksUdpHeader(datagram);
+  if (!header) {
+    FUZZ_CHECK(forward::socksUdpErrorName(header.error())[0] != '\0');
+    return;
+  }
+  FUZZ_CHECK(header->length <= datagram.size());
+  size_t colon = header->target.rfind(':');
+  FUZZ_CHECK(colon != std::string::npos && colon > 0 && colon + 1 < header->target.size());
+  auto alone = forward::parseSocksUdpHeader(datagram.first(header->length));
+  FUZZ_CHECK(alone && alone->target == header->target && alone->length == header->length);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -94,10 +111,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::span<const uint8_t> input(data + 2, size - 2);
   size_t piece = 1 + data[1] % 64;
-  if (data[0] % 2 == 0) {
-    fuzzSocks(input, piece, data[1] % 2 == 1);
-  } else {
-    fuzzHttp(input, piece);
+  switch (data[0] % 3) {
+    case 0:
+      fuzzSocks(input, piece, data[1] % 2 == 1);
+      break;
+    case 1:
+      fuzzHttp(input, piece);
+      break;
+    default:
+      fuzzUdpHeader(input);
+      break;
   }
   return 0;
 }
@@ -120,6 +143,12 @@ std::vector<fuzz::Seed> fuzz::seeds() {
            "secret\x05\x01\x00\x03\x01h\x00\x50"s),
       seed(0, 63, "\x04\x01\x00\x50\x00\x00\x00\x01user\x00name.test\x00"s),
       seed(0, 5, "\x05\x01\x00\x05\x03\x00\x04"s + std::string(16, '\0') + "\x00\x35"s),
+      seed(0, 63, "\x05\x01\x00\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00"s),
+      seed(2, 0, "\x00\x00\x00\x01\x7f\x00\x00\x01\x00\x35query"s),
+      seed(2, 0,
+           "\x00\x00\x00\x03\x0c"
+           "example.test\x00\x35"s),
+      seed(2, 0, "\x00\x00\x01\x04"s + std::string(16, '\0') + "\x00\x35"s),
       seed(1, 63, "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test\r\n\r\n"),
       seed(1, 7,
            "GET http://h:8080/p?q HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X\r\nX: 1\r\n"

@@ -58,12 +58,61 @@ TEST(SocksTest, Socks5AddressTypes) {
   EXPECT_EQ(v6.feed(bytes(socks5Connect(loopback, 4, 80))).target, "[0:0:0:0:0:0:0:1]:80");
 }
 
+TEST(SocksTest, UdpAssociateNamesTheClientsSource) {
+  SocksHandshake any;
+  any.feed(bytes(std::string{5, 1, 0}));
+  ProxyStep associate = any.feed(bytes(std::string{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(associate.outcome, Outcome::Associate);
+  EXPECT_EQ(associate.target, "0.0.0.0:0");
+  EXPECT_EQ(associate.consumed, 10u);
+  SocksHandshake named;
+  named.feed(bytes(std::string{5, 1, 0}));
+  EXPECT_EQ(named.feed(bytes(std::string{5, 3, 0, 1, 127, 0, 0, 1, 0x13, 0x7f})).target,
+            "127.0.0.1:4991");
+}
+
+TEST(SocksTest, UdpRequestHeaders) {
+  std::string datagram{0, 0, 0, 1, 127, 0, 0, 1, 0, 53};
+  auto v4 = parseSocksUdpHeader(bytes(datagram + "query"));
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->target, "127.0.0.1:53");
+  EXPECT_EQ(v4->length, 10u);
+  std::string name{0, 0, 0, 3, 4, 'h', 'o', 's', 't', 1, 0};
+  auto domain = parseSocksUdpHeader(bytes(name));
+  ASSERT_TRUE(domain);
+  EXPECT_EQ(domain->target, "host:256");
+  EXPECT_EQ(domain->length, name.size());
+  std::string v6{0, 0, 0, 4};
+  v6 += std::string(15, '\0') + '\1' + std::string{0, 7};
+  EXPECT_EQ(parseSocksUdpHeader(bytes(v6))->target, "[0:0:0:0:0:0:0:1]:7");
+
+  for (size_t cut = 0; cut < datagram.size(); ++cut) {
+    EXPECT_EQ(parseSocksUdpHeader(bytes(datagram.substr(0, cut))).error(), SocksUdpError::Short)
+        << cut;
+  }
+  std::string fragment = datagram;
+  fragment[2] = 1;
+  EXPECT_EQ(parseSocksUdpHeader(bytes(fragment)).error(), SocksUdpError::Fragmented);
+  std::string badType = datagram;
+  badType[3] = 9;
+  EXPECT_EQ(parseSocksUdpHeader(bytes(badType)).error(), SocksUdpError::BadAddressType);
+  std::string portZero = datagram;
+  portZero[9] = 0;
+  EXPECT_EQ(parseSocksUdpHeader(bytes(portZero)).error(), SocksUdpError::BadDestination);
+}
+
+TEST(SocksTest, AssociateReplyNamesTheRelay) {
+  auto relay = io::Address::parse("127.0.0.1:4660");
+  ASSERT_TRUE(relay);
+  EXPECT_EQ(socks5AssociateReply(*relay), (std::string{5, 0, 0, 1, 127, 0, 0, 1, 0x12, 0x34}));
+}
+
 TEST(SocksTest, UnsupportedCommandsAndAddressTypesGetTheirCodes) {
-  SocksHandshake udp;
-  udp.feed(bytes(std::string{5, 1, 0}));
-  ProxyStep associate = udp.feed(bytes(std::string{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}));
-  EXPECT_EQ(associate.outcome, Outcome::Close);
-  EXPECT_EQ(associate.reply[1], 7);
+  SocksHandshake bind;
+  bind.feed(bytes(std::string{5, 1, 0}));
+  ProxyStep refused = bind.feed(bytes(std::string{5, 2, 0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(refused.outcome, Outcome::Close);
+  EXPECT_EQ(refused.reply[1], 7);
   SocksHandshake atyp;
   atyp.feed(bytes(std::string{5, 1, 0}));
   EXPECT_EQ(atyp.feed(bytes(std::string{5, 1, 0, 9, 0})).reply[1], 8);

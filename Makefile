@@ -5,7 +5,7 @@ FUZZ_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 
-.PHONY: all build deps check test demo install asan-check fuzz-smoke format clean
+.PHONY: all build deps check test demo install asan-check asan-build asan-test fuzz-smoke format clean
 
 all: build
 
@@ -30,8 +30,14 @@ install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
 asan-check: deps
+	@$(MAKE) --no-print-directory asan-build
+	@$(MAKE) --no-print-directory asan-test
+
+asan-build:
 	@cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
+
+asan-test:
 	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --label-exclude timing
 
 # libFuzzer targets (clang), each run briefly from its seeds; see docs/fuzzing.md.

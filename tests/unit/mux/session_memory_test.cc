@@ -3,6 +3,7 @@
 
 #include "MemoryCarrier.h"
 #include "SessionBehaviour.h"
+#include "support/ManualClock.h"
 
 namespace ferry::test {
 namespace {
@@ -233,10 +234,11 @@ TEST(CreditTuning, AnIdleStreamGivesItsBuffersBack) {
   CreditBoundSender sender{scripted, 8 << 20};
   ASSERT_TRUE(sender.run(dest));
   EXPECT_GT(scripted.session->stats().bufferBytes, 16u * 1024);  // chunks kept for reuse
-  io::TimePoint idleSince = io::Clock::now();
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; }, 5s));
-  EXPECT_LT(io::Clock::now() - idleSince, 2s);
+  ManualClock clock;
+  auto idleFor = clock.advanceUntil(
+      scripted.loop, 10ms, 5s, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; });
+  ASSERT_TRUE(idleFor.has_value());
+  EXPECT_LT(*idleFor, 2s);
   EXPECT_EQ(scripted.session->stats().openStreams, 1u);
 }
 
@@ -247,12 +249,12 @@ TEST(SessionScripted, SilentPeerIsDeclaredDead) {
   ScriptedPeer scripted(mux::Role::Client, config);
   scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
   ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
-  io::TimePoint silentSince = io::Clock::now();
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 3s));
-  io::Duration took = io::Clock::now() - silentSince;
-  EXPECT_GE(took, 190ms);
-  EXPECT_LT(took, 1s);
+  ManualClock clock;
+  auto took =
+      clock.advanceUntil(scripted.loop, 10ms, 3s, [&] { return scripted.handler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_GE(*took, 200ms);
+  EXPECT_LT(*took, 1s);
   EXPECT_NE(scripted.handler.reason.find("peer dead"), std::string::npos);
   // It kept pinging while waiting: nothing else was sent.
   EXPECT_GE(scripted.sink.count(proto::FrameType::Ping), 2);
@@ -262,11 +264,13 @@ TEST(SessionScripted, PeerThatNeverSaysHelloIsDroppedAtTheDeadline) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 200ms;
   config.heartbeatInterval = 50ms;
-  io::TimePoint start = io::Clock::now();
+  ManualClock clock;
   ScriptedPeer scripted(mux::Role::Client, config);
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 3s));
-  EXPECT_LT(io::Clock::now() - start, 1s);
+  auto took =
+      clock.advanceUntil(scripted.loop, 10ms, 3s, [&] { return scripted.handler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_GE(*took, 200ms);
+  EXPECT_LT(*took, 1s);
   EXPECT_NE(scripted.handler.reason.find("did not complete the handshake"), std::string::npos)
       << scripted.handler.reason;
 }
@@ -275,10 +279,11 @@ TEST(SessionScripted, UnclaimedSessionWaitsForItsPeerIndefinitely) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 100ms;
   config.heartbeatInterval = 50ms;
+  ManualClock clock;
   ScriptedPeer scripted(mux::Role::Client, config, /*presentAtStart=*/false);
   // No server yet (an unclaimed directory session): no deadline runs.
-  EXPECT_FALSE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 400ms));
+  EXPECT_FALSE(
+      clock.advanceUntil(scripted.loop, 10ms, 1s, [&] { return scripted.handler.ended == 1; }));
   scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
   ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
 }
@@ -292,13 +297,14 @@ TEST(SessionPairTimers, HeartbeatsKeepAnIdleSessionAlive) {
   MemoryCarrier* serverCarrier = carriers.b.get();
   SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b), config);
   ASSERT_TRUE(pair.establish());
-  EXPECT_FALSE(runUntil(
-      loop, [&] { return pair.clientHandler.ended > 0; }, 700ms));
+  ManualClock clock;
+  EXPECT_FALSE(clock.advanceUntil(loop, 10ms, 1s, [&] { return pair.clientHandler.ended > 0; }));
   EXPECT_EQ(pair.serverHandler.ended, 0);
   // Then the server's carrier goes silent: the client notices within the timeout.
   serverCarrier->silent = true;
-  ASSERT_TRUE(runUntil(
-      loop, [&] { return pair.clientHandler.ended == 1; }, 2s));
+  auto took = clock.advanceUntil(loop, 10ms, 2s, [&] { return pair.clientHandler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_LT(*took, 400ms);
   EXPECT_NE(pair.clientHandler.reason.find("peer dead"), std::string::npos);
 }
 

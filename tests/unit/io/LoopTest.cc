@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "RunUntil.h"
 #include "support/ManualClock.h"
+#include "support/RunUntil.h"
 
 namespace ferry::io {
 namespace {

@@ -1,17 +1,16 @@
 // Session behaviour over the in-memory carrier, plus what needs a scripted peer.
 #include <optional>
 
-#include "MemoryCarrier.h"
-#include "SessionBehaviour.h"
 #include "support/ManualClock.h"
+#include "support/MemoryCarrierPair.h"
+#include "support/SessionBehaviour.h"
 
 namespace ferry::test {
 namespace {
 
 struct MemoryCarriers {
   static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop& loop) {
-    auto pair = MemoryCarrier::makePair(loop);
-    return {std::move(pair.a), std::move(pair.b)};
+    return MemoryCarrierPair(loop).takeBoth();
   }
 };
 
@@ -21,18 +20,19 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Memory, SessionBehaviour, MemoryCarriers);
 struct ScriptedPeer {
   io::Loop loop;
   TestHandler handler;
-  MemoryCarrier* peer = nullptr;  // owned by `peerOwner`
-  std::unique_ptr<MemoryCarrier> peerOwner;
+  mux::CarrierPtr peer;
   std::unique_ptr<mux::Session> session;
 
   explicit ScriptedPeer(mux::Role role, mux::SessionConfig config = {},
                         bool presentAtStart = true) {
-    auto pair = MemoryCarrier::makePair(loop);
-    pair.a->presentAtStart = presentAtStart;
-    peerOwner = std::move(pair.b);
-    peer = peerOwner.get();
+    MemoryCarrierPair pair(loop);
+    if (!presentAtStart) {
+      pair.setClientAwaitsPeer();
+    }
+    peer = pair.take(MemoryCarrierPair::kServer);
     peer->start();
-    session = std::make_unique<mux::Session>(loop, std::move(pair.a), role, handler, config);
+    session = std::make_unique<mux::Session>(loop, pair.take(MemoryCarrierPair::kClient), role,
+                                             handler, config);
     peer->setListener(&sink);
     session->start();
   }
@@ -293,15 +293,15 @@ TEST(SessionPairTimers, HeartbeatsKeepAnIdleSessionAlive) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 200ms;
   config.heartbeatInterval = 50ms;
-  auto carriers = MemoryCarrier::makePair(loop);
-  MemoryCarrier* serverCarrier = carriers.b.get();
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b), config);
+  MemoryCarrierPair carriers(loop);
+  SessionPair pair(loop, carriers.take(MemoryCarrierPair::kClient),
+                   carriers.take(MemoryCarrierPair::kServer), config);
   ASSERT_TRUE(pair.establish());
   ManualClock clock;
   EXPECT_FALSE(clock.advanceUntil(loop, 10ms, 1s, [&] { return pair.clientHandler.ended > 0; }));
   EXPECT_EQ(pair.serverHandler.ended, 0);
   // Then the server's carrier goes silent: the client notices within the timeout.
-  serverCarrier->silent = true;
+  carriers.silence(MemoryCarrierPair::kServer);
   auto took = clock.advanceUntil(loop, 10ms, 2s, [&] { return pair.clientHandler.ended == 1; });
   ASSERT_TRUE(took.has_value());
   EXPECT_LT(*took, 400ms);
@@ -310,10 +310,10 @@ TEST(SessionPairTimers, HeartbeatsKeepAnIdleSessionAlive) {
 
 TEST(SessionLifetime, DestroyingASessionBeforeItsDeferredCallbacksIsSafe) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
   TestHandler handler;
   auto session =
-      std::make_unique<mux::Session>(loop, std::move(carriers.a), mux::Role::Client, handler);
+      std::make_unique<mux::Session>(loop, std::move(carriers.first), mux::Role::Client, handler);
   session->start();
   session->shutdown("gone");
   session.reset();
@@ -348,8 +348,8 @@ Endpoint openWithResult(SessionPair& pair, const std::string& target, const std:
 
 TEST(OpenResultTest, OpenedComesBeforeTheDestinationsBytesAndTheReplyGoesFirst) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   ASSERT_TRUE(pair.establish());
   std::optional<mux::OpenResult> result;
   Endpoint app = openWithResult(pair, "", "REPLY;", result, "first;");
@@ -366,8 +366,8 @@ TEST(OpenResultTest, OpenedComesBeforeTheDestinationsBytesAndTheReplyGoesFirst) 
 
 TEST(OpenResultTest, ARefusedConnectGivesItsCodeAndTheReplyThenAPlainClose) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   ASSERT_TRUE(pair.establish());
   std::string closedPort;
   {
@@ -386,8 +386,8 @@ TEST(OpenResultTest, ARefusedConnectGivesItsCodeAndTheReplyThenAPlainClose) {
 
 TEST(OpenResultTest, DataWaitsForADeferredConnectAndARefusalCarriesItsCode) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   pair.serverHandler.deferConnects = true;
   ASSERT_TRUE(pair.establish());
   std::optional<mux::OpenResult> waiting;

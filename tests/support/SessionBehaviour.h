@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "SessionHarness.h"
+#include "support/SessionHarness.h"
 
 namespace ferry::test {
 

@@ -24,13 +24,13 @@
 #include "FuzzMain.h"
 #include "carrier/secure/Key.h"
 #include "carrier/secure/SecureCarrier.h"
-#include "carrier/secure_fake_pair.h"
 #include "io/Loop.h"
+#include "support/MemoryCarrierPair.h"
 
 using namespace ferry;
 using carrier::secure::SecureCarrier;
-using carrier::secure::test::FakePair;
-using carrier::secure::test::WireFrame;
+using test::Frame;
+using test::MemoryCarrierPair;
 
 namespace {
 
@@ -71,15 +71,15 @@ size_t pickLength(uint8_t byte) {
 
 struct Listener : mux::CarrierListener {
   const SecureCarrier* carrier = nullptr;
-  const std::vector<WireFrame>* genuine = nullptr;  // what the peer's session sent, in order
-  std::vector<WireFrame> frames;
+  const std::vector<Frame>* genuine = nullptr;  // what the peer's session sent, in order
+  std::vector<Frame> frames;
   int failures = 0;
 
   void onFrame(const proto::Frame& frame) override {
     FUZZ_CHECK(failures == 0);
     FUZZ_CHECK(carrier->authenticated());
     FUZZ_CHECK(frames.size() < genuine->size());
-    const WireFrame& expected = (*genuine)[frames.size()];
+    const Frame& expected = (*genuine)[frames.size()];
     FUZZ_CHECK(frame.header.type == expected.type);
     FUZZ_CHECK(frame.header.stream == expected.stream);
     FUZZ_CHECK(std::equal(frame.payload.begin(), frame.payload.end(), expected.payload.begin(),
@@ -109,15 +109,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Reader in({data + 1, size - 1});
   bool targetIsClient = (data[0] & 1) != 0;
-  FakePair::Side targetSide = targetIsClient ? FakePair::kClient : FakePair::kServer;
-  FakePair::Side peerSide = targetIsClient ? FakePair::kServer : FakePair::kClient;
+  MemoryCarrierPair::Side targetSide =
+      targetIsClient ? MemoryCarrierPair::kClient : MemoryCarrierPair::kServer;
+  MemoryCarrierPair::Side peerSide =
+      targetIsClient ? MemoryCarrierPair::kServer : MemoryCarrierPair::kClient;
   auto targetRole = targetIsClient ? carrier::secure::Role::Client : carrier::secure::Role::Server;
   auto peerRole = targetIsClient ? carrier::secure::Role::Server : carrier::secure::Role::Client;
 
   io::Loop loop;
   {
-    FakePair pair(loop);
-    std::vector<WireFrame> genuine;
+    MemoryCarrierPair pair(loop);
+    std::vector<Frame> genuine;
     Listener listener;
     PeerListener peerListener;
     SecureCarrier target(loop, pair.take(targetSide), key(), targetRole);
@@ -132,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int ops = 0; !in.done() && ops < 256; ++ops) {
       switch (in.byte() % 6) {
         case 0: {
-          WireFrame frame;
+          Frame frame;
           frame.type = pickType(in.byte());
           uint8_t stream = in.byte();
           frame.stream = stream < 0xf0 ? 0 : stream;
@@ -141,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           break;
         }
         case 1: {
-          WireFrame frame;
+          Frame frame;
           frame.type = static_cast<proto::FrameType>(1 + in.byte() % 8);  // session frames
           frame.stream = in.byte();
           frame.payload = in.bytes(pickLength(in.byte()));
@@ -154,9 +156,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           break;
         case 3:
         case 4: {
-          const std::vector<WireFrame>& carried = pair.carried(peerSide);
+          const std::vector<Frame>& carried = pair.carried(peerSide);
           uint8_t index = in.byte();
-          WireFrame frame = carried.empty() ? WireFrame{} : carried[index % carried.size()];
+          Frame frame = carried.empty() ? Frame{} : carried[index % carried.size()];
           if (in.byte() % 6 == 3 || frame.payload.empty()) {
             pair.inject(targetSide, std::move(frame));
             break;
@@ -176,7 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       loop.runOnce(io::Duration::zero());
     }
     FUZZ_CHECK(listener.failures <= 1);
-    for (const WireFrame& frame : pair.carried(targetSide)) {
+    for (const Frame& frame : pair.carried(targetSide)) {
       FUZZ_CHECK(frame.type == proto::FrameType::AuthHello ||
                  frame.type == proto::FrameType::AuthProof ||
                  frame.type == proto::FrameType::Sealed);

@@ -3,25 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include <functional>
-
 #include "bench/Pattern.h"
 #include "io/Socket.h"
+#include "support/RunUntil.h"
 
 namespace ferry::bench {
 namespace {
 
-// Drives the loop until `done` holds; fails the test after 5 s instead of hanging.
-bool pumpUntil(io::Loop& loop, const std::function<bool()>& done) {
-  io::TimePoint deadline = io::Clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (io::Clock::now() > deadline) {
-      return false;
-    }
-    loop.runOnce(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using test::runUntil;
 
 class EchoServerTest : public ::testing::TestWithParam<const char*> {
  protected:
@@ -48,7 +37,7 @@ TEST_P(EchoServerTest, EchoesEverythingThenHalfClosesAfterClientEof) {
   size_t written = 0;
   bool finSent = false;
   bool eof = false;
-  ASSERT_TRUE(pumpUntil(loop_, [&] {
+  ASSERT_TRUE(runUntil(loop_, [&] {
     if (written < sent.size()) {
       ssize_t n =
           ::write(fd, sent.data() + written, std::min<size_t>(sent.size() - written, 65536));
@@ -70,7 +59,7 @@ TEST_P(EchoServerTest, EchoesEverythingThenHalfClosesAfterClientEof) {
   }));
   EXPECT_EQ(received.size(), sent.size());
   EXPECT_FALSE(firstMismatch(sent, received));
-  EXPECT_TRUE(pumpUntil(loop_, [&] { return server.connectionCount() == 0; }));
+  EXPECT_TRUE(runUntil(loop_, [&] { return server.connectionCount() == 0; }));
   EXPECT_EQ(server.bytesReceived(), sent.size());
 }
 
@@ -85,7 +74,7 @@ TEST_P(EchoServerTest, SinkDropsBytesAndClosesAfterEof) {
   io::setNonBlocking(client->get());
   bool eof = false;
   size_t echoed = 0;
-  ASSERT_TRUE(pumpUntil(loop_, [&] {
+  ASSERT_TRUE(runUntil(loop_, [&] {
     uint8_t chunk[4096];
     ssize_t n = ::read(client->get(), chunk, sizeof chunk);
     echoed += n > 0 ? static_cast<size_t>(n) : 0;
@@ -106,11 +95,11 @@ TEST_P(EchoServerTest, ServesManyConnectionsAndForgetsResetOnes) {
     ASSERT_TRUE(client);
     clients.push_back(std::move(*client));
   }
-  ASSERT_TRUE(pumpUntil(loop_, [&] { return server.connectionCount() == clients.size(); }));
+  ASSERT_TRUE(runUntil(loop_, [&] { return server.connectionCount() == clients.size(); }));
   for (io::Fd& client : clients) {
     io::resetAndClose(client);
   }
-  EXPECT_TRUE(pumpUntil(loop_, [&] { return server.connectionCount() == 0; }));
+  EXPECT_TRUE(runUntil(loop_, [&] { return server.connectionCount() == 0; }));
 }
 
 TEST_P(EchoServerTest, ListeningOnABusyPortFailsWithAClearError) {

@@ -9,6 +9,7 @@
 #include "bench/RrServer.h"
 #include "bench/SizeList.h"
 #include "io/Socket.h"
+#include "support/RunUntil.h"
 
 namespace ferry::bench {
 namespace {
@@ -104,11 +105,13 @@ TEST(RequestReplyTest, ServerClosesOnABadRequest) {
   // Until the server's FIN arrives (recv returns 0), or 5 s.
   char byte = 0;
   ssize_t peeked = -1;
-  io::TimePoint deadline = io::Clock::now() + std::chrono::seconds(5);
-  while (peeked != 0 && io::Clock::now() < deadline) {
-    loop.runOnce(std::chrono::milliseconds(1));
-    peeked = ::recv(client->get(), &byte, 1, MSG_DONTWAIT | MSG_PEEK);
-  }
+  test::runUntil(
+      loop,
+      [&] {
+        peeked = ::recv(client->get(), &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+        return peeked == 0;
+      },
+      std::chrono::seconds(5));
   EXPECT_EQ(peeked, 0) << "no EOF: the server answered or kept the connection";
   EXPECT_EQ(server.connectionCount(), 0u);
   EXPECT_EQ(server.requestsAnswered(), 0u);

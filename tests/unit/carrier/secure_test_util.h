@@ -6,37 +6,24 @@
 #include <string>
 #include <vector>
 
-#include "../io/RunUntil.h"
 #include "carrier/secure/SecureCarrier.h"
-#include "secure_fake_pair.h"
+#include "support/MemoryCarrierPair.h"
+#include "support/RecordingListener.h"
+#include "support/RunUntil.h"
 
 namespace ferry::carrier::secure::test {
 
-/// Copies everything a carrier hands to its listener.
-class RecordingListener : public mux::CarrierListener {
- public:
-  void onFrame(const proto::Frame& frame) override {
-    frames.push_back(
-        {frame.header.type, frame.header.stream, {frame.payload.begin(), frame.payload.end()}});
-  }
-  void onCarrierFailed(const std::string& reason) override { failures.push_back(reason); }
-  void onCarrierWritable() override { ++writable; }
+using ferry::test::Frame;
+using ferry::test::MemoryCarrierPair;
+using ferry::test::RecordingListener;
 
-  bool failed() const { return !failures.empty(); }
-  std::string failure() const { return failures.empty() ? "" : failures.front(); }
-
-  std::vector<WireFrame> frames;
-  std::vector<std::string> failures;
-  int writable = 0;
-};
-
-/// A client and a server SecureCarrier over one FakePair, each with a RecordingListener.
+/// A client and a server SecureCarrier over one MemoryCarrierPair, each with a RecordingListener.
 struct SecureEnds {
   explicit SecureEnds(const Key& clientKey, const Key& serverKey, SecureOptions serverOptions = {})
       : pair(loop) {
-    client = std::make_unique<SecureCarrier>(loop, pair.take(FakePair::kClient), clientKey,
+    client = std::make_unique<SecureCarrier>(loop, pair.take(MemoryCarrierPair::kClient), clientKey,
                                              Role::Client);
-    server = std::make_unique<SecureCarrier>(loop, pair.take(FakePair::kServer), serverKey,
+    server = std::make_unique<SecureCarrier>(loop, pair.take(MemoryCarrierPair::kServer), serverKey,
                                              Role::Server, serverOptions);
     client->setListener(&clientListener);
     server->setListener(&serverListener);
@@ -46,14 +33,14 @@ struct SecureEnds {
     client->start();
     server->start();
   }
-  bool runUntil(const std::function<bool()>& done) { return io::test::runUntil(loop, done); }
+  bool runUntil(const std::function<bool()>& done) { return ferry::test::runUntil(loop, done); }
   bool handshake() {
     start();
     return runUntil([&] { return client->authenticated() && server->authenticated(); });
   }
 
   io::Loop loop;
-  FakePair pair;
+  MemoryCarrierPair pair;
   RecordingListener clientListener;
   RecordingListener serverListener;
   std::unique_ptr<SecureCarrier> client;

@@ -6,18 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "../io/RunUntil.h"
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "forward/TunnelClient.h"
 #include "forward/TunnelServer.h"
 #include "io/Signals.h"
 #include "io/Socket.h"
+#include "support/RunUntil.h"
 
 namespace ferry::forward {
 namespace {
 
-using io::test::runUntil;
+using test::runUntil;
 
 io::Address loopback(uint16_t port = 0) {
   return *io::Address::parse("127.0.0.1:" + std::to_string(port));

@@ -11,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "RunUntil.h"
+#include "support/ManualClock.h"
+#include "support/RunUntil.h"
 
 namespace ferry::io {
 namespace {
@@ -216,21 +217,28 @@ TEST(LoopTest, TimersFireInDeadlineThenCreationOrder) {
 }
 
 TEST(LoopTest, FutureTimersWaitForTheirDeadline) {
+  ferry::test::ManualClock clock;
   Loop loop;
   std::vector<int> order;
-  TimePoint start = Clock::now();
-  TimePoint firedAt{};
   loop.addTimerAfter(40ms, [&] { order.push_back(2); });
-  loop.addTimerAfter(20ms, [&] {
-    order.push_back(1);
-    firedAt = Clock::now();
-  });
-  ASSERT_TRUE(runUntil(loop, [&] { return order.size() == 2; }));
+  loop.addTimerAfter(20ms, [&] { order.push_back(1); });
+  loop.runOnce(0ms);
+  clock.advance(19ms);
+  loop.runOnce(0ms);
+  EXPECT_TRUE(order.empty());
+  clock.advance(1ms);
+  loop.runOnce(0ms);
+  EXPECT_EQ(order, (std::vector<int>{1}));
+  clock.advance(19ms);
+  loop.runOnce(0ms);
+  EXPECT_EQ(order, (std::vector<int>{1}));
+  clock.advance(1ms);
+  loop.runOnce(0ms);
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
-  EXPECT_GE(firedAt - start, 20ms);
 }
 
 TEST(LoopTest, CancelledTimerNeverFires) {
+  ferry::test::ManualClock clock;
   Loop loop;
   int fired = 0;
   int kept = 0;
@@ -240,7 +248,9 @@ TEST(LoopTest, CancelledTimerNeverFires) {
   loop.cancelTimer(id);     // twice: no-op
   loop.cancelTimer(12345);  // unknown: no-op
   EXPECT_EQ(loop.timerCount(), 1u);
-  ASSERT_TRUE(runUntil(loop, [&] { return kept > 0; }));
+  clock.advance(20ms);
+  loop.runOnce(0ms);
+  EXPECT_EQ(kept, 1);
   EXPECT_EQ(fired, 0);
   EXPECT_EQ(loop.timerCount(), 0u);
 }
@@ -262,17 +272,16 @@ TEST(LoopTest, CancelFromInsideAnotherTimerInTheSameTick) {
 }
 
 TEST(LoopTest, CancellingTheLastPendingTimerFromATimerCallback) {
+  ferry::test::ManualClock clock;
   Loop loop;
-  TimePoint base = Clock::now() - 1s;
   int laterFired = 0;
   Loop::TimerId later = loop.addTimerAfter(10ms, [&] { laterFired++; });
-  loop.addTimer(base, [&] { loop.cancelTimer(later); });
+  loop.addTimerAfter(0ms, [&] { loop.cancelTimer(later); });
   loop.runOnce(0ms);
-  TimePoint until = Clock::now() + 50ms;
-  while (Clock::now() < until) {
-    loop.runOnce(5ms);
-  }
+  clock.advance(50ms);
+  loop.runOnce(0ms);
   EXPECT_EQ(laterFired, 0);
+  EXPECT_EQ(loop.timerCount(), 0u);
 }
 
 TEST(LoopTest, RearmingADeadlineKeepsTheHeapBounded) {

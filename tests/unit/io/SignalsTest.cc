@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "RunUntil.h"
+#include "support/RunUntil.h"
 
 namespace ferry::io {
 namespace {

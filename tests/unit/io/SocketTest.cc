@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <string>
 
-#include "RunUntil.h"
 #include "io/Loop.h"
+#include "support/RunUntil.h"
 
 namespace ferry::io {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "RunUntil.h"
 #include "io/Log.h"
 #include "io/Socket.h"
+#include "support/RunUntil.h"
 
 namespace ferry::io {
 namespace {

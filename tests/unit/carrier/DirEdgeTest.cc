@@ -20,7 +20,6 @@ namespace ferry::carrier::dir {
 namespace {
 
 using testing::bytesOf;
-using testing::FakeListener;
 using testing::runUntil;
 using testing::TempDir;
 
@@ -69,7 +68,7 @@ class DirEdgeTest : public ::testing::Test {
   io::Loop loop_;
   DirOptions options_;
   std::vector<mux::CarrierPtr> servers_;
-  FakeListener seen_;
+  ferry::test::RecordingListener seen_;
 };
 
 TEST_F(DirEdgeTest, TornTailIsDeliveredOnceWhenCompleted) {
@@ -93,14 +92,14 @@ TEST_F(DirEdgeTest, TornTailIsDeliveredOnceWhenCompleted) {
   runUntil(
       loop_, [] { return false; }, std::chrono::milliseconds(100));
   EXPECT_EQ(seen_.frames.size(), 1u);
-  EXPECT_EQ(seen_.failures, 0) << seen_.failure;
+  EXPECT_FALSE(seen_.failed()) << seen_.failure();
   client.append(all.subspan(cut));
   ASSERT_TRUE(runUntil(loop_, [&] { return seen_.frames.size() == 2; }));
-  EXPECT_EQ(seen_.frames[1].payload, "second, torn in two");
+  EXPECT_EQ(seen_.frames[1].text(), "second, torn in two");
   runUntil(
       loop_, [] { return false; }, std::chrono::milliseconds(300));
   EXPECT_EQ(seen_.frames.size(), 2u) << "delivered once";
-  EXPECT_EQ(seen_.failures, 0) << seen_.failure;
+  EXPECT_FALSE(seen_.failed()) << seen_.failure();
 }
 
 TEST_F(DirEdgeTest, GarbageTailThatNeverCompletesFailsAsStuck) {
@@ -117,10 +116,10 @@ TEST_F(DirEdgeTest, GarbageTailThatNeverCompletesFailsAsStuck) {
   client.append(frames.batch().view());
   client.append(bytesOf(std::string(40, '\0')));  // a zero hole, as NFS can leave
   ASSERT_TRUE(runUntil(
-      loop_, [&] { return seen_.failures == 1; }, std::chrono::seconds(5)));
+      loop_, [&] { return seen_.failures.size() == 1u; }, std::chrono::seconds(5)));
   EXPECT_EQ(seen_.frames.size(), 1u);
-  EXPECT_NE(seen_.failure.find("lane c-0000000000 stuck at offset 100"), std::string::npos)
-      << seen_.failure;
+  EXPECT_NE(seen_.failure().find("lane c-0000000000 stuck at offset 100"), std::string::npos)
+      << seen_.failure();
 }
 
 TEST_F(DirEdgeTest, GarbageInDirIsIgnoredAndTwoAcceptorsClaimEachSessionOnce) {
@@ -185,20 +184,20 @@ class AbandonedClaimTest : public DirEdgeTest {
       writeFile(folder + "/s-0000000000", std::string(header.begin(), header.end()));
     }
     EXPECT_TRUE(runUntil(
-        loop_, [&] { return seen_.failures > 0; }, std::chrono::seconds(5)));
+        loop_, [&] { return seen_.failed(); }, std::chrono::seconds(5)));
     (*connected)->close(true);
-    return seen_.failure;
+    return seen_.failure();
   }
 };
 
 TEST_F(AbandonedClaimTest, ClaimWithoutALaneFailsTheClient) {
   EXPECT_NE(failureAfterAbandonedClaim(false).find("never appeared"), std::string::npos)
-      << seen_.failure;
+      << seen_.failure();
 }
 
 TEST_F(AbandonedClaimTest, EmptyServerLaneFailsTheClient) {
   EXPECT_NE(failureAfterAbandonedClaim(true).find("holds no frame"), std::string::npos)
-      << seen_.failure;
+      << seen_.failure();
 }
 
 /// Both peers of a session died before either cleaned up: the session is claimed by a server

@@ -24,10 +24,10 @@ std::vector<uint8_t> recordPayload(size_t index) {
 /// Handshakes, then sends kRecords DATA frames client -> server through `tap` (which sees the
 /// client's frames, sealed records numbered from 0), and runs until the server failed or
 /// received them all.
-std::unique_ptr<SecureEnds> sendThrough(FakePair::Tap tap) {
+std::unique_ptr<SecureEnds> sendThrough(MemoryCarrierPair::Tap tap) {
   Key key = Key::generate();
   auto ends = std::make_unique<SecureEnds>(key, key);
-  ends->pair.setTap(FakePair::kClient, std::move(tap));
+  ends->pair.setTap(MemoryCarrierPair::kClient, std::move(tap));
   EXPECT_TRUE(ends->handshake());
   for (size_t i = 0; i < kRecords; ++i) {
     ends->client->send(FrameType::Data, 5, recordPayload(i));
@@ -39,9 +39,10 @@ std::unique_ptr<SecureEnds> sendThrough(FakePair::Tap tap) {
 }
 
 /// A tap that passes everything but gives sealed records to `onRecord(index, frame, deliver)`.
-FakePair::Tap recordTap(std::function<void(size_t, WireFrame, const FakePair::Deliver&)> onRecord) {
+MemoryCarrierPair::Tap recordTap(
+    std::function<void(size_t, Frame, const MemoryCarrierPair::Deliver&)> onRecord) {
   auto seen = std::make_shared<size_t>(0);
-  return [seen, onRecord](WireFrame frame, const FakePair::Deliver& deliver) {
+  return [seen, onRecord](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     if (frame.type != FrameType::Sealed) {
       deliver(std::move(frame));
       return;
@@ -65,9 +66,10 @@ void expectFailedAt(const SecureEnds& ends, size_t failedAt) {
 }
 
 TEST(SecureAttackTest, UntouchedRecordsAllArrive) {
-  auto ends = sendThrough(recordTap([](size_t, WireFrame frame, const FakePair::Deliver& deliver) {
-    deliver(std::move(frame));
-  }));
+  auto ends =
+      sendThrough(recordTap([](size_t, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
+        deliver(std::move(frame));
+      }));
   EXPECT_FALSE(ends->serverListener.failed()) << ends->serverListener.failure();
   EXPECT_EQ(ends->serverListener.frames.size(), kRecords);
 }
@@ -76,7 +78,7 @@ TEST(SecureAttackTest, FlippedBitFailsAuthentication) {
   // Positions in record 3 (5 + 103 + 16 bytes): type, stream id, payload, tag start and end.
   for (size_t position : {0, 3, 50, 108, 123}) {
     auto ends = sendThrough(
-        recordTap([position](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+        recordTap([position](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
           if (index == 3) {
             frame.payload.at(position) ^= 0x10;
           }
@@ -88,8 +90,8 @@ TEST(SecureAttackTest, FlippedBitFailsAuthentication) {
 }
 
 TEST(SecureAttackTest, DroppedRecordIsDetected) {
-  auto ends =
-      sendThrough(recordTap([](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = sendThrough(
+      recordTap([](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
         if (index != 2) {
           deliver(std::move(frame));
         }
@@ -98,8 +100,8 @@ TEST(SecureAttackTest, DroppedRecordIsDetected) {
 }
 
 TEST(SecureAttackTest, ReplayedRecordIsDetected) {
-  auto ends =
-      sendThrough(recordTap([](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = sendThrough(
+      recordTap([](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
         if (index == 2) {
           deliver(frame);
         }
@@ -109,9 +111,9 @@ TEST(SecureAttackTest, ReplayedRecordIsDetected) {
 }
 
 TEST(SecureAttackTest, SwappedRecordsAreDetected) {
-  auto held = std::make_shared<WireFrame>();
+  auto held = std::make_shared<Frame>();
   auto ends = sendThrough(
-      recordTap([held](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+      recordTap([held](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
         if (index == 2) {
           *held = std::move(frame);
           return;
@@ -127,7 +129,7 @@ TEST(SecureAttackTest, SwappedRecordsAreDetected) {
 TEST(SecureAttackTest, TruncatedRecordIsDetected) {
   for (size_t keep : {0, 3, 20, 120}) {
     auto ends = sendThrough(
-        recordTap([keep](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+        recordTap([keep](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
           if (index == 4) {
             frame.payload.resize(std::min(keep, frame.payload.size() - 1));
           }
@@ -143,10 +145,10 @@ TEST(SecureAttackTest, ForgedRecordIsRejected) {
   Key strangerKey = Key::generate();
   auto forger = std::make_shared<RecordCipher>(strangerKey.bytes(), Direction::ClientToServer);
   auto ends = sendThrough(
-      recordTap([forger](size_t index, WireFrame frame, const FakePair::Deliver& deliver) {
+      recordTap([forger](size_t index, Frame frame, const MemoryCarrierPair::Deliver& deliver) {
         deliver(std::move(frame));
         if (index == 1) {
-          WireFrame forged{FrameType::Sealed, 0, {}};
+          Frame forged{FrameType::Sealed, 0, {}};
           std::vector<uint8_t> target = {'e', 'v', 'i', 'l', ':', '2', '2'};
           auto sealed = forger->seal(FrameType::Open, 99, target);
           forged.payload.assign(sealed->begin(), sealed->end());
@@ -154,7 +156,7 @@ TEST(SecureAttackTest, ForgedRecordIsRejected) {
         }
       }));
   expectFailedAt(*ends, 2);
-  for (const WireFrame& frame : ends->serverListener.frames) {
+  for (const Frame& frame : ends->serverListener.frames) {
     EXPECT_NE(frame.type, FrameType::Open);
   }
 }
@@ -165,12 +167,12 @@ TEST(SecureAttackTest, RecordFromAnotherSessionWithTheSameKeyIsRejected) {
   ASSERT_TRUE(first.handshake());
   first.client->send(FrameType::Open, 7, std::vector<uint8_t>{'x'});
   ASSERT_TRUE(first.runUntil([&] { return first.serverListener.frames.size() == 1; }));
-  WireFrame oldRecord = first.pair.carried(FakePair::kClient).back();
+  Frame oldRecord = first.pair.carried(MemoryCarrierPair::kClient).back();
   ASSERT_EQ(oldRecord.type, FrameType::Sealed);
 
   SecureEnds second(key, key);
   ASSERT_TRUE(second.handshake());
-  second.pair.inject(FakePair::kServer, oldRecord);
+  second.pair.inject(MemoryCarrierPair::kServer, oldRecord);
   ASSERT_TRUE(second.runUntil([&] { return second.serverListener.failed(); }));
   EXPECT_EQ(second.serverListener.failure().rfind("record 0 failed authentication", 0), 0u);
   EXPECT_TRUE(second.serverListener.frames.empty());
@@ -178,10 +180,10 @@ TEST(SecureAttackTest, RecordFromAnotherSessionWithTheSameKeyIsRejected) {
 
 /// Runs a session whose client -> server frames pass through `tap`, with frames queued on the
 /// client before the start, until the server fails.
-std::unique_ptr<SecureEnds> handshakeThrough(FakePair::Tap tap) {
+std::unique_ptr<SecureEnds> handshakeThrough(MemoryCarrierPair::Tap tap) {
   Key key = Key::generate();
   auto ends = std::make_unique<SecureEnds>(key, key);
-  ends->pair.setTap(FakePair::kClient, std::move(tap));
+  ends->pair.setTap(MemoryCarrierPair::kClient, std::move(tap));
   ends->client->send(FrameType::Open, 1, std::vector<uint8_t>{'a'});
   ends->client->send(FrameType::Data, 1, recordPayload(0));
   ends->start();
@@ -191,7 +193,7 @@ std::unique_ptr<SecureEnds> handshakeThrough(FakePair::Tap tap) {
   return ends;
 }
 
-WireFrame strangerHello() {
+Frame strangerHello() {
   std::vector<uint8_t> payload(Handshake::kHelloSize, 0);
   payload[0] = Handshake::kAuthVersion;
   payload[1] = static_cast<uint8_t>(Role::Client);
@@ -201,7 +203,7 @@ WireFrame strangerHello() {
 }
 
 TEST(SecureAttackTest, StrangerHelloAfterThePeersIsRejected) {
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     bool hello = frame.type == FrameType::AuthHello;
     deliver(std::move(frame));
     if (hello) {
@@ -212,7 +214,7 @@ TEST(SecureAttackTest, StrangerHelloAfterThePeersIsRejected) {
 }
 
 TEST(SecureAttackTest, StrangerHelloBeforeThePeersIsRejected) {
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     if (frame.type == FrameType::AuthHello) {
       deliver(strangerHello());
     }
@@ -223,7 +225,7 @@ TEST(SecureAttackTest, StrangerHelloBeforeThePeersIsRejected) {
 
 TEST(SecureAttackTest, StrangerWithoutKeyCannotProve) {
   // The stranger replaces the client's proof with one of its own making.
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     if (frame.type == FrameType::AuthProof) {
       frame.payload = patternBytes(Handshake::kProofSize, 5);
     }
@@ -233,7 +235,7 @@ TEST(SecureAttackTest, StrangerWithoutKeyCannotProve) {
 }
 
 TEST(SecureAttackTest, StrangerProofBeforeThePeersIsRejected) {
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     if (frame.type == FrameType::AuthProof) {
       deliver({FrameType::AuthProof, 0, patternBytes(Handshake::kProofSize, 6)});
     }
@@ -243,7 +245,7 @@ TEST(SecureAttackTest, StrangerProofBeforeThePeersIsRejected) {
 }
 
 TEST(SecureAttackTest, SealedRecordBeforeTheProofIsRejected) {
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     bool hello = frame.type == FrameType::AuthHello;
     deliver(std::move(frame));
     if (hello) {
@@ -254,7 +256,7 @@ TEST(SecureAttackTest, SealedRecordBeforeTheProofIsRejected) {
 }
 
 TEST(SecureAttackTest, FrameOnANonZeroStreamIsRejected) {
-  auto ends = handshakeThrough([](WireFrame frame, const FakePair::Deliver& deliver) {
+  auto ends = handshakeThrough([](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
     frame.stream = 3;
     deliver(std::move(frame));
   });
@@ -269,30 +271,31 @@ TEST(SecureAttackTest, ReplayedClientSessionFailsAgainstAFreshServer) {
   old.client->send(FrameType::Open, 1, std::vector<uint8_t>{'d', 'b', ':', '5'});
   ASSERT_TRUE(old.handshake());
   ASSERT_TRUE(old.runUntil([&] { return old.serverListener.frames.size() == 2; }));
-  std::vector<WireFrame> recorded = old.pair.carried(FakePair::kClient);
+  std::vector<Frame> recorded = old.pair.carried(MemoryCarrierPair::kClient);
   ASSERT_EQ(recorded.size(), 4u);
 
   // ...and play it, frame for frame, to a new server session holding the same key.
   io::Loop loop;
-  FakePair pair(loop);
-  mux::CarrierPtr replayer = pair.take(FakePair::kClient);
+  MemoryCarrierPair pair(loop);
+  mux::CarrierPtr replayer = pair.take(MemoryCarrierPair::kClient);
   RecordingListener replayerListener;
   replayer->setListener(&replayerListener);
   replayer->start();
-  SecureCarrier server(loop, pair.take(FakePair::kServer), key, Role::Server);
+  SecureCarrier server(loop, pair.take(MemoryCarrierPair::kServer), key, Role::Server);
   RecordingListener serverListener;
   server.setListener(&serverListener);
   server.start();
-  for (const WireFrame& frame : recorded) {
+  for (const Frame& frame : recorded) {
     replayer->send(frame.type, frame.stream, frame.payload);
   }
-  ASSERT_TRUE(io::test::runUntil(loop, [&] { return serverListener.failed(); }));
+  ASSERT_TRUE(ferry::test::runUntil(loop, [&] { return serverListener.failed(); }));
   EXPECT_EQ(serverListener.failure(), "peer failed key proof: wrong key or replayed session");
   EXPECT_TRUE(serverListener.frames.empty());
   EXPECT_FALSE(server.authenticated());
   // The server's fresh nonce differs from the one the recorded proof answered.
   ASSERT_FALSE(replayerListener.frames.empty());
-  EXPECT_NE(replayerListener.frames[0].payload, old.pair.carried(FakePair::kServer)[0].payload);
+  EXPECT_NE(replayerListener.frames[0].payload,
+            old.pair.carried(MemoryCarrierPair::kServer)[0].payload);
 }
 
 }  // namespace

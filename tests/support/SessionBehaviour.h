@@ -1,13 +1,14 @@
 #pragma once
 
-// Session tests that hold over any carrier: instantiated over the in-memory carrier (unit_mux)
-// and over StreamCarrier on a socketpair (unit_carrier) with a type giving
-// `static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop&)`.
+// Session tests that hold over any carrier: instantiated over the in-memory carrier (unit_mux),
+// over StreamCarrier on a socketpair and over DirCarrier on tmpfs (unit_carrier) with a type
+// giving `std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop&)`. One object of that type
+// lives as long as the test, so it may own what its carriers need (a directory, an acceptor).
 
 #include <cerrno>
 #include <vector>
 
-#include "SessionHarness.h"
+#include "support/SessionHarness.h"
 
 namespace ferry::test {
 
@@ -15,13 +16,14 @@ template <typename Carriers>
 class SessionBehaviour : public ::testing::Test {
  protected:
   std::unique_ptr<SessionPair> makePair(mux::SessionConfig config = {}) {
-    auto [clientCarrier, serverCarrier] = Carriers::make(loop_);
+    auto [clientCarrier, serverCarrier] = carriers_.make(loop_);
     auto pair = std::make_unique<SessionPair>(loop_, std::move(clientCarrier),
                                               std::move(serverCarrier), config);
     EXPECT_TRUE(pair->establish());
     return pair;
   }
   io::Loop loop_;
+  Carriers carriers_;  // after loop_: destroyed before it
 };
 
 TYPED_TEST_SUITE_P(SessionBehaviour);

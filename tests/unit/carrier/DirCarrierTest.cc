@@ -17,7 +17,6 @@ namespace ferry::carrier::dir {
 namespace {
 
 using testing::bytesOf;
-using testing::FakeListener;
 using testing::runUntil;
 using testing::TempDir;
 
@@ -83,8 +82,8 @@ class DirCarrierTest : public ::testing::TestWithParam<Mode> {
   std::vector<mux::CarrierPtr> servers_;
   mux::CarrierPtr client_;
   mux::Carrier* server_ = nullptr;
-  FakeListener clientSeen_;
-  FakeListener serverSeen_;
+  ferry::test::RecordingListener clientSeen_;
+  ferry::test::RecordingListener serverSeen_;
 };
 
 TEST_P(DirCarrierTest, FramesArriveInOrderBothWays) {
@@ -95,7 +94,7 @@ TEST_P(DirCarrierTest, FramesArriveInOrderBothWays) {
   }
   ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 100; }));
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(serverSeen_.frames[i].payload, "to server " + std::to_string(i));
+    EXPECT_EQ(serverSeen_.frames[i].text(), "to server " + std::to_string(i));
     EXPECT_EQ(serverSeen_.frames[i].stream, 1u + i % 3);
   }
   for (int i = 0; i < 100; ++i) {
@@ -104,11 +103,11 @@ TEST_P(DirCarrierTest, FramesArriveInOrderBothWays) {
   }
   ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.frames.size() == 100; }));
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(clientSeen_.frames[i].payload, "to client " + std::to_string(i));
+    EXPECT_EQ(clientSeen_.frames[i].text(), "to client " + std::to_string(i));
     EXPECT_EQ(clientSeen_.frames[i].type, proto::FrameType::Window);
   }
-  EXPECT_EQ(clientSeen_.failures + serverSeen_.failures, 0)
-      << clientSeen_.failure << serverSeen_.failure;
+  EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed())
+      << clientSeen_.failure() << serverSeen_.failure();
   auto* dirCarrier = dynamic_cast<DirCarrier*>(client_.get());
   EXPECT_EQ(dirCarrier->polling(), GetParam().forcePoll || GetParam().assumeRemote);
 }
@@ -136,9 +135,9 @@ TEST_P(DirCarrierTest, RotationWrapsThroughAFewReusedFilesAndDeliversEverything)
     }
   }
   ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == kFrames; }))
-      << serverSeen_.frames.size() << " " << serverSeen_.failure;
+      << serverSeen_.frames.size() << " " << serverSeen_.failure();
   for (int i = 0; i < kFrames; ++i) {
-    ASSERT_EQ(serverSeen_.frames[i].payload[0], static_cast<char>('a' + i % 26)) << i;
+    ASSERT_EQ(serverSeen_.frames[i].text()[0], static_cast<char>('a' + i % 26)) << i;
   }
   // 600 frames of 128 bytes in 1 KiB segments: dozens of rotations, through the current, the
   // next and two spare files (format version 2), not a new file per rotation. What stays is the
@@ -146,7 +145,7 @@ TEST_P(DirCarrierTest, RotationWrapsThroughAFewReusedFilesAndDeliversEverything)
   ASSERT_TRUE(runUntil(loop_, [&] { return laneFiles('c').size() <= 3; })) << laneFiles('c').size();
   EXPECT_GE(laneFiles('c').back(), "c-0000000060");
   EXPECT_LE(files.size(), 6u) << "files created for the client lane";
-  EXPECT_EQ(clientSeen_.failures + serverSeen_.failures, 0) << serverSeen_.failure;
+  EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
 }
 
 TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing) {
@@ -167,13 +166,13 @@ TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing)
   }
   constexpr size_t kWant = kFrames + kFrames / 10;
   ASSERT_TRUE(runUntil(loop_, [&] {
-    return serverSeen_.frames.size() == kWant || serverSeen_.failures > 0;
+    return serverSeen_.frames.size() == kWant || serverSeen_.failed();
   })) << serverSeen_.frames.size();
-  EXPECT_EQ(serverSeen_.failures, 0) << serverSeen_.failure;
+  EXPECT_FALSE(serverSeen_.failed()) << serverSeen_.failure();
   size_t data = 0;
   for (const auto& frame : serverSeen_.frames) {
     if (frame.type == proto::FrameType::Data) {
-      EXPECT_EQ(frame.payload, std::string(100 + data * 7, static_cast<char>('a' + data % 26)));
+      EXPECT_EQ(frame.text(), std::string(100 + data * 7, static_cast<char>('a' + data % 26)));
       ++data;
     }
   }
@@ -203,7 +202,7 @@ TEST_P(DirCarrierTest, CloseWithPeerGoneRemovesThePeersFiles) {
   ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 1; }));
   server_->close(true);
   EXPECT_EQ(tmp_.entries("share"), std::vector<std::string>{});
-  EXPECT_EQ(clientSeen_.failures, 0) << "close never calls a listener";
+  EXPECT_FALSE(clientSeen_.failed()) << "close never calls a listener";
 }
 
 TEST_P(DirCarrierTest, RemovedSessionFolderFailsBothCarriers) {
@@ -214,8 +213,9 @@ TEST_P(DirCarrierTest, RemovedSessionFolderFailsBothCarriers) {
   ASSERT_NE(server_, nullptr);
   auto* dirCarrier = dynamic_cast<DirCarrier*>(client_.get());
   std::filesystem::remove_all(tmp_.path() + "/share/" + Names::folder(dirCarrier->sessionId()));
-  ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.failures == 1 && serverSeen_.failures; }));
-  EXPECT_NE(clientSeen_.failure.find("was removed"), std::string::npos) << clientSeen_.failure;
+  ASSERT_TRUE(
+      runUntil(loop_, [&] { return clientSeen_.failures.size() == 1u && serverSeen_.failed(); }));
+  EXPECT_NE(clientSeen_.failure().find("was removed"), std::string::npos) << clientSeen_.failure();
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DirCarrierTest,

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "MemoryCarrier.h"
 #include "io/Loop.h"
 #include "mux/Session.h"
+#include "support/MemoryCarrierPair.h"
 
 namespace ferry::test {
 namespace {
@@ -18,13 +18,7 @@ using proto::FrameType;
 /// congested on demand.
 class ScriptedCarrier : public mux::Carrier {
  public:
-  struct Sent {
-    FrameType type;
-    uint32_t stream;
-    std::vector<uint8_t> payload;
-  };
-  explicit ScriptedCarrier(io::Loop& loop) : injector_(loop) {}
-  void setListener(mux::CarrierListener* listener) override { injector_.setListener(listener); }
+  void setListener(mux::CarrierListener* listener) override { listener_ = listener; }
   void start() override {}
   void send(FrameType type, uint32_t stream, std::span<const uint8_t> payload) override {
     sent.push_back({type, stream, {payload.begin(), payload.end()}});
@@ -34,18 +28,18 @@ class ScriptedCarrier : public mux::Carrier {
   std::string describe() const override { return "scripted"; }
 
   void inject(FrameType type, uint32_t stream, std::span<const uint8_t> payload = {}) {
-    injector_.inject(type, stream, payload);
+    deliverFrame(*listener_, {type, stream, {payload.begin(), payload.end()}});
   }
   int count(FrameType type) const {
     return static_cast<int>(
-        std::count_if(sent.begin(), sent.end(), [type](const Sent& s) { return s.type == type; }));
+        std::count_if(sent.begin(), sent.end(), [type](const Frame& s) { return s.type == type; }));
   }
 
-  std::vector<Sent> sent;
+  std::vector<Frame> sent;
   bool jammed = false;
 
  private:
-  MemoryCarrier injector_;  // only its inject(): hands frames to the listener
+  mux::CarrierListener* listener_ = nullptr;
 };
 
 struct NoStreams : mux::SessionHandler {
@@ -82,7 +76,7 @@ struct DatagramSession : ::testing::Test {
   std::unique_ptr<mux::Session> session;
 
   void startAs(mux::Role role) {
-    auto owned = std::make_unique<ScriptedCarrier>(loop);
+    auto owned = std::make_unique<ScriptedCarrier>();
     carrier = owned.get();
     session = std::make_unique<mux::Session>(loop, std::move(owned), role, handler);
     session->setDatagramHandler(&flows);

@@ -18,9 +18,9 @@ constexpr FrameType kSessionTypes[] = {FrameType::Hello,       FrameType::Open, 
                                        FrameType::ListenResult};
 
 /// Frames of every session type with payloads from 0 to 64 KiB.
-std::vector<WireFrame> makeFrames(size_t count, uint8_t seed) {
+std::vector<Frame> makeFrames(size_t count, uint8_t seed) {
   const size_t specialSizes[] = {0, 1, 2, 15, 16, 17, 4095, 4096, 65535, 65536};
-  std::vector<WireFrame> frames;
+  std::vector<Frame> frames;
   for (size_t i = 0; i < count; ++i) {
     size_t size = i < std::size(specialSizes) ? specialSizes[i] : (i * 7919) % 65537;
     frames.push_back({kSessionTypes[i % std::size(kSessionTypes)],
@@ -29,13 +29,13 @@ std::vector<WireFrame> makeFrames(size_t count, uint8_t seed) {
   return frames;
 }
 
-void sendAll(SecureCarrier& carrier, const std::vector<WireFrame>& frames, size_t from, size_t to) {
+void sendAll(SecureCarrier& carrier, const std::vector<Frame>& frames, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i) {
     carrier.send(frames[i].type, frames[i].stream, frames[i].payload);
   }
 }
 
-void expectSameFrames(const std::vector<WireFrame>& got, const std::vector<WireFrame>& want) {
+void expectSameFrames(const std::vector<Frame>& got, const std::vector<Frame>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(got[i].type, want[i].type) << i;
@@ -47,8 +47,8 @@ void expectSameFrames(const std::vector<WireFrame>& got, const std::vector<WireF
 TEST(SecureCarrierTest, FramesRoundTripBothWays) {
   Key key = Key::generate();
   SecureEnds ends(key, key);
-  std::vector<WireFrame> toServer = makeFrames(300, 1);
-  std::vector<WireFrame> toClient = makeFrames(300, 2);
+  std::vector<Frame> toServer = makeFrames(300, 1);
+  std::vector<Frame> toClient = makeFrames(300, 2);
   // The first half is sent before the handshake (queued), the rest after it.
   sendAll(*ends.client, toServer, 0, 150);
   sendAll(*ends.server, toClient, 0, 150);
@@ -68,7 +68,7 @@ TEST(SecureCarrierTest, FramesRoundTripBothWays) {
 TEST(SecureCarrierTest, ReservedFramesAreSealedInPlaceAndCancelledOnesNeverTravel) {
   Key key = Key::generate();
   SecureEnds ends(key, key);
-  std::vector<WireFrame> frames = makeFrames(60, 5);
+  std::vector<Frame> frames = makeFrames(60, 5);
   auto sendReserved = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
       carrier::testing::cancelReserved(*ends.client, 1);
@@ -83,27 +83,28 @@ TEST(SecureCarrierTest, ReservedFramesAreSealedInPlaceAndCancelledOnesNeverTrave
   // Before the keys exist a reservation is copied into the queue; after, sealed in place.
   sendReserved(0, 30);
   ASSERT_TRUE(ends.handshake());
-  size_t carriedBefore = ends.pair.carried(FakePair::kClient).size();
+  size_t carriedBefore = ends.pair.carried(MemoryCarrierPair::kClient).size();
   sendReserved(30, 60);
   ASSERT_TRUE(ends.runUntil([&] { return ends.serverListener.frames.size() == frames.size(); }));
   expectSameFrames(ends.serverListener.frames, frames);
   EXPECT_FALSE(ends.serverListener.failed()) << ends.serverListener.failure();
   // Exactly one SEALED record per frame: the cancelled reservations carried nothing.
-  EXPECT_EQ(ends.pair.carried(FakePair::kClient).size() - carriedBefore, 30u);
+  EXPECT_EQ(ends.pair.carried(MemoryCarrierPair::kClient).size() - carriedBefore, 30u);
 }
 
 TEST(SecureCarrierTest, NothingIsDeliveredBeforeThePeersProof) {
   Key key = Key::generate();
   SecureEnds ends(key, key);
   // Hold back everything the server sends after its hello: its proof and its records.
-  std::vector<WireFrame> held;
-  ends.pair.setTap(FakePair::kServer, [&](WireFrame frame, const FakePair::Deliver& deliver) {
-    if (frame.type == FrameType::AuthHello) {
-      deliver(std::move(frame));
-    } else {
-      held.push_back(std::move(frame));
-    }
-  });
+  std::vector<Frame> held;
+  ends.pair.setTap(MemoryCarrierPair::kServer,
+                   [&](Frame frame, const MemoryCarrierPair::Deliver& deliver) {
+                     if (frame.type == FrameType::AuthHello) {
+                       deliver(std::move(frame));
+                     } else {
+                       held.push_back(std::move(frame));
+                     }
+                   });
   std::vector<uint8_t> target = {'a', ':', '1'};
   ends.client->send(FrameType::Open, 1, target);
   ends.server->send(FrameType::Hello, 0, target);
@@ -117,8 +118,8 @@ TEST(SecureCarrierTest, NothingIsDeliveredBeforeThePeersProof) {
   EXPECT_EQ(held[1].type, FrameType::Sealed);
   EXPECT_FALSE(ends.client->authenticated());
   EXPECT_TRUE(ends.clientListener.frames.empty());
-  for (WireFrame& frame : held) {
-    ends.pair.inject(FakePair::kClient, std::move(frame));
+  for (Frame& frame : held) {
+    ends.pair.inject(MemoryCarrierPair::kClient, std::move(frame));
   }
   ASSERT_TRUE(ends.runUntil([&] { return ends.clientListener.frames.size() == 1; }));
   EXPECT_TRUE(ends.client->authenticated());
@@ -127,7 +128,7 @@ TEST(SecureCarrierTest, NothingIsDeliveredBeforeThePeersProof) {
 
 TEST(SecureCarrierTest, WrongKeyFailsBothSidesAndDeliversNothing) {
   SecureEnds ends(Key::generate(), Key::generate());
-  std::vector<WireFrame> frames = makeFrames(20, 3);
+  std::vector<Frame> frames = makeFrames(20, 3);
   sendAll(*ends.client, frames, 0, frames.size());
   sendAll(*ends.server, frames, 0, frames.size());
   ends.start();
@@ -151,7 +152,7 @@ TEST(SecureCarrierTest, PlaintextAndStreamIdsNeverTravel) {
   const std::vector<uint8_t> marker(text.begin(), text.end());
   ASSERT_EQ(marker.size(), 32u);
   constexpr uint32_t kStream = 0xabcd1234;
-  std::vector<WireFrame> frames;
+  std::vector<Frame> frames;
   frames.push_back({FrameType::Open, kStream, marker});
   for (size_t size : {32, 33, 100, 4096, 65536}) {
     std::vector<uint8_t> payload = patternBytes(size, 9);
@@ -167,9 +168,9 @@ TEST(SecureCarrierTest, PlaintextAndStreamIdsNeverTravel) {
            ends.clientListener.frames.size() == frames.size();
   }));
   ASSERT_TRUE(contains(ends.serverListener.frames[0].payload, marker));  // the search works
-  for (FakePair::Side side : {FakePair::kClient, FakePair::kServer}) {
+  for (MemoryCarrierPair::Side side : {MemoryCarrierPair::kClient, MemoryCarrierPair::kServer}) {
     std::vector<uint8_t> all;
-    for (const WireFrame& frame : ends.pair.carried(side)) {
+    for (const Frame& frame : ends.pair.carried(side)) {
       EXPECT_EQ(frame.stream, 0u);
       EXPECT_TRUE(frame.type == FrameType::AuthHello || frame.type == FrameType::AuthProof ||
                   frame.type == FrameType::Sealed)
@@ -185,9 +186,10 @@ TEST(SecureCarrierTest, PlaintextSessionFrameFromPeerFails) {
   Key key = Key::generate();
   SecureEnds ends(key, key);
   ends.client->send(FrameType::Open, 1, {});
-  ends.pair.setTap(FakePair::kClient, [&](WireFrame, const FakePair::Deliver& deliver) {
-    deliver({FrameType::Hello, 0, std::vector<uint8_t>(proto::HelloPayload::kSize)});
-  });
+  ends.pair.setTap(
+      MemoryCarrierPair::kClient, [&](Frame, const MemoryCarrierPair::Deliver& deliver) {
+        deliver({FrameType::Hello, 0, std::vector<uint8_t>(proto::HelloPayload::kSize)});
+      });
   ends.start();
   ASSERT_TRUE(ends.runUntil([&] { return ends.serverListener.failed(); }));
   EXPECT_NE(ends.serverListener.failure().find("unexpected HELLO frame"), std::string::npos)
@@ -197,10 +199,10 @@ TEST(SecureCarrierTest, PlaintextSessionFrameFromPeerFails) {
 
 TEST(SecureCarrierTest, TwoClientsRefuseEachOther) {
   io::Loop loop;
-  FakePair pair(loop);
+  MemoryCarrierPair pair(loop);
   Key key = Key::generate();
-  SecureCarrier one(loop, pair.take(FakePair::kClient), key, Role::Client);
-  SecureCarrier two(loop, pair.take(FakePair::kServer), key, Role::Client);
+  SecureCarrier one(loop, pair.take(MemoryCarrierPair::kClient), key, Role::Client);
+  SecureCarrier two(loop, pair.take(MemoryCarrierPair::kServer), key, Role::Client);
   RecordingListener oneListener;
   RecordingListener twoListener;
   one.setListener(&oneListener);
@@ -208,7 +210,7 @@ TEST(SecureCarrierTest, TwoClientsRefuseEachOther) {
   one.start();
   two.start();
   ASSERT_TRUE(
-      io::test::runUntil(loop, [&] { return oneListener.failed() && twoListener.failed(); }));
+      ferry::test::runUntil(loop, [&] { return oneListener.failed() && twoListener.failed(); }));
   EXPECT_NE(oneListener.failure().find("claims role 1, expected 2"), std::string::npos)
       << oneListener.failure();
 }
@@ -218,7 +220,7 @@ TEST(SecureCarrierTest, ServerGivesUpOnASilentPeer) {
   SecureOptions options;
   options.handshakeTimeout = std::chrono::milliseconds(30);
   SecureEnds ends(key, key, options);
-  ends.pair.setTap(FakePair::kClient, [](WireFrame, const FakePair::Deliver&) {});
+  ends.pair.setTap(MemoryCarrierPair::kClient, [](Frame, const MemoryCarrierPair::Deliver&) {});
   ends.start();
   ASSERT_TRUE(ends.runUntil([&] { return ends.serverListener.failed(); }));
   EXPECT_EQ(ends.serverListener.failure(), "the peer did not prove the key within 30 ms");
@@ -265,24 +267,24 @@ TEST(SecureCarrierTest, QueueBeforeKeysIsBoundedAndSignalsCongestion) {
 TEST(SecureCarrierTest, CloseNeverSendsQueuedFramesInPlaintext) {
   Key key = Key::generate();
   SecureEnds ends(key, key);
-  ends.pair.setTap(FakePair::kServer, [](WireFrame, const FakePair::Deliver&) {});
+  ends.pair.setTap(MemoryCarrierPair::kServer, [](Frame, const MemoryCarrierPair::Deliver&) {});
   ends.client->send(FrameType::Open, 1, patternBytes(10, 1));
   ends.start();
   ends.client->close(false);
   ends.client->close(false);
-  EXPECT_TRUE(ends.pair.closed(FakePair::kClient));
+  EXPECT_TRUE(ends.pair.closed(MemoryCarrierPair::kClient));
   ends.runUntil([&] { return ends.loop.timerCount() == 0; });
-  ASSERT_EQ(ends.pair.carried(FakePair::kClient).size(), 1u);
-  EXPECT_EQ(ends.pair.carried(FakePair::kClient)[0].type, FrameType::AuthHello);
+  ASSERT_EQ(ends.pair.carried(MemoryCarrierPair::kClient).size(), 1u);
+  EXPECT_EQ(ends.pair.carried(MemoryCarrierPair::kClient)[0].type, FrameType::AuthHello);
   EXPECT_FALSE(ends.clientListener.failed());
 }
 
 TEST(SecureCarrierTest, WrapTimesOutBothSides) {
   io::Loop loop;
-  FakePair pair(loop);
+  MemoryCarrierPair pair(loop);
   Key key = Key::generate();
-  mux::CarrierPtr client = wrap(loop, pair.take(FakePair::kClient), key, Role::Client);
-  mux::CarrierPtr server = wrap(loop, pair.take(FakePair::kServer), key, Role::Server);
+  mux::CarrierPtr client = wrap(loop, pair.take(MemoryCarrierPair::kClient), key, Role::Client);
+  mux::CarrierPtr server = wrap(loop, pair.take(MemoryCarrierPair::kServer), key, Role::Server);
   RecordingListener clientListener;
   RecordingListener serverListener;
   client->setListener(&clientListener);
@@ -291,28 +293,28 @@ TEST(SecureCarrierTest, WrapTimesOutBothSides) {
   EXPECT_EQ(loop.timerCount(), 1u);
   server->start();
   EXPECT_EQ(loop.timerCount(), 2u);
-  EXPECT_EQ(server->describe(), "fake server (pre-shared key)");
+  EXPECT_EQ(server->describe(), "memory server (pre-shared key)");
 }
 
 TEST(SecureCarrierTest, ClientAwaitingAServerTimesOutOnlyOnceTheServerSpoke) {
   io::Loop loop;
-  FakePair pair(loop);
+  MemoryCarrierPair pair(loop);
   pair.setClientAwaitsPeer();
   Key key = Key::generate();
   SecureOptions options;
   options.handshakeTimeout = std::chrono::milliseconds(30);
-  SecureCarrier client(loop, pair.take(FakePair::kClient), key, Role::Client, options);
+  SecureCarrier client(loop, pair.take(MemoryCarrierPair::kClient), key, Role::Client, options);
   RecordingListener listener;
   client.setListener(&listener);
   client.start();
   EXPECT_FALSE(client.peerPresentAtStart());
   // No server yet: no deadline, however long it takes.
-  EXPECT_FALSE(io::test::runUntil(
+  EXPECT_FALSE(ferry::test::runUntil(
       loop, [&] { return listener.failed(); }, std::chrono::milliseconds(100)));
   // A server says hello, then never proves the key.
   Handshake server(key, Role::Server);
-  pair.inject(FakePair::kClient, {FrameType::AuthHello, 0, server.hello()});
-  ASSERT_TRUE(io::test::runUntil(
+  pair.inject(MemoryCarrierPair::kClient, {FrameType::AuthHello, 0, server.hello()});
+  ASSERT_TRUE(ferry::test::runUntil(
       loop, [&] { return listener.failed(); }, std::chrono::seconds(2)));
   EXPECT_EQ(listener.failure(),
             "the server did not complete the key handshake within 30 ms: does it run with the "

@@ -15,23 +15,11 @@
 #include "io/Signals.h"
 #include "io/Socket.h"
 #include "mux/Session.h"
+#include "support/RunUntil.h"
 
 namespace ferry::test {
 
 using namespace std::chrono_literals;
-
-/// Runs the loop until `done` holds; false when `timeout` passed first.
-inline bool runUntil(io::Loop& loop, const std::function<bool()>& done,
-                     io::Duration timeout = 10s) {
-  io::TimePoint deadline = io::Clock::now() + timeout;
-  while (!done()) {
-    if (io::Clock::now() > deadline) {
-      return false;
-    }
-    loop.runOnce(2ms);
-  }
-  return true;
-}
 
 /// A test-driven TCP socket: pump() writes what is queued in `toSend`, and (while `reading`)
 /// collects what arrives, noting EOF and errors. With `echo`, received bytes are sent back.

@@ -2,19 +2,14 @@
 // real byte channel can do (garbage, a raw Hello of another version).
 #include <sys/socket.h>
 
-#include "../mux/SessionBehaviour.h"
 #include "carrier/secure/SecureCarrier.h"
 #include "carrier/stream/StreamCarrier.h"
 #include "proto/FrameWriter.h"
+#include "support/SessionBehaviour.h"
+#include "support/SocketPair.h"
 
 namespace ferry::test {
 namespace {
-
-std::pair<io::Fd, io::Fd> socketPair() {
-  int fds[2];
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-  return {io::Fd(fds[0]), io::Fd(fds[1])};
-}
 
 struct SocketPairCarriers {
   static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop& loop) {

@@ -6,44 +6,23 @@
 
 #include <gtest/gtest.h>
 
-#include "../mux/SessionHarness.h"
 #include "carrier/stream/StreamCarrier.h"
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "proto/FrameWriter.h"
 #include "reserve_test_util.h"
+#include "support/SessionHarness.h"
+#include "support/StreamCarrierPair.h"
 
 namespace ferry::carrier {
 namespace {
 
+using test::bytesOf;
+using test::RecordingListener;
 using test::runUntil;
+using test::socketPair;
+using test::StreamCarrierPair;
 using namespace std::chrono_literals;
-
-struct Recorder : mux::CarrierListener {
-  std::vector<proto::FrameType> types;
-  std::vector<uint32_t> streams;
-  std::vector<std::string> payloads;
-  std::string failure;
-  int writable = 0;
-  void onFrame(const proto::Frame& frame) override {
-    types.push_back(frame.header.type);
-    streams.push_back(frame.header.stream);
-    payloads.emplace_back(reinterpret_cast<const char*>(frame.payload.data()),
-                          frame.payload.size());
-  }
-  void onCarrierFailed(const std::string& reason) override { failure = reason; }
-  void onCarrierWritable() override { writable++; }
-};
-
-std::span<const uint8_t> bytes(const std::string& text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
-
-std::pair<io::Fd, io::Fd> socketPair() {
-  int fds[2];
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-  return {io::Fd(fds[0]), io::Fd(fds[1])};
-}
 
 class StreamCarrierTest : public ::testing::Test {
  protected:
@@ -52,43 +31,38 @@ class StreamCarrierTest : public ::testing::Test {
 };
 
 TEST_F(StreamCarrierTest, FramesArriveInOrderAndIntact) {
-  auto [left, right] = socketPair();
-  StreamCarrier a(loop_, std::move(left), "a");
-  StreamCarrier b(loop_, std::move(right), "b");
-  Recorder ra;
-  Recorder rb;
-  a.setListener(&ra);
-  b.setListener(&rb);
-  a.send(proto::FrameType::Hello, 0, bytes("before start"));
-  a.start();
-  b.start();
+  StreamCarrierPair pair(loop_);
+  RecordingListener& ra = pair.seenByA;
+  RecordingListener& rb = pair.seenByB;
+  pair.a->send(proto::FrameType::Hello, 0, bytesOf("before start"));
+  pair.start();
   std::string big = test::patternBytes(900 * 1000, 7);
-  a.send(proto::FrameType::Data, 3, bytes(big));
-  a.send(proto::FrameType::Fin, 3, {});
-  b.send(proto::FrameType::Ping, 0, bytes("12345678"));
-  ASSERT_TRUE(runUntil(loop_, [&] { return rb.types.size() == 3 && ra.types.size() == 1; }));
-  EXPECT_EQ(rb.types,
+  pair.a->send(proto::FrameType::Data, 3, bytesOf(big));
+  pair.a->send(proto::FrameType::Fin, 3, {});
+  pair.b->send(proto::FrameType::Ping, 0, bytesOf("12345678"));
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.frames.size() == 3 && ra.frames.size() == 1; }));
+  EXPECT_EQ(rb.types(),
             (std::vector{proto::FrameType::Hello, proto::FrameType::Data, proto::FrameType::Fin}));
-  EXPECT_EQ(rb.payloads[0], "before start");
-  EXPECT_EQ(rb.payloads[1], big);
-  EXPECT_EQ(rb.streams[1], 3u);
-  EXPECT_EQ(ra.payloads[0], "12345678");
-  EXPECT_TRUE(ra.failure.empty());
-  EXPECT_TRUE(rb.failure.empty());
+  EXPECT_EQ(rb.frames[0].text(), "before start");
+  EXPECT_EQ(rb.frames[1].text(), big);
+  EXPECT_EQ(rb.frames[1].stream, 3u);
+  EXPECT_EQ(ra.frames[0].text(), "12345678");
+  EXPECT_FALSE(ra.failed());
+  EXPECT_FALSE(rb.failed());
 }
 
 TEST_F(StreamCarrierTest, GarbageFailsTheCarrier) {
   auto [left, right] = socketPair();
   StreamCarrier b(loop_, std::move(right), "b");
-  Recorder rb;
+  RecordingListener rb;
   b.setListener(&rb);
   b.start();
   std::string garbage = "this is not a frame at all, just text";
   ASSERT_EQ(::write(left.get(), garbage.data(), garbage.size()),
             static_cast<ssize_t>(garbage.size()));
-  ASSERT_TRUE(runUntil(loop_, [&] { return !rb.failure.empty(); }));
-  EXPECT_NE(rb.failure.find("corrupt input"), std::string::npos) << rb.failure;
-  EXPECT_TRUE(rb.types.empty());
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
+  EXPECT_NE(rb.failure().find("corrupt input"), std::string::npos) << rb.failure();
+  EXPECT_TRUE(rb.frames.empty());
   b.close(true);
   EXPECT_EQ(loop_.watchedCount(), 0u);
 }
@@ -96,36 +70,36 @@ TEST_F(StreamCarrierTest, GarbageFailsTheCarrier) {
 TEST_F(StreamCarrierTest, EndOfInputAndCarrierFramesFailTheCarrier) {
   auto [left, right] = socketPair();
   StreamCarrier b(loop_, std::move(right), "b");
-  Recorder rb;
+  RecordingListener rb;
   b.setListener(&rb);
   b.start();
   left.reset();
-  ASSERT_TRUE(runUntil(loop_, [&] { return !rb.failure.empty(); }));
-  EXPECT_NE(rb.failure.find("closed"), std::string::npos) << rb.failure;
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
+  EXPECT_NE(rb.failure().find("closed"), std::string::npos) << rb.failure();
 
   auto [left2, right2] = socketPair();
   StreamCarrier c(loop_, std::move(right2), "c");
-  Recorder rc;
+  RecordingListener rc;
   c.setListener(&rc);
   c.start();
   proto::FrameWriter writer;
   writer.append(proto::FrameType::Ping, 0, {});
   writer.append(proto::FrameType::Rotate, 0, {});
   ASSERT_GT(writer.batch().writeTo(left2.get()), 0);
-  ASSERT_TRUE(runUntil(loop_, [&] { return !rc.failure.empty(); }));
-  EXPECT_EQ(rc.types.size(), 1u);
-  EXPECT_NE(rc.failure.find("ROTATE"), std::string::npos) << rc.failure;
+  ASSERT_TRUE(runUntil(loop_, [&] { return rc.failed(); }));
+  EXPECT_EQ(rc.frames.size(), 1u);
+  EXPECT_NE(rc.failure().find("ROTATE"), std::string::npos) << rc.failure();
 }
 
 TEST_F(StreamCarrierTest, CongestionClearsWhenThePeerReads) {
   auto [left, right] = socketPair();
   StreamCarrier a(loop_, std::move(left), "a");
-  Recorder ra;
+  RecordingListener ra;
   a.setListener(&ra);
   a.start();
   std::string chunk(512 * 1024, 'z');
   for (int i = 0; i < 12; ++i) {
-    a.send(proto::FrameType::Data, 1, bytes(chunk));
+    a.send(proto::FrameType::Data, 1, bytesOf(chunk));
   }
   EXPECT_TRUE(a.congested());
   loop_.runOnce(1ms);
@@ -141,27 +115,19 @@ TEST_F(StreamCarrierTest, CongestionClearsWhenThePeerReads) {
 }
 
 TEST_F(StreamCarrierTest, WorksOverAPairOfPipes) {
-  int toB[2];
-  int toA[2];
-  ASSERT_EQ(::pipe2(toB, O_NONBLOCK | O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(toA, O_NONBLOCK | O_CLOEXEC), 0);
-  StreamCarrier a(loop_, io::Fd(toA[0]), io::Fd(toB[1]), "a");
-  StreamCarrier b(loop_, io::Fd(toB[0]), io::Fd(toA[1]), "b");
-  Recorder ra;
-  Recorder rb;
-  a.setListener(&ra);
-  b.setListener(&rb);
-  a.start();
-  b.start();
+  auto pair = StreamCarrierPair::overPipes(loop_);
+  pair->start();
   std::string big = test::patternBytes(2 << 20, 9);
-  a.send(proto::FrameType::Data, 1, bytes(big.substr(0, 1 << 20)));
-  a.send(proto::FrameType::Data, 1, bytes(big.substr(1 << 20)));
-  b.send(proto::FrameType::Bye, 0, bytes("done"));
-  ASSERT_TRUE(runUntil(loop_, [&] { return rb.types.size() == 2 && ra.types.size() == 1; }));
-  EXPECT_EQ(rb.payloads[0] + rb.payloads[1], big);
-  EXPECT_EQ(ra.payloads[0], "done");
-  a.close(false);
-  ASSERT_TRUE(runUntil(loop_, [&] { return !rb.failure.empty(); }));
+  pair->a->send(proto::FrameType::Data, 1, bytesOf(big.substr(0, 1 << 20)));
+  pair->a->send(proto::FrameType::Data, 1, bytesOf(big.substr(1 << 20)));
+  pair->b->send(proto::FrameType::Bye, 0, bytesOf("done"));
+  RecordingListener& ra = pair->seenByA;
+  RecordingListener& rb = pair->seenByB;
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.frames.size() == 2 && ra.frames.size() == 1; }));
+  EXPECT_EQ(rb.frames[0].text() + rb.frames[1].text(), big);
+  EXPECT_EQ(ra.frames[0].text(), "done");
+  pair->a->close(false);
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
 }
 
 TEST_F(StreamCarrierTest, ABrokenWritePipeFailsTheCarrierWithoutSpinning) {
@@ -171,13 +137,13 @@ TEST_F(StreamCarrierTest, ABrokenWritePipeFailsTheCarrierWithoutSpinning) {
   ASSERT_EQ(::pipe2(fromPeer, O_NONBLOCK | O_CLOEXEC), 0);
   io::Fd peerWrite(fromPeer[1]);  // kept open: the input side stays quiet
   StreamCarrier carrier(loop_, io::Fd(fromPeer[0]), io::Fd(toPeer[1]), "pipes");
-  Recorder recorder;
+  RecordingListener recorder;
   carrier.setListener(&recorder);
   carrier.start();
   ::close(toPeer[0]);  // the peer stops reading: EPOLLERR on our write end, with nothing to send
   ASSERT_TRUE(runUntil(
-      loop_, [&] { return !recorder.failure.empty(); }, 2s));
-  EXPECT_NE(recorder.failure.find("closed"), std::string::npos) << recorder.failure;
+      loop_, [&] { return recorder.failed(); }, 2s));
+  EXPECT_NE(recorder.failure().find("closed"), std::string::npos) << recorder.failure();
 }
 
 TEST_F(StreamCarrierTest, TcpConnectorReachesAcceptor) {
@@ -187,19 +153,19 @@ TEST_F(StreamCarrierTest, TcpConnectorReachesAcceptor) {
   TcpCarrierConnector connector(loop_, acceptor.localAddress());
   auto dialed = connector.connect();
   ASSERT_TRUE(dialed.has_value()) << dialed.error().message;
-  Recorder rd;
+  RecordingListener rd;
   (*dialed)->setListener(&rd);
   (*dialed)->start();
   ASSERT_TRUE(runUntil(loop_, [&] { return accepted != nullptr; }));
   EXPECT_NE(accepted->describe().find("127.0.0.1"), std::string::npos);
-  Recorder racc;
+  RecordingListener racc;
   accepted->setListener(&racc);
   accepted->start();
-  accepted->send(proto::FrameType::Hello, 0, bytes("hi"));
-  (*dialed)->send(proto::FrameType::Hello, 0, bytes("ho"));
-  ASSERT_TRUE(runUntil(loop_, [&] { return !rd.types.empty() && !racc.types.empty(); }));
-  EXPECT_EQ(rd.payloads[0], "hi");
-  EXPECT_EQ(racc.payloads[0], "ho");
+  accepted->send(proto::FrameType::Hello, 0, bytesOf("hi"));
+  (*dialed)->send(proto::FrameType::Hello, 0, bytesOf("ho"));
+  ASSERT_TRUE(runUntil(loop_, [&] { return !rd.frames.empty() && !racc.frames.empty(); }));
+  EXPECT_EQ(rd.frames[0].text(), "hi");
+  EXPECT_EQ(racc.frames[0].text(), "ho");
   acceptor.stop();
   (*dialed)->close(false);
   accepted->close(true);
@@ -219,31 +185,26 @@ TEST_F(StreamCarrierTest, ConnectorReportsRefusal) {
 }
 
 TEST_F(StreamCarrierTest, ReservedFramesArriveLikeSentOnesAndCancelledOnesNotAtAll) {
-  auto [left, right] = socketPair();
-  StreamCarrier a(loop_, std::move(left), "a");
-  StreamCarrier b(loop_, std::move(right), "b");
-  Recorder ra;
-  Recorder rb;
-  a.setListener(&ra);
-  b.setListener(&rb);
-  a.start();
-  b.start();
+  StreamCarrierPair pair(loop_);
+  StreamCarrier& a = *pair.a;
+  RecordingListener& rb = pair.seenByB;
+  pair.start();
   std::string big = test::patternBytes(64 * 1024, 3);
-  a.send(proto::FrameType::Hello, 0, bytes("hello"));
+  a.send(proto::FrameType::Hello, 0, bytesOf("hello"));
   testing::cancelReserved(a, 3);
-  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 3, bytes(big)));
+  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 3, bytesOf(big)));
   testing::cancelReserved(a, 3);
-  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 5, bytes("small")));
+  ASSERT_TRUE(testing::sendReserved(a, proto::FrameType::Data, 5, bytesOf("small")));
   a.send(proto::FrameType::Fin, 3, {});
   // A cancelled frame that used a sequence number or left bytes would fail b (sequence check).
-  ASSERT_TRUE(runUntil(loop_, [&] { return rb.types.size() == 4 || !rb.failure.empty(); }));
-  EXPECT_EQ(rb.failure, "");
-  EXPECT_EQ(rb.types, (std::vector{proto::FrameType::Hello, proto::FrameType::Data,
-                                   proto::FrameType::Data, proto::FrameType::Fin}));
-  EXPECT_EQ(rb.payloads[1], big);
-  EXPECT_EQ(rb.streams[1], 3u);
-  EXPECT_EQ(rb.payloads[2], "small");
-  EXPECT_EQ(rb.streams[2], 5u);
+  ASSERT_TRUE(runUntil(loop_, [&] { return rb.frames.size() == 4 || rb.failed(); }));
+  EXPECT_EQ(rb.failure(), "");
+  EXPECT_EQ(rb.types(), (std::vector{proto::FrameType::Hello, proto::FrameType::Data,
+                                     proto::FrameType::Data, proto::FrameType::Fin}));
+  EXPECT_EQ(rb.frames[1].text(), big);
+  EXPECT_EQ(rb.frames[1].stream, 3u);
+  EXPECT_EQ(rb.frames[2].text(), "small");
+  EXPECT_EQ(rb.frames[2].stream, 5u);
   a.close(false);
   EXPECT_TRUE(a.reserve(proto::FrameType::Data, 3, 100).empty());
   a.commit(0);

@@ -1,6 +1,6 @@
 // Reverse forwards in the session: Listen/ListenResult and streams the server opens.
-#include "MemoryCarrier.h"
-#include "SessionHarness.h"
+#include "support/MemoryCarrierPair.h"
+#include "support/SessionHarness.h"
 
 namespace ferry::test {
 namespace {
@@ -29,29 +29,25 @@ struct ReverseHandler : TestHandler {
   }
 };
 
-/// A client and a server session over memory carriers; `clientEnd` sends frames as the client's
-/// carrier would (it is owned by the client session).
+/// A client and a server session over memory carriers; `carriers.inject` delivers frames as if
+/// the other session had sent them.
 struct ReversePair {
   io::Loop loop;
   Listener destination;
   Listener serverSide;  // where "the server's listener" accepts
   ReverseHandler clientHandler;
   ReverseHandler serverHandler;
-  MemoryCarrier* clientEnd = nullptr;
-  MemoryCarrier* serverEnd = nullptr;
+  MemoryCarrierPair carriers{loop};
   std::unique_ptr<mux::Session> client;
   std::unique_ptr<mux::Session> server;
 
   ReversePair() {
     io::ignoreSigpipe();
     clientHandler.destination = destination.address;
-    auto pair = MemoryCarrier::makePair(loop);
-    clientEnd = pair.a.get();
-    serverEnd = pair.b.get();
-    client =
-        std::make_unique<mux::Session>(loop, std::move(pair.a), mux::Role::Client, clientHandler);
-    server =
-        std::make_unique<mux::Session>(loop, std::move(pair.b), mux::Role::Server, serverHandler);
+    client = std::make_unique<mux::Session>(loop, carriers.take(MemoryCarrierPair::kClient),
+                                            mux::Role::Client, clientHandler);
+    server = std::make_unique<mux::Session>(loop, carriers.take(MemoryCarrierPair::kServer),
+                                            mux::Role::Server, serverHandler);
     client->start();
     server->start();
     EXPECT_TRUE(runUntil(loop, [&] { return client->established() && server->established(); }));
@@ -123,7 +119,8 @@ TEST(SessionListen, StreamForAnUnknownForwardIsReset) {
 void expectProtocolError(bool fromClient, proto::FrameType type, uint32_t stream,
                          std::vector<uint8_t> payload, const std::string& expected) {
   ReversePair pair;
-  (fromClient ? pair.clientEnd : pair.serverEnd)->send(type, stream, payload);
+  pair.carriers.inject(fromClient ? MemoryCarrierPair::kServer : MemoryCarrierPair::kClient,
+                       {type, stream, std::move(payload)});
   ReverseHandler& receiver = fromClient ? pair.serverHandler : pair.clientHandler;
   ASSERT_TRUE(runUntil(pair.loop, [&] { return receiver.ended == 1; }));
   EXPECT_NE(receiver.reason.find("protocol error"), std::string::npos) << receiver.reason;

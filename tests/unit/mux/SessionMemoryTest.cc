@@ -1,16 +1,16 @@
 // Session behaviour over the in-memory carrier, plus what needs a scripted peer.
 #include <optional>
 
-#include "MemoryCarrier.h"
-#include "SessionBehaviour.h"
+#include "support/ManualClock.h"
+#include "support/MemoryCarrierPair.h"
+#include "support/SessionBehaviour.h"
 
 namespace ferry::test {
 namespace {
 
 struct MemoryCarriers {
   static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop& loop) {
-    auto pair = MemoryCarrier::makePair(loop);
-    return {std::move(pair.a), std::move(pair.b)};
+    return MemoryCarrierPair(loop).takeBoth();
   }
 };
 
@@ -20,18 +20,19 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Memory, SessionBehaviour, MemoryCarriers);
 struct ScriptedPeer {
   io::Loop loop;
   TestHandler handler;
-  MemoryCarrier* peer = nullptr;  // owned by `peerOwner`
-  std::unique_ptr<MemoryCarrier> peerOwner;
+  mux::CarrierPtr peer;
   std::unique_ptr<mux::Session> session;
 
   explicit ScriptedPeer(mux::Role role, mux::SessionConfig config = {},
                         bool presentAtStart = true) {
-    auto pair = MemoryCarrier::makePair(loop);
-    pair.a->presentAtStart = presentAtStart;
-    peerOwner = std::move(pair.b);
-    peer = peerOwner.get();
+    MemoryCarrierPair pair(loop);
+    if (!presentAtStart) {
+      pair.setClientAwaitsPeer();
+    }
+    peer = pair.take(MemoryCarrierPair::kServer);
     peer->start();
-    session = std::make_unique<mux::Session>(loop, std::move(pair.a), role, handler, config);
+    session = std::make_unique<mux::Session>(loop, pair.take(MemoryCarrierPair::kClient), role,
+                                             handler, config);
     peer->setListener(&sink);
     session->start();
   }
@@ -233,10 +234,11 @@ TEST(CreditTuning, AnIdleStreamGivesItsBuffersBack) {
   CreditBoundSender sender{scripted, 8 << 20};
   ASSERT_TRUE(sender.run(dest));
   EXPECT_GT(scripted.session->stats().bufferBytes, 16u * 1024);  // chunks kept for reuse
-  io::TimePoint idleSince = io::Clock::now();
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; }, 5s));
-  EXPECT_LT(io::Clock::now() - idleSince, 2s);
+  ManualClock clock;
+  auto idleFor = clock.advanceUntil(
+      scripted.loop, 10ms, 5s, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; });
+  ASSERT_TRUE(idleFor.has_value());
+  EXPECT_LT(*idleFor, 2s);
   EXPECT_EQ(scripted.session->stats().openStreams, 1u);
 }
 
@@ -247,12 +249,12 @@ TEST(SessionScripted, SilentPeerIsDeclaredDead) {
   ScriptedPeer scripted(mux::Role::Client, config);
   scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
   ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
-  io::TimePoint silentSince = io::Clock::now();
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 3s));
-  io::Duration took = io::Clock::now() - silentSince;
-  EXPECT_GE(took, 190ms);
-  EXPECT_LT(took, 1s);
+  ManualClock clock;
+  auto took =
+      clock.advanceUntil(scripted.loop, 10ms, 3s, [&] { return scripted.handler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_GE(*took, 200ms);
+  EXPECT_LT(*took, 1s);
   EXPECT_NE(scripted.handler.reason.find("peer dead"), std::string::npos);
   // It kept pinging while waiting: nothing else was sent.
   EXPECT_GE(scripted.sink.count(proto::FrameType::Ping), 2);
@@ -262,11 +264,13 @@ TEST(SessionScripted, PeerThatNeverSaysHelloIsDroppedAtTheDeadline) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 200ms;
   config.heartbeatInterval = 50ms;
-  io::TimePoint start = io::Clock::now();
+  ManualClock clock;
   ScriptedPeer scripted(mux::Role::Client, config);
-  ASSERT_TRUE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 3s));
-  EXPECT_LT(io::Clock::now() - start, 1s);
+  auto took =
+      clock.advanceUntil(scripted.loop, 10ms, 3s, [&] { return scripted.handler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_GE(*took, 200ms);
+  EXPECT_LT(*took, 1s);
   EXPECT_NE(scripted.handler.reason.find("did not complete the handshake"), std::string::npos)
       << scripted.handler.reason;
 }
@@ -275,10 +279,11 @@ TEST(SessionScripted, UnclaimedSessionWaitsForItsPeerIndefinitely) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 100ms;
   config.heartbeatInterval = 50ms;
+  ManualClock clock;
   ScriptedPeer scripted(mux::Role::Client, config, /*presentAtStart=*/false);
   // No server yet (an unclaimed directory session): no deadline runs.
-  EXPECT_FALSE(runUntil(
-      scripted.loop, [&] { return scripted.handler.ended == 1; }, 400ms));
+  EXPECT_FALSE(
+      clock.advanceUntil(scripted.loop, 10ms, 1s, [&] { return scripted.handler.ended == 1; }));
   scripted.hello(proto::kProtocolVersion, mux::Role::Server, 50);
   ASSERT_TRUE(runUntil(scripted.loop, [&] { return scripted.session->established(); }));
 }
@@ -288,26 +293,27 @@ TEST(SessionPairTimers, HeartbeatsKeepAnIdleSessionAlive) {
   mux::SessionConfig config;
   config.deadPeerTimeout = 200ms;
   config.heartbeatInterval = 50ms;
-  auto carriers = MemoryCarrier::makePair(loop);
-  MemoryCarrier* serverCarrier = carriers.b.get();
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b), config);
+  MemoryCarrierPair carriers(loop);
+  SessionPair pair(loop, carriers.take(MemoryCarrierPair::kClient),
+                   carriers.take(MemoryCarrierPair::kServer), config);
   ASSERT_TRUE(pair.establish());
-  EXPECT_FALSE(runUntil(
-      loop, [&] { return pair.clientHandler.ended > 0; }, 700ms));
+  ManualClock clock;
+  EXPECT_FALSE(clock.advanceUntil(loop, 10ms, 1s, [&] { return pair.clientHandler.ended > 0; }));
   EXPECT_EQ(pair.serverHandler.ended, 0);
   // Then the server's carrier goes silent: the client notices within the timeout.
-  serverCarrier->silent = true;
-  ASSERT_TRUE(runUntil(
-      loop, [&] { return pair.clientHandler.ended == 1; }, 2s));
+  carriers.silence(MemoryCarrierPair::kServer);
+  auto took = clock.advanceUntil(loop, 10ms, 2s, [&] { return pair.clientHandler.ended == 1; });
+  ASSERT_TRUE(took.has_value());
+  EXPECT_LT(*took, 400ms);
   EXPECT_NE(pair.clientHandler.reason.find("peer dead"), std::string::npos);
 }
 
 TEST(SessionLifetime, DestroyingASessionBeforeItsDeferredCallbacksIsSafe) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
   TestHandler handler;
   auto session =
-      std::make_unique<mux::Session>(loop, std::move(carriers.a), mux::Role::Client, handler);
+      std::make_unique<mux::Session>(loop, std::move(carriers.first), mux::Role::Client, handler);
   session->start();
   session->shutdown("gone");
   session.reset();
@@ -342,8 +348,8 @@ Endpoint openWithResult(SessionPair& pair, const std::string& target, const std:
 
 TEST(OpenResultTest, OpenedComesBeforeTheDestinationsBytesAndTheReplyGoesFirst) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   ASSERT_TRUE(pair.establish());
   std::optional<mux::OpenResult> result;
   Endpoint app = openWithResult(pair, "", "REPLY;", result, "first;");
@@ -360,8 +366,8 @@ TEST(OpenResultTest, OpenedComesBeforeTheDestinationsBytesAndTheReplyGoesFirst) 
 
 TEST(OpenResultTest, ARefusedConnectGivesItsCodeAndTheReplyThenAPlainClose) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   ASSERT_TRUE(pair.establish());
   std::string closedPort;
   {
@@ -380,8 +386,8 @@ TEST(OpenResultTest, ARefusedConnectGivesItsCodeAndTheReplyThenAPlainClose) {
 
 TEST(OpenResultTest, DataWaitsForADeferredConnectAndARefusalCarriesItsCode) {
   io::Loop loop;
-  auto carriers = MemoryCarrier::makePair(loop);
-  SessionPair pair(loop, std::move(carriers.a), std::move(carriers.b));
+  auto carriers = MemoryCarrierPair(loop).takeBoth();
+  SessionPair pair(loop, std::move(carriers.first), std::move(carriers.second));
   pair.serverHandler.deferConnects = true;
   ASSERT_TRUE(pair.establish());
   std::optional<mux::OpenResult> waiting;

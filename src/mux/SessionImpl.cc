@@ -303,7 +303,11 @@ void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
   stream.lowestPeerCredit = std::min(stream.lowestPeerCredit, stream.receiveCredit);
   stream.lastDataSweep = sweepCount_;
   dataSinceSweep_ = true;
-  // The one copy of the payload: from the carrier's read buffer into the stream's chunks.
+  if (stream.output.empty() && !stream.writeBlocked && stream.phase == Stream::Phase::Open) {
+    writeDirect(stream, payload);
+    return;
+  }
+  // Behind queued bytes: copied into the stream's chunks, written in order later in the tick.
   stream.output.append(payload);
   queueOutput(stream);
 }

@@ -79,6 +79,10 @@ class Session::Impl {
   ssize_t readIntoCarrier(Stream& stream, size_t want);
   /// Writes the stream's output once; false when the stream was closed or reset meanwhile.
   bool writeSocket(Stream& stream);
+  /// Data for an open stream with nothing queued goes to its socket at once, straight from the
+  /// carrier's input (no copy into the chunks); what the socket does not take is queued. May
+  /// reset the stream (a write error).
+  void writeDirect(Stream& stream, std::span<const uint8_t> payload);
   void returnCredit(Stream& stream);
   /// Credit auto-tuning at a return of `increment` bytes: grows the stream's window when it is
   /// limited by credit and the session cap allows; returns the growth to add to the increment.

@@ -21,13 +21,6 @@ std::string_view bytesText(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-// The session timer fires at least once per heartbeat; the idle sweep runs on it at most this
-// often. A grown window falls back once its stream received nothing for two whole intervals.
-constexpr io::Duration kIdleSweepInterval = std::chrono::milliseconds(500);
-constexpr uint64_t kIdleSweeps = 2;
-// A Ping whose counter has this bit set echoes the peer's Ping of the other 63 bits and is not
-// answered (docs/protocol.md); a peer that predates echoes ignores both kinds.
-constexpr uint64_t kPingEchoBit = uint64_t{1} << 63;
 // Window increments are u32 on the wire.
 constexpr uint64_t kMaxWindowLimit = uint64_t{1} << 30;
 
@@ -223,21 +216,6 @@ void Session::Impl::onHello(const proto::Frame& frame) {
   }
 }
 
-void Session::Impl::onPing(std::span<const uint8_t> payload) {
-  if (payload.size() != 8) {
-    return;  // liveness only, as before echoes existed
-  }
-  uint64_t counter = proto::getU64(payload.data());
-  if ((counter & kPingEchoBit) == 0) {
-    uint8_t echo[8];
-    proto::putU64(echo, counter | kPingEchoBit);
-    send(FrameType::Ping, 0, echo);
-  } else if ((counter & ~kPingEchoBit) == pingCounter_ && pingSentAt_ != io::TimePoint{}) {
-    stats_.roundTrips.add(io::Clock::now() - pingSentAt_);
-    pingSentAt_ = {};  // one sample per Ping, even if a hostile peer repeats the echo
-  }
-}
-
 void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   bool peerId = (id % 2 == 1) == (role_ == Role::Server);  // the peer's parity: see Impl()
   if (!peerId || id <= highestPeerId_) {
@@ -303,7 +281,11 @@ void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
   stream.lowestPeerCredit = std::min(stream.lowestPeerCredit, stream.receiveCredit);
   stream.lastDataSweep = sweepCount_;
   dataSinceSweep_ = true;
-  // The one copy of the payload: from the carrier's read buffer into the stream's chunks.
+  if (stream.output.empty() && !stream.writeBlocked && stream.phase == Stream::Phase::Open) {
+    writeDirect(stream, payload);
+    return;
+  }
+  // Behind queued bytes: copied into the stream's chunks, written in order later in the tick.
   stream.output.append(payload);
   queueOutput(stream);
 }
@@ -409,77 +391,6 @@ void Session::Impl::end(const std::string& reason, bool notifyPeer, bool peerGon
       handler_.onSessionEnded(owner_, reason);
     }
   });
-}
-
-void Session::Impl::armTimer() {
-  io::TimePoint deadline = keepalive_.nextDeadline();
-  if (ended_ || (timer_ != 0 && timerDeadline_ <= deadline)) {
-    // The armed timer fires first; it re-arms for whatever is due then.
-    return;
-  }
-  if (timer_ != 0) {
-    loop_.cancelTimer(timer_);
-  }
-  timerDeadline_ = deadline;
-  timer_ = loop_.addTimer(deadline, [this] {
-    timer_ = 0;
-    onTimer();
-  });
-}
-
-void Session::Impl::sweepIdle(io::TimePoint now) {
-  if (now - lastSweep_ < kIdleSweepInterval) {
-    return;
-  }
-  lastSweep_ = now;
-  sweepCount_++;
-  std::erase_if(grownStreams_, [this](uint32_t id) {
-    auto found = streams_.find(id);
-    if (found == streams_.end()) {
-      return true;
-    }
-    Stream& stream = *found->second;
-    if (stream.lastDataSweep + kIdleSweeps >= sweepCount_) {
-      return false;
-    }
-    // The peer keeps credit already granted; creditOwed() stays negative until it is used.
-    stream.window.reset(config_.streamWindow);
-    stream.windowGrown = false;
-    return true;
-  });
-  if (!dataSinceSweep_) {
-    chunkPool_.trim();
-  }
-  if (datagrams_ != nullptr) {
-    datagrams_->onDatagramSweep(now);
-  }
-  dataSinceSweep_ = false;
-}
-
-void Session::Impl::onTimer() {
-  io::TimePoint now = io::Clock::now();
-  sweepIdle(now);
-  switch (keepalive_.due(now)) {
-    case Keepalive::Action::PeerDead: {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(keepalive_.deadPeerTimeout());
-      end(peerHelloSeen_
-              ? fmt::format("peer dead: nothing received for {} ms", ms.count())
-              : fmt::format("the peer did not complete the handshake (no Hello) within {} ms",
-                            ms.count()),
-          false, true);
-      return;
-    }
-    case Keepalive::Action::SendPing: {
-      uint8_t payload[8];
-      proto::putU64(payload, ++pingCounter_);
-      send(FrameType::Ping, 0, payload);
-      pingSentAt_ = io::Clock::now();
-      break;
-    }
-    case Keepalive::Action::None:
-      break;
-  }
-  armTimer();
 }
 
 }  // namespace ferry::mux

@@ -17,7 +17,8 @@
 namespace ferry::mux {
 
 /// The session's state and logic; Session forwards to it. Frame handling and the session's life
-/// are in SessionImpl.cc, the socket side of streams in SessionStreams.cc.
+/// are in SessionImpl.cc, its timer, Pings and idle sweep in SessionTimer.cc, the socket side of
+/// streams in SessionStreams.cc.
 class Session::Impl {
  public:
   Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
@@ -79,6 +80,10 @@ class Session::Impl {
   ssize_t readIntoCarrier(Stream& stream, size_t want);
   /// Writes the stream's output once; false when the stream was closed or reset meanwhile.
   bool writeSocket(Stream& stream);
+  /// Data for an open stream with nothing queued goes to its socket at once, straight from the
+  /// carrier's input (no copy into the chunks); what the socket does not take is queued. May
+  /// reset the stream (a write error).
+  void writeDirect(Stream& stream, std::span<const uint8_t> payload);
   void returnCredit(Stream& stream);
   /// Credit auto-tuning at a return of `increment` bytes: grows the stream's window when it is
   /// limited by credit and the session cap allows; returns the growth to add to the increment.
@@ -99,7 +104,7 @@ class Session::Impl {
   static void closeWithReply(io::Fd& socket, const std::string& reply);
   void resetAllStreams(bool notifyPeer);
 
-  // Session life.
+  // Session life (the timer, Pings and the idle sweep: SessionTimer.cc).
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload = {});
   void sendRst(uint32_t stream, proto::RstCode code, std::string_view reason);
   void sendFirstBytes(Stream& stream, std::string_view bytes);

@@ -245,18 +245,44 @@ void Session::Impl::flushOutputs() {
   }
 }
 
+void Session::Impl::writeDirect(Stream& stream, std::span<const uint8_t> payload) {
+  ssize_t n = ::write(stream.fd.get(), payload.data(), payload.size());
+  if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    resetStream(stream, fmt::format("write: {}", std::strerror(errno)), true);
+    return;
+  }
+  size_t taken = n > 0 ? static_cast<size_t>(n) : 0;
+  if (taken < payload.size()) {
+    // The socket is full: the rest is copied into the stream's chunks (the payload is valid
+    // only during the frame's delivery) and written on EPOLLOUT. Queued before the credit
+    // accounting, which asks whether the output drained.
+    stream.output.append(payload.subspan(taken));
+    stream.writeBlocked = true;
+    updateEvents(stream);
+  }
+  if (taken > 0) {
+    stats_.bytesToSockets += taken;
+    committed_ -= taken;
+    if (!stream.writeBlocked) {
+      // Credit goes back from the flush at the end of the tick, once per stream, as for queued
+      // output: auto-tuning judges the tick's frames together.
+      queueOutput(stream);
+    }
+  }
+}
+
 bool Session::Impl::writeSocket(Stream& stream) {
   if (!stream.output.empty()) {
     ssize_t n = stream.output.writeTo(stream.fd.get());
     if (n > 0) {
       stats_.bytesToSockets += static_cast<uint64_t>(n);
       committed_ -= static_cast<uint64_t>(n);
-      returnCredit(stream);
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
       resetStream(stream, fmt::format("write: {}", std::strerror(errno)), true);
       return false;
     }
   }
+  returnCredit(stream);  // for bytes written now or directly (writeDirect) during the tick
   stream.writeBlocked = !stream.output.empty();
   if (!stream.writeBlocked) {
     if (stream.finReceived && !stream.writeShut) {

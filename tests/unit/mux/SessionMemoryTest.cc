@@ -188,6 +188,56 @@ struct CreditBoundSender {
 
 constexpr uint64_t kInitial = proto::kInitialStreamWindow;
 
+/// Data frames of `frameBytes` each, `total` bytes of a counting pattern, for stream 1.
+std::string sendPattern(ScriptedPeer& scripted, size_t total, size_t frameBytes) {
+  std::string pattern(total, '\0');
+  for (size_t i = 0; i < total; ++i) {
+    pattern[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  }
+  for (size_t at = 0; at < total; at += frameBytes) {
+    std::string_view frame = std::string_view(pattern).substr(at, frameBytes);
+    scripted.peer->send(proto::FrameType::Data, 1, proto::textPayload(frame));
+  }
+  return pattern;
+}
+
+/// Lets `dest` read until it has `sent`, and checks it got exactly that, in order.
+void expectDelivered(ScriptedPeer& scripted, Endpoint& dest, const std::string& sent) {
+  ASSERT_TRUE(runUntil(scripted.loop, [&] {
+    dest.pump();
+    return dest.received.size() >= sent.size();
+  }));
+  EXPECT_EQ(dest.received, sent);
+  EXPECT_EQ(scripted.session->stats().bytesToSockets, sent.size());
+}
+
+TEST(DirectWrite, DataForAnIdleSocketIsWrittenWithoutBuffering) {
+  Listener destination;
+  ScriptedPeer scripted(mux::Role::Server);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  std::string sent = sendPattern(scripted, 64 * 1024, 4096);
+  expectDelivered(scripted, dest, sent);
+  // The socket took every frame as it came: no chunk was ever taken from the pool.
+  EXPECT_EQ(scripted.session->stats().bufferBytes, 0u);
+}
+
+TEST(DirectWrite, WhatAFullSocketLeavesIsQueuedAndKeepsItsOrder) {
+  Listener destination;
+  destination.limitBuffers(16 * 1024);
+  ScriptedPeer scripted(mux::Role::Server);
+  scripted.handler.socketBuffer = 16 * 1024;
+  Endpoint dest = openScriptedStream(scripted, destination);
+  dest.reading = false;
+  std::string sent = sendPattern(scripted, kInitial, 20000);
+  // The socket fills up: the rest of the window waits in the stream's chunks.
+  ASSERT_TRUE(runUntil(scripted.loop, [&] {
+    const auto& stats = scripted.session->stats();
+    return stats.bufferBytes > 0 && stats.bytesToSockets < sent.size();
+  }));
+  dest.reading = true;
+  expectDelivered(scripted, dest, sent);
+}
+
 TEST(CreditTuning, WindowGrowsWhileTheDestinationKeepsUp) {
   Listener destination;
   ScriptedPeer scripted(mux::Role::Server);
@@ -232,8 +282,15 @@ TEST(CreditTuning, AnIdleStreamGivesItsBuffersBack) {
   ScriptedPeer scripted(mux::Role::Server, config);
   Endpoint dest = openScriptedStream(scripted, destination);
   CreditBoundSender sender{scripted, 8 << 20};
+  // A destination that pauses makes the stream queue bytes in chunks (a socket that keeps up
+  // takes Data straight from the carrier's input).
+  dest.reading = false;
+  ASSERT_TRUE(runUntil(scripted.loop, [&] {
+    sender.pump();
+    return scripted.session->stats().bufferBytes > 16 * 1024;
+  }));
+  dest.reading = true;
   ASSERT_TRUE(sender.run(dest));
-  EXPECT_GT(scripted.session->stats().bufferBytes, 16u * 1024);  // chunks kept for reuse
   ManualClock clock;
   auto idleFor = clock.advanceUntil(
       scripted.loop, 10ms, 5s, [&] { return scripted.session->stats().bufferBytes <= 16 * 1024; });

@@ -208,6 +208,9 @@ bool LaneReader::deliver(const proto::Frame& frame) {
                        frame.payload.size()));
       return false;
     }
+    // Counts as traffic: while we upload, acks are what frees the spare segments our next
+    // rotations reuse (seen late, a rotation creates a new file instead).
+    wake_.noteTraffic();
     callbacks_.onSegmentAck(proto::getU64(frame.payload.data()));
   } else {
     // A heartbeat alone is not traffic: it must not hold the poll in its tight tier, or an

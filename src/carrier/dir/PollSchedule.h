@@ -9,7 +9,7 @@ namespace ferry::carrier::dir {
 /// up to pollMax.
 ///
 /// One-way sending: while we keep sending and kOneWayPolls polls in a row found no traffic (a
-/// bulk upload: the peer writes only Window credit, which does not count as traffic), our sends
+/// bulk upload: the peer writes Window credit, which does not count as traffic), our sends
 /// no longer hold the interval at pollMin; it doubles per poll up to kOneWayFactor x pollMin. On
 /// a FUSE or network share each poll is several round trips to the file server made on the
 /// loop thread, so polling every pollMin during an upload took time from the writes. It ends

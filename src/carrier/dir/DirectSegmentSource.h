@@ -17,7 +17,7 @@ class DirectSegmentSource : public SegmentSource {
 
   io::Result<void> open(const std::string& name) override;
   io::Result<bool> read(uint64_t at, size_t size, io::Buffer& buffer) override;
-  io::Fd release() override { return std::move(fd_); }
+  io::Fd release() override { return refused_ ? fallback_.release() : std::move(fd_); }
 
  private:
   static constexpr uint64_t kAlign = 4096;  // O_DIRECT offset and buffer alignment

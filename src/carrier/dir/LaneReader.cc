@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 
 #include <fmt/format.h>
 
@@ -16,7 +15,6 @@
 namespace ferry::carrier::dir {
 namespace {
 
-constexpr size_t kMinRequest = 4096;
 constexpr int kMaxReadsPerWake = 64;  // fairness: other lanes and sockets get their turn
 
 LaneWake::Config wakeConfig(const LaneReader::Config& config) {
@@ -31,7 +29,7 @@ LaneReader::LaneReader(io::Loop& loop, std::shared_ptr<Inotify> inotify, Config 
       callbacks_(std::move(callbacks)),
       source_(makeSegmentSource(config_.folderFd, config_.remoteReads, config_.reopenReads)),
       wake_(loop, std::move(inotify), wakeConfig(config_), [this] { return readAvailable(); }),
-      readSize_(kMinRequest) {}
+      readSize_(SegmentSource::kMaxRequest, config_.remoteReads || config_.reopenReads) {}
 
 LaneReader::~LaneReader() {
   stop();
@@ -89,13 +87,16 @@ bool LaneReader::readAvailable() {
     uint64_t segmentBefore = segment_;
     uint64_t offsetBefore = fileOffset_;
     size_t bufferedBefore = buffer_.readable();
-    io::Result<bool> more = source_->read(fileOffset_ + buffer_.readable(), readSize_, buffer_);
+    io::Result<bool> more =
+        source_->read(fileOffset_ + buffer_.readable(), readSize_.next(), buffer_);
     if (!more) {
       fail(more.error().message);
       return gotBytes;
     }
     parse();
-    adaptReadSize(*more, segment_ != segmentBefore ? readSize_ : fileOffset_ - offsetBefore);
+    readSize_.after(*more,
+                    segment_ != segmentBefore ? readSize_.next() : fileOffset_ - offsetBefore,
+                    std::exchange(refused_, false));
     // Progress: frames consumed, a rotation, or a valid prefix kept. Bytes the parser threw
     // away (zeros, garbage, a torn tail) are no progress: reading on would only re-read them,
     // and a large invalid lane would keep the loop busy until the stuck timeout. Such a lane
@@ -135,17 +136,6 @@ bool LaneReader::openAnnounced() {
     callbacks_.onSegmentDone(done);
   }
   return !stopped_;
-}
-
-void LaneReader::adaptReadSize(bool full, uint64_t used) {
-  if (std::exchange(refused_, false)) {
-    // The rest of the read was stale bytes of a reused file (or a torn tail): the next wake-up
-    // reads about as much as this one found, not a whole stale segment.
-    readSize_ = std::clamp<size_t>(std::bit_ceil(std::max<uint64_t>(used, 1)), kMinRequest,
-                                   SegmentSource::kMaxRequest);
-  } else if (full) {
-    readSize_ = std::min(readSize_ * 2, SegmentSource::kMaxRequest);
-  }
 }
 
 void LaneReader::parse() {
@@ -218,11 +208,17 @@ bool LaneReader::deliver(const proto::Frame& frame) {
                        frame.payload.size()));
       return false;
     }
+    // Counts as traffic: while we upload, acks are what frees the spare segments our next
+    // rotations reuse (seen late, a rotation creates a new file instead).
+    wake_.noteTraffic();
     callbacks_.onSegmentAck(proto::getU64(frame.payload.data()));
   } else {
     // A heartbeat alone is not traffic: it must not hold the poll in its tight tier, or an
-    // idle polled session would wake every pollMin for 20 ms of each second.
-    if (frame.header.type != proto::FrameType::Ping) {
+    // idle polled session would wake every pollMin for 20 ms of each second. Nor is credit
+    // (Window): during an upload it is all the peer writes, and it must not keep the poll tight
+    // (PollSchedule, one-way sending).
+    if (frame.header.type != proto::FrameType::Ping &&
+        frame.header.type != proto::FrameType::Window) {
       wake_.noteTraffic();
     }
     callbacks_.onFrame(frame);

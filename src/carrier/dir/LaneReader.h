@@ -9,6 +9,7 @@
 
 #include "carrier/dir/Inotify.h"
 #include "carrier/dir/LaneWake.h"
+#include "carrier/dir/ReadSize.h"
 #include "carrier/dir/SegmentSource.h"
 #include "io/Buffer.h"
 #include "io/Fd.h"
@@ -90,10 +91,6 @@ class LaneReader {
   bool acceptHeader();
   /// Delivers a frame the parser accepted; false if the reader must stop parsing.
   bool deliver(const proto::Frame& frame);
-  /// After a read (`full`: it returned as many bytes as asked for) of which the parser used
-  /// `used` bytes: grows the next read while reads are fully used, shrinks it to about `used`
-  /// when the parser refused the rest.
-  void adaptReadSize(bool full, uint64_t used);
   /// Rotate(N+1) ends segment N: switch to N+1 (opened by openAnnounced()).
   void handleRotate(const proto::Frame& frame);
   void noteStuck(const std::string& error);
@@ -114,10 +111,7 @@ class LaneReader {
   bool headerOk_ = false;
   uint64_t fileOffset_ = 0;  // file offset of the first byte of buffer_
   io::Buffer buffer_;        // bytes read but not yet parsed
-  // Reused segment files hold stale bytes past what the writer wrote in this round, so a read
-  // "to EOF" would copy up to a whole stale segment per wake-up: reads start small and double
-  // while fully used.
-  size_t readSize_;
+  ReadSize readSize_;
   bool refused_ = false;  // the last parse() threw bytes away (stale, torn or garbage)
 
   std::optional<io::TimePoint> stuckSince_;

@@ -160,10 +160,10 @@ void LaneWake::onPollTimer() {
 
 void LaneWake::onLocalSend() {
   io::TimePoint now = io::Clock::now();
-  schedule_.onActivity(now);
-  if (polling_ && pollTimer_ != 0 && pollDeadline_ > now + schedule_.pollMin()) {
+  io::Duration wait = schedule_.onLocalSend(now);
+  if (polling_ && pollTimer_ != 0 && pollDeadline_ > now + wait) {
     loop_.cancelTimer(pollTimer_);
-    armPoll(schedule_.pollMin());
+    armPoll(wait);
   }
 }
 

@@ -27,7 +27,7 @@ namespace ferry::carrier::dir {
 /// pages of a new file per rotation. At most spareSegments spares are kept; the rest, and all of
 /// them during a disk-full episode, are unlinked. Short writes and ENOSPC/EDQUOT/EIO keep the
 /// unwritten tail and retry at the same offset with back-off. On FUSE, segments are written with
-/// O_DIRECT (see Config::directWrites).
+/// O_DIRECT (see Config::directWrites). The segment files' life cycle is in LaneWriterSegments.cc.
 class LaneWriter {
  public:
   struct Config {
@@ -145,10 +145,8 @@ class LaneWriter {
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
   uint64_t closedBytes_ = 0;
-  std::deque<uint64_t> spares_;
-  std::vector<uint64_t>
-      unwrittenAcks_;  // SegmentAck payloads queued since all was written  // acknowledged segments
-                       // (by number) whose files can be reused
+  std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
+  std::vector<uint64_t> unwrittenAcks_;  // SegmentAck payloads queued since all was written
   bool flushScheduled_ = false;
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on

@@ -18,8 +18,10 @@ namespace ferry::carrier::dir {
 /// segment is never trusted by its size (fstat): the reader reads until a read comes back short.
 class SegmentSource {
  public:
-  /// The largest read any source makes (the reader's adaptive read size stops there).
-  static constexpr size_t kMaxRequest = 1024 * 1024;
+  /// The largest read any source makes (the reader's adaptive read size stops there). Above the
+  /// 1 MiB segments of a local writer plus their last frame and Rotate, so that a busy reader on a
+  /// FUSE or network mount takes such a segment in one read (one reopen) rather than two.
+  static constexpr size_t kMaxRequest = 2 * 1024 * 1024;
 
   virtual ~SegmentSource() = default;
 

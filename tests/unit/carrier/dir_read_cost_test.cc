@@ -1,0 +1,94 @@
+// What a lane reader on a FUSE or network share spends per megabyte: reads that regain their full
+// size quickly, no second open per segment, and no pollMin polling while the session only sends.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "carrier/dir/PollSchedule.h"
+#include "carrier/dir/ReadSize.h"
+#include "carrier/dir/ReopenSegmentSource.h"
+#include "carrier/dir/SegmentSource.h"
+#include "dir_test_util.h"
+
+namespace ferry::carrier::dir {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr size_t kMax = SegmentSource::kMaxRequest;
+
+TEST(DirReadSize, RoundTripReadsRegainTheLargestRequestInThreeFullReads) {
+  ReadSize size(kMax, true);
+  // A new segment with only its header written, in front of a reused file's stale bytes.
+  size.after(true, 64, true);
+  EXPECT_EQ(size.next(), ReadSize::kMin);
+  for (int read = 0; read < 3; ++read) {
+    size.after(true, size.next(), false);
+  }
+  EXPECT_EQ(size.next(), kMax);
+}
+
+TEST(DirReadSize, LocalReadsDoubleAndEveryRefusalShrinks) {
+  ReadSize size(kMax, false);
+  size.after(true, ReadSize::kMin, false);
+  size.after(true, 2 * ReadSize::kMin, false);
+  EXPECT_EQ(size.next(), 4 * ReadSize::kMin);
+  size.after(false, 100, false);
+  EXPECT_EQ(size.next(), 4 * ReadSize::kMin) << "a short read keeps the size";
+  size.after(true, 10000, true);
+  EXPECT_EQ(size.next(), 16384u) << "about what the parser used";
+}
+
+TEST(DirReopenSource, FirstReadUsesTheFdOpenMade) {
+  testing::TempDir tmp("/dev/shm");
+  io::Fd folder(::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::ofstream(tmp.path() + "/c-0000000000") << "0123456789";
+  ReopenSegmentSource source(folder.get());
+  ASSERT_TRUE(source.open("c-0000000000"));
+  // Gone after the open: only a read through the open's fd still finds the bytes; a second
+  // open (a round trip to the FUSE daemon) would fail with ENOENT.
+  ASSERT_EQ(::unlinkat(folder.get(), "c-0000000000", 0), 0);
+  io::Buffer buffer;
+  auto first = source.read(0, 4096, buffer);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(buffer.readable(), 10u);
+  EXPECT_FALSE(source.read(10, 4096, buffer)) << "later reads open the segment again";
+}
+
+TEST(DirPollSchedule, OneWaySendingBacksOffToEightTimesPollMin) {
+  PollSchedule schedule(1ms, 50ms);
+  io::TimePoint t{};
+  t += 1h;
+  std::vector<io::Duration> intervals;
+  for (int poll = 0; poll < 10; ++poll) {
+    schedule.onLocalSend(t);  // a bulk upload: we send before every poll, nothing comes back
+    io::Duration next = schedule.next(t);
+    intervals.push_back(next);
+    t += next;
+  }
+  std::vector<io::Duration> expected{1ms, 1ms, 1ms, 2ms, 4ms, 8ms, 8ms, 8ms, 8ms, 8ms};
+  EXPECT_EQ(intervals, expected);
+  EXPECT_EQ(schedule.onLocalSend(t), 8ms) << "our sends no longer tighten the poll";
+  schedule.onActivity(t);  // the peer wrote traffic: a reply is likely again
+  EXPECT_EQ(schedule.next(t), 1ms);
+  EXPECT_EQ(schedule.onLocalSend(t), 1ms);
+}
+
+TEST(DirPollSchedule, APollWithoutOurSendEndsOneWayMode) {
+  PollSchedule schedule(1ms, 50ms);
+  io::TimePoint t{};
+  t += 1h;
+  for (int poll = 0; poll < 8; ++poll) {
+    schedule.onLocalSend(t);
+    t += schedule.next(t);
+  }
+  EXPECT_EQ(schedule.current(), 8ms);
+  schedule.next(t);  // the upload paused: no send before this poll
+  EXPECT_EQ(schedule.onLocalSend(t), 1ms) << "a request after a pause is polled for tightly";
+}
+
+}  // namespace
+}  // namespace ferry::carrier::dir

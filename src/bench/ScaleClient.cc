@@ -44,10 +44,8 @@ io::Result<ScaleRow> measure(int fd, size_t idle, size_t count, pid_t serverPid)
                   serverPid ? residentKb(serverPid) : 0};
 }
 
-}  // namespace
-
-io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t connections,
-                                           size_t count, pid_t serverPid, Progress& progress) {
+/// An error when `connections` idle sockets would not fit under the file limit (raised first).
+io::Result<void> checkFileLimit(size_t connections) {
   size_t limit = io::raiseFileLimit();
   // Our fds besides the sockets: stdio, the active connection and a few for libraries.
   constexpr size_t kReservedFds = 16;
@@ -57,17 +55,11 @@ io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t con
                             "(raise the hard limit: ulimit -Hn)",
                             connections, limit)});
   }
-  auto active = connectWithTimeout(server, kIoTimeout);
-  if (!active) {
-    return std::unexpected(active.error());
-  }
-  std::vector<ScaleRow> rows;
-  auto baseline = measure(active->get(), 0, count, serverPid);
-  if (!baseline) {
-    return std::unexpected(baseline.error());
-  }
-  rows.push_back(*baseline);
+  return {};
+}
 
+io::Result<std::vector<io::Fd>> openIdle(const io::Address& server, size_t connections,
+                                         Progress& progress) {
   std::vector<io::Fd> idle;
   idle.reserve(connections);
   for (size_t i = 0; i < connections; ++i) {
@@ -82,8 +74,12 @@ io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t con
       progress.show(fmt::format("scale: {}/{} idle connections open", i + 1, connections));
     }
   }
-  // A finished connect() only means the kernel completed the handshake; one echo on each idle
-  // connection proves the server accepted and serves every one before the measurement.
+  return idle;
+}
+
+/// A finished connect() only means the kernel completed the handshake; one echo on each idle
+/// connection proves the server accepted and serves every one before the measurement.
+io::Result<void> probeIdle(const std::vector<io::Fd>& idle) {
   for (size_t i = 0; i < idle.size(); ++i) {
     int fd = idle[i].get();
     setIoTimeout(fd, kIoTimeout);
@@ -96,8 +92,35 @@ io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t con
     if (!done || echoed != probe) {
       return std::unexpected(
           io::Error{EPROTO, fmt::format("idle connection {} of {} is not served: {}", i + 1,
-                                        connections, done ? "wrong echo" : done.error().message)});
+                                        idle.size(), done ? "wrong echo" : done.error().message)});
     }
+  }
+  return {};
+}
+
+}  // namespace
+
+io::Result<std::vector<ScaleRow>> runScale(const io::Address& server, size_t connections,
+                                           size_t count, pid_t serverPid, Progress& progress) {
+  if (auto fits = checkFileLimit(connections); !fits) {
+    return std::unexpected(fits.error());
+  }
+  auto active = connectWithTimeout(server, kIoTimeout);
+  if (!active) {
+    return std::unexpected(active.error());
+  }
+  std::vector<ScaleRow> rows;
+  auto baseline = measure(active->get(), 0, count, serverPid);
+  if (!baseline) {
+    return std::unexpected(baseline.error());
+  }
+  rows.push_back(*baseline);
+  auto idle = openIdle(server, connections, progress);
+  if (!idle) {
+    return std::unexpected(idle.error());
+  }
+  if (auto served = probeIdle(*idle); !served) {
+    return std::unexpected(served.error());
   }
   progress.finish();
   auto loaded = measure(active->get(), connections, count, serverPid);

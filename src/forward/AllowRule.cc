@@ -31,28 +31,6 @@ io::Error badRule(std::string_view text, std::string_view why) {
   return io::Error{EINVAL, fmt::format("bad --allow '{}': {}", text, why)};
 }
 
-std::optional<uint16_t> parsePort(std::string_view text) {
-  unsigned value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
-}
-
-std::optional<PortRange> parsePorts(std::string_view text) {
-  if (text == "*") {
-    return PortRange{};
-  }
-  size_t dash = text.find('-');
-  auto low = parsePort(text.substr(0, dash));
-  auto high = dash == std::string_view::npos ? low : parsePort(text.substr(dash + 1));
-  if (!low || !high || *low > *high) {
-    return std::nullopt;
-  }
-  return PortRange{*low, *high};
-}
-
 /// `address` or `address/prefix` of `family` into the rule; false when malformed.
 bool parseNetwork(std::string_view text, int family, AllowRule& rule) {
   size_t slash = text.find('/');
@@ -161,7 +139,7 @@ io::Result<AllowRule> parseAllowRule(std::string_view text) {
   }
   AllowRule rule;
   rule.text = std::string(text);
-  auto ports = parsePorts(text.substr(colon + 1));
+  auto ports = parsePortRange(text.substr(colon + 1));
   if (!ports) {
     return std::unexpected(badRule(text,
                                    "the port must be 1-65535 (port 0 cannot be connected to), a "

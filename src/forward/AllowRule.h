@@ -5,17 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "forward/PortRange.h"
 #include "io/Address.h"
 #include "io/Error.h"
 
 namespace ferry::forward {
-
-/// Ports a rule allows: one port, a range `N-M` or `*` (1-65535).
-struct PortRange {
-  uint16_t low = 1;
-  uint16_t high = 65535;
-  bool contains(uint16_t port) const { return port >= low && port <= high; }
-};
 
 /// One `--allow` pattern `HOST:PORTS` (docs/security.md, "What a client can reach"). HOST is
 /// matched against the destination as the client names it (Name, Suffix, AnyHost) or against

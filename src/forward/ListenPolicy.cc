@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <charconv>
 #include <cstring>
 #include <optional>
 
@@ -14,17 +13,6 @@ namespace {
 
 io::Error badRule(std::string_view rule, std::string_view why) {
   return io::Error{EINVAL, fmt::format("bad --allow-listen rule '{}': {}", rule, why)};
-}
-
-/// A port from 1 to 65535, or nothing.
-std::optional<uint16_t> parsePort(std::string_view text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value == 0 ||
-      value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
 }
 
 bool isLoopback(const io::Address& address) {
@@ -96,16 +84,11 @@ io::Result<ListenPolicy::Rule> ListenPolicy::parseRule(std::string_view text) {
     }
     rule.address = *address;
   }
-  if (ports != "*") {
-    size_t dash = ports.find('-');
-    auto low = parsePort(ports.substr(0, dash));
-    auto high = dash == std::string_view::npos ? low : parsePort(ports.substr(dash + 1));
-    if (!low || !high || *low > *high) {
-      return std::unexpected(badRule(text, "PORTS must be N, N-M (1-65535, N <= M) or *"));
-    }
-    rule.lowPort = *low;
-    rule.highPort = *high;
+  auto portRange = parsePortRange(ports);
+  if (!portRange) {
+    return std::unexpected(badRule(text, "PORTS must be N, N-M (1-65535, N <= M) or *"));
   }
+  rule.ports = *portRange;
   return rule;
 }
 
@@ -134,7 +117,7 @@ bool ListenPolicy::permits(const io::Address& address) const {
     bool hostMatches = rule.host == Host::Any ||
                        (rule.host == Host::Loopback && isLoopback(address)) ||
                        (rule.host == Host::Exact && sameHost(rule.address, address));
-    if (hostMatches && port != 0 && port >= rule.lowPort && port <= rule.highPort) {
+    if (hostMatches && port != 0 && rule.ports.contains(port)) {
       return true;
     }
   }

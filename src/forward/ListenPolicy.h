@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "forward/PortRange.h"
 #include "io/Address.h"
 #include "io/Error.h"
 
@@ -34,8 +35,7 @@ class ListenPolicy {
   struct Rule {
     Host host = Host::Exact;
     io::Address address;  // Host::Exact only; its port is unused
-    uint16_t lowPort = 1;
-    uint16_t highPort = 65535;
+    PortRange ports;
     std::string text;
   };
   static io::Result<Rule> parseRule(std::string_view text);

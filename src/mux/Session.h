@@ -14,14 +14,13 @@
 #include "mux/Carrier.h"
 #include "mux/Datagrams.h"
 #include "mux/OpenResult.h"
+#include "mux/Role.h"
 #include "mux/RoundTrips.h"
 #include "proto/Listen.h"
 
 namespace ferry::mux {
 
 class Session;
-
-enum class Role : uint8_t { Client = 1, Server = 2 };
 
 struct SessionConfig {
   /// Credit granted per stream at its start, in bytes (both sides assume it).

@@ -13,10 +13,6 @@ namespace {
 
 using proto::FrameType;
 
-const char* roleName(Role role) {
-  return role == Role::Client ? "client" : "server";
-}
-
 std::string_view bytesText(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }

@@ -334,7 +334,7 @@ void DirAcceptor::serve(SessionFolder folder) {
   auto token = std::make_shared<int>(0);
   held_[sid] = token;
   DirCarrier::Parts parts;
-  parts.role = DirCarrier::Role::Server;
+  parts.role = mux::Role::Server;
   parts.sessionId = sid;
   parts.dirPath = dir_->path;
   parts.dirFd = dir_->dup();

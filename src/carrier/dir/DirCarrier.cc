@@ -12,7 +12,7 @@ namespace ferry::carrier::dir {
 
 DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
     : loop_(loop), options_(options), parts_(std::move(parts)) {
-  bool client = parts_.role == Role::Client;
+  bool client = parts_.role == mux::Role::Client;
   LaneReader::Config config;
   config.folderFd = parts_.folder.fd();
   config.folderPath = parts_.dirPath + "/" + parts_.folder.name();
@@ -155,7 +155,7 @@ void DirCarrier::close(bool peerGone) {
 void DirCarrier::removeFiles(bool peerGone) {
   int dirFd = parts_.dirFd.get();
   SessionFolder& folder = parts_.folder;
-  bool client = parts_.role == Role::Client;
+  bool client = parts_.role == mux::Role::Client;
   // The manifest goes first, so no server claims a session that is being taken apart.
   if (client || peerGone) {
     folder.removeManifest(dirFd);
@@ -176,9 +176,8 @@ void DirCarrier::removeFiles(bool peerGone) {
 }
 
 std::string DirCarrier::describe() const {
-  return fmt::format("dir session {} ({}, {}, {})", parts_.sessionId,
-                     parts_.role == Role::Client ? "client" : "server", parts_.fs.name,
-                     reader_->polling() ? "polling" : "inotify");
+  return fmt::format("dir session {} ({}, {}, {})", parts_.sessionId, mux::roleName(parts_.role),
+                     parts_.fs.name, reader_->polling() ? "polling" : "inotify");
 }
 
 mux::CarrierInfo DirCarrier::info() const {

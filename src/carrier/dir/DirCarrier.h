@@ -11,6 +11,7 @@
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
 #include "mux/Carrier.h"
+#include "mux/Role.h"
 
 namespace ferry::carrier::dir {
 
@@ -19,10 +20,8 @@ namespace ferry::carrier::dir {
 /// Do not destroy it from inside a listener callback; close() there is fine.
 class DirCarrier : public mux::Carrier {
  public:
-  enum class Role { Client, Server };
-
   struct Parts {
-    Role role = Role::Client;
+    mux::Role role = mux::Role::Client;
     std::string sessionId;
     std::string dirPath;
     io::Fd dirFd;
@@ -51,7 +50,7 @@ class DirCarrier : public mux::Carrier {
   mux::CarrierInfo info() const override;
   /// A client's session may wait for a server indefinitely; once claimed, the lane reader's
   /// stuck timeout bounds the wait for the server's first frame.
-  bool peerPresentAtStart() const override { return parts_.role == Role::Server; }
+  bool peerPresentAtStart() const override { return parts_.role == mux::Role::Server; }
 
   const std::string& sessionId() const { return parts_.sessionId; }
   bool polling() const { return reader_->polling(); }

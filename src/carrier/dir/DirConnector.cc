@@ -82,7 +82,7 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
     }
   }
   DirCarrier::Parts parts;
-  parts.role = DirCarrier::Role::Client;
+  parts.role = mux::Role::Client;
   parts.sessionId = sid;
   parts.dirPath = dir->path;
   parts.folder = std::move(*folder);

@@ -24,15 +24,7 @@ static_assert(Handshake::kKeySize == crypto_auth_KEYBYTES);
 // Domain label hashed in front of the nonces, so the session secret is specific to ferry v1.
 constexpr char kSessionLabel[] = "ferry psk session v1";
 
-Role otherRole(Role role) {
-  return role == Role::Client ? Role::Server : Role::Client;
-}
-
 }  // namespace
-
-const char* roleName(Role role) {
-  return role == Role::Client ? "client" : "server";
-}
 
 Handshake::Handshake(const Key& key, Role role) : role_(role), key_(key) {
   ensureSodium();

@@ -9,13 +9,12 @@
 #include <vector>
 
 #include "carrier/secure/Key.h"
+#include "mux/Role.h"
 
 namespace ferry::carrier::secure {
 
-/// Which end of the session this side is; the numbers match mux::Role and HelloPayload::role.
-enum class Role : uint8_t { Client = 1, Server = 2 };
-
-const char* roleName(Role role);
+/// Which end of the session this side is: its number is the role byte of AUTH_HELLO.
+using mux::Role;
 
 /// The pre-shared-key handshake as pure logic (no I/O): nonces in, proofs and keys out.
 ///

@@ -76,8 +76,6 @@ std::string ipv6Text(const uint8_t* bytes) {
   return text;
 }
 
-/// The NUL-terminated field at `from`: its end (the NUL's index), 0 while it is incomplete, or
-/// npos when it is longer than allowed.
 /// ATYP DST.ADDR DST.PORT, as read from the start of some bytes.
 struct SocksAddress {
   enum class Status { Complete, NeedMore, BadType };
@@ -115,6 +113,8 @@ SocksAddress readAddress(std::span<const uint8_t> input) {
   return read;
 }
 
+/// The NUL-terminated field at `from`: its end (the NUL's index), 0 while it is incomplete, or
+/// npos when it is longer than allowed.
 size_t fieldEnd(std::span<const uint8_t> input, size_t from) {
   for (size_t i = from; i < input.size(); ++i) {
     if (input[i] == 0) {

@@ -54,7 +54,13 @@ bool mayBeClient(const std::string& host, const sockaddr* client) {
   if (std::ranges::all_of(named, [](uint8_t byte) { return byte == 0; })) {
     return true;
   }
-  return (client->sa_family == AF_INET6) == v6 && std::ranges::equal(named, hostBytes(client));
+  std::span<const uint8_t> own = hostBytes(client);
+  auto* v6Client = reinterpret_cast<const sockaddr_in6*>(client);
+  if (client->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&v6Client->sin6_addr)) {
+    own = own.subspan(12);  // an IPv4 client on a dual-stack listener names its IPv4 address
+  }
+  return std::ranges::equal(named, own) ||
+         (client->sa_family == AF_INET6 && std::ranges::equal(named, hostBytes(client)));
 }
 
 }  // namespace
@@ -152,7 +158,7 @@ void UdpAssociations::closeAssociation(uint32_t id, const char* why) {
     flows_.remove(flow);
     stats_.flows.flows--;
   }
-  outbox_.flush();  // it may hold replies for the relay socket
+  outbox_.release(association.relay.get());  // replies it holds go out; the fd may be reused
   loop_.unwatch(association.control.get());
   loop_.unwatch(association.relay.get());
   spdlog::info("SOCKS: UDP association {} ended: {}", id, why);

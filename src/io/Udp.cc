@@ -89,6 +89,10 @@ Result<size_t> RecvBatch::receive(int fd) {
         segmentSizes_[i] = size > 0 ? static_cast<size_t>(size) : 0;
       }
     }
+    // A cut coalesced buffer ends in a partial datagram: keep only the whole ones.
+    if ((header.msg_flags & MSG_TRUNC) != 0 && segmentSizes_[i] > 0) {
+      headers_[i].msg_len -= headers_[i].msg_len % segmentSizes_[i];
+    }
   }
   return static_cast<size_t>(count);
 }
@@ -212,8 +216,12 @@ size_t SendBatch::sendRun(size_t first, size_t end, Flushed& flushed) {
     }
     if (count <= 0 && groups_[done].count > 1) {
       int error = errno;
-      if ((error == EINVAL || error == EIO || error == ENOPROTOOPT) &&
-          refusesSegments_.insert(fd).second) {
+      // EINVAL for a large segment may only mean it exceeds the path MTU: then this run falls
+      // back alone, and the socket keeps GSO for datagrams that fit.
+      size_t segment = messages_[groups_[done].first].length;
+      bool refusal = error == EIO || error == ENOPROTOOPT ||
+                     (error == EINVAL && segment <= kSegmentFitsAnyPath);
+      if (refusal && refusesSegments_.insert(fd).second) {
         spdlog::debug("udp: socket {} refuses UDP_SEGMENT ({}): plain datagrams from now on", fd,
                       std::strerror(error));
       }

@@ -121,6 +121,8 @@ class SendBatch {
   /// and their bytes (an IPv4 datagram's payload limit: the kernel sends them as one first).
   static constexpr size_t kMaxSegments = 64;
   static constexpr size_t kMaxSegmentBytes = 65507;
+  /// A UDP_SEGMENT size a kernel refuses only for lack of support: fits a 1280-byte IPv6 path.
+  static constexpr size_t kSegmentFitsAnyPath = 1232;
 
   enum class Offload { None, Segment };
 

@@ -136,8 +136,13 @@ void LaneWriter::afterFrame(size_t payloadSize) {
 
 io::Buffer LaneWriter::takeBatch() {
   io::Buffer batch = std::move(frames_.batch());
-  frames_.batch() = std::move(spare_);
-  frames_.batch().clear();
+  if (spareBatches_.empty()) {
+    frames_.batch() = io::Buffer();
+  } else {
+    frames_.batch() = std::move(spareBatches_.back());
+    spareBatches_.pop_back();
+    frames_.batch().clear();
+  }
   return batch;
 }
 
@@ -194,7 +199,9 @@ bool LaneWriter::writePending() {
       current_ = std::move(next_);
       next_ = Segment{};
     }
-    spare_ = std::move(chunk.bytes);  // written out: its memory serves the next batch
+    if (spareBatches_.size() < kSpareBatchBuffers) {
+      spareBatches_.push_back(std::move(chunk.bytes));  // written out: its memory serves again
+    }
     pending_.pop_front();
   }
   return syncIfRemote(current_);

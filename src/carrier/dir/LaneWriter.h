@@ -140,7 +140,10 @@ class LaneWriter {
   uint64_t logicalSegment_ = 0;  // segment that frames sent now will land in
   uint64_t logicalSize_ = 0;     // bytes the current logical segment will hold once written
   std::deque<Chunk> pending_;
-  io::Buffer spare_;  // a written-out batch buffer, reused so that bulk transfers do not allocate
+  // Written-out batch buffers, reused so that bulk transfers do not allocate. Two, because a
+  // tick with a rotation queues two batches: with one, the second regrew from nothing each time.
+  static constexpr size_t kSpareBatchBuffers = 2;
+  std::vector<io::Buffer> spareBatches_;
   Segment current_;
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack

@@ -153,7 +153,8 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Rst:
     case FrameType::Window:
     case FrameType::Opened:
-      break;
+      onStreamFrame(frame);
+      return;
     case FrameType::DatagramOpen:
     case FrameType::Datagram:
     case FrameType::DatagramClose:
@@ -164,6 +165,10 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
           true, false);
       return;
   }
+}
+
+void Session::Impl::onStreamFrame(const proto::Frame& frame) {
+  const proto::FrameHeader& header = frame.header;
   auto found = streams_.find(header.stream);
   if (found == streams_.end()) {
     onUnknownStream(header);

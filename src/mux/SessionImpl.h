@@ -32,6 +32,8 @@ class Session::Impl {
   void requestListen(const proto::ListenRequest& request);
   void shutdown(const std::string& reason);
   void onFrame(const proto::Frame& frame);
+  /// Data, Fin, Rst, Window and Opened: frames about one stream.
+  void onStreamFrame(const proto::Frame& frame);
   void onCarrierFailed(const std::string& reason);
   void onCarrierWritable();
 

@@ -10,6 +10,8 @@
 #include <functional>
 #include <stdexcept>
 
+#include "io/TickHook.h"
+
 namespace ferry::io {
 namespace {
 
@@ -111,7 +113,7 @@ void Loop::cancelTimer(TimerId id) {
 }
 
 void Loop::defer(Callback callback) {
-  deferred_.push_back(std::move(callback));
+  deferred_.push_back({std::move(callback), nullptr});
 }
 
 void Loop::post(Callback callback) {
@@ -204,13 +206,19 @@ void Loop::runExpiredTimers() {
 }
 
 void Loop::runDeferred() {
-  // Deferred callbacks may defer more; run until quiescent.
+  // Deferred callbacks may defer more (into deferred_, never into the running batch); run until
+  // quiescent. Not re-entrant: no callback runs the loop.
   while (!deferred_.empty()) {
-    std::vector<Callback> batch;
-    batch.swap(deferred_);
-    for (Callback& callback : batch) {
-      callback();
+    running_.swap(deferred_);
+    deferredRound_++;
+    for (Deferred& entry : running_) {
+      if (entry.hook != nullptr) {
+        entry.hook->run();
+      } else if (entry.callback) {
+        entry.callback();
+      }
     }
+    running_.clear();
   }
 }
 

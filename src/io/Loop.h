@@ -16,12 +16,18 @@
 
 namespace ferry::io {
 
+class TickHook;
+
 /// A single-threaded epoll event loop with one timer heap and an end-of-tick hook.
 ///
 /// Ordering contract for one tick: epoll_wait (with the nearest timer as timeout) -> fd callbacks
 /// in the order the kernel reported them -> expired timers in (deadline, creation) order ->
 /// deferred callbacks until none are left (a deferred callback may defer more). Deferred
 /// callbacks are where layers batch their output: one write per socket and per lane per tick.
+///
+/// Owners use the handles, embedded in themselves like libuv's: io::Timer (one pending timer,
+/// cancelled on re-arm and destruction) and io::TickHook (an end-of-tick callback requested any
+/// number of times per tick, unregistered on destruction). Handles must not outlive their loop.
 class Loop {
  public:
   using IoCallback = std::function<void(uint32_t events)>;
@@ -51,7 +57,8 @@ class Loop {
   /// Entries in the timer heap, cancelled ones included (bounded by 2 * timerCount() + 64).
   size_t timerHeapSize() const { return timerHeap_.size(); }
 
-  /// Runs `callback` at the end of the current tick, before the loop sleeps again.
+  /// Runs `callback` at the end of the current tick, before the loop sleeps again. For a
+  /// callback tied to an object's lifetime, use an io::TickHook instead.
   void defer(Callback callback);
   /// Thread-safe: queues `callback` to run on the loop thread and wakes the loop.
   void post(Callback callback);
@@ -72,6 +79,13 @@ class Loop {
     std::unique_ptr<IoCallback> callback;
     uint32_t generation = 0;
     bool active = false;
+  };
+  friend class TickHook;
+
+  // One end-of-tick callback: a defer()red one, or a requested TickHook (null once unregistered).
+  struct Deferred {
+    Callback callback;
+    TickHook* hook = nullptr;
   };
   struct TimerEntry {
     TimePoint deadline;
@@ -100,7 +114,11 @@ class Loop {
   std::unordered_map<TimerId, Callback> timerCallbacks_;
   TimerId nextTimerId_ = 1;
 
-  std::vector<Callback> deferred_;
+  std::vector<Deferred> deferred_;
+  // The batch runDeferred() is running; kept as a member so that its capacity is reused and a
+  // TickHook destroyed meanwhile can find its entry.
+  std::vector<Deferred> running_;
+  uint64_t deferredRound_ = 0;  // batches moved from deferred_ to running_ so far
   std::mutex postedMutex_;
   std::vector<Callback> posted_;
   std::atomic<bool> stopRequested_{false};  // consumed by the run() it ends

@@ -34,7 +34,6 @@ TcpListener::TcpListener(Loop& loop, Fd listenFd, std::string name, OnAccept onA
 }
 
 TcpListener::~TcpListener() {
-  loop_.cancelTimer(resumeTimer_);
   if (watching_) {
     loop_.unwatch(fd_.get());
   }
@@ -51,7 +50,7 @@ void TcpListener::resume() {
 }
 
 void TcpListener::updateWatch() {
-  bool wanted = !pausedByOwner_ && resumeTimer_ == 0;
+  bool wanted = !pausedByOwner_ && !resumeTimer_.armed();
   if (wanted == watching_) {
     return;
   }
@@ -107,10 +106,7 @@ void TcpListener::onOutOfDescriptors(int error) {
 }
 
 void TcpListener::pauseAfterExhaustion() {
-  resumeTimer_ = loop_.addTimerAfter(kPauseAfterExhaustion, [this] {
-    resumeTimer_ = 0;
-    updateWatch();
-  });
+  resumeTimer_.armAfter(kPauseAfterExhaustion, [this] { updateWatch(); });
   updateWatch();
 }
 

@@ -7,6 +7,7 @@
 #include "io/Fd.h"
 #include "io/Loop.h"
 #include "io/RateLimitedLog.h"
+#include "io/Timer.h"
 
 namespace ferry::io {
 
@@ -56,7 +57,7 @@ class TcpListener {
   std::string name_;
   OnAccept onAccept_;
   Fd reserve_;
-  Loop::TimerId resumeTimer_ = 0;
+  Timer resumeTimer_{loop_};
   bool watching_ = false;
   bool pausedByOwner_ = false;
   bool inEpisode_ = false;

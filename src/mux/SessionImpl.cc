@@ -53,9 +53,6 @@ Session::Impl::~Impl() {
     resetAllStreams(false);
     carrier_->close(false);
   }
-  if (timer_ != 0) {
-    loop_.cancelTimer(timer_);
-  }
 }
 
 std::string Session::Impl::describe() const {
@@ -383,15 +380,14 @@ void Session::Impl::end(const std::string& reason, bool notifyPeer, bool peerGon
   }
   ended_ = true;
   carrier_->close(peerGone);
-  if (timer_ != 0) {
-    loop_.cancelTimer(timer_);
-    timer_ = 0;
-  }
-  loop_.defer([this, alive = std::weak_ptr<bool>(alive_), reason] {
-    if (!alive.expired()) {
-      handler_.onSessionEnded(owner_, reason);
-    }
-  });
+  timer_.cancel();
+  endReason_ = reason;
+  endHook_.request();
+}
+
+void Session::Impl::reportEnd() {
+  std::string reason = std::move(endReason_);  // outlives this session, which the handler ends
+  handler_.onSessionEnded(owner_, reason);
 }
 
 }  // namespace ferry::mux

@@ -9,6 +9,8 @@
 
 #include "io/ChunkQueue.h"
 #include "io/RateLimitedLog.h"
+#include "io/TickHook.h"
+#include "io/Timer.h"
 #include "mux/Credit.h"
 #include "mux/Keepalive.h"
 #include "mux/Session.h"
@@ -111,6 +113,7 @@ class Session::Impl {
   void sendRst(uint32_t stream, proto::RstCode code, std::string_view reason);
   void sendFirstBytes(Stream& stream, std::string_view bytes);
   void end(const std::string& reason, bool notifyPeer, bool peerGone);
+  void reportEnd();  // endHook_'s: tells the handler, which may destroy this session
   void armTimer();
   void onTimer();
 
@@ -140,7 +143,7 @@ class Session::Impl {
   io::RateLimitedLog refusedLog_{std::chrono::seconds(5)};
   uint64_t pingCounter_ = 0;
   io::TimePoint pingSentAt_{};  // when Ping(pingCounter_) was queued
-  io::Loop::TimerId timer_ = 0;
+  io::Timer timer_{loop_};
   io::TimePoint timerDeadline_{};
   io::TimePoint lastSweep_;
   io::TimePoint startedAt_;
@@ -148,9 +151,12 @@ class Session::Impl {
   bool dataSinceSweep_ = false;
   bool started_ = false;
   bool peerHelloSeen_ = false;
-  bool flushScheduled_ = false;
   bool ended_ = false;
-  // Deferred callbacks hold a weak_ptr to this, so a session destroyed before they run is safe.
+  io::TickHook flushHook_{loop_, [this] { flushOutputs(); }};
+  std::string endReason_;
+  io::TickHook endHook_{loop_, [this] { reportEnd(); }};
+  // The handler's connect callbacks hold a weak_ptr to this: it may call them after the session
+  // is gone (a dial that outlives it).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -220,19 +220,10 @@ void Session::Impl::queueOutput(Stream& stream) {
 }
 
 void Session::Impl::scheduleFlush() {
-  if (flushScheduled_) {
-    return;
-  }
-  flushScheduled_ = true;
-  loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      flushOutputs();
-    }
-  });
+  flushHook_.request();
 }
 
 void Session::Impl::flushOutputs() {
-  flushScheduled_ = false;
   std::vector<uint32_t> pending;
   pending.swap(pendingOutput_);
   for (uint32_t id : pending) {

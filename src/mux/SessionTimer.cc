@@ -37,18 +37,12 @@ void Session::Impl::onPing(std::span<const uint8_t> payload) {
 
 void Session::Impl::armTimer() {
   io::TimePoint deadline = keepalive_.nextDeadline();
-  if (ended_ || (timer_ != 0 && timerDeadline_ <= deadline)) {
+  if (ended_ || (timer_.armed() && timerDeadline_ <= deadline)) {
     // The armed timer fires first; it re-arms for whatever is due then.
     return;
   }
-  if (timer_ != 0) {
-    loop_.cancelTimer(timer_);
-  }
   timerDeadline_ = deadline;
-  timer_ = loop_.addTimer(deadline, [this] {
-    timer_ = 0;
-    onTimer();
-  });
+  timer_.arm(deadline, [this] { onTimer(); });
 }
 
 void Session::Impl::sweepIdle(io::TimePoint now) {

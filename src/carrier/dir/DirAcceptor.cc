@@ -66,12 +66,8 @@ void DirAcceptor::stop() {
     inotify_->remove(dirWatch_);
     dirWatch_ = 0;
   }
-  for (io::Loop::TimerId* timer : {&scanTimer_, &stepTimer_}) {
-    if (*timer != 0) {
-      loop_.cancelTimer(*timer);
-      *timer = 0;
-    }
-  }
+  scanTimer_.cancel();
+  stepTimer_.cancel();
   listing_.end();
   onCarrier_ = nullptr;
 }
@@ -82,8 +78,7 @@ void DirAcceptor::resume() {
 }
 
 void DirAcceptor::armScanTimer() {
-  scanTimer_ = loop_.addTimerAfter(kScanInterval, [this] {
-    scanTimer_ = 0;
+  scanTimer_.armAfter(kScanInterval, [this] {
     claimsLeft_ = kMaxClaimsPerInterval;
     scan();
     armScanTimer();
@@ -91,16 +86,7 @@ void DirAcceptor::armScanTimer() {
 }
 
 void DirAcceptor::scheduleScan() {
-  if (scanScheduled_) {
-    return;
-  }
-  scanScheduled_ = true;
-  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) {
-      scanScheduled_ = false;
-      scan();
-    }
-  });
+  scanHook_.request();
 }
 
 void DirAcceptor::scan() {
@@ -165,10 +151,7 @@ void DirAcceptor::continuePass() {
     }
   }
   // Yield to the loop (a timer, unlike a deferred call, lets I/O run first), then go on.
-  stepTimer_ = loop_.addTimerAfter(io::Duration::zero(), [this] {
-    stepTimer_ = 0;
-    continuePass();
-  });
+  stepTimer_.armAfter(io::Duration::zero(), [this] { continuePass(); });
 }
 
 void DirAcceptor::visit(const char* entry, ino_t inode) {

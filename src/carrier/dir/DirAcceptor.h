@@ -15,6 +15,8 @@
 #include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
+#include "io/Timer.h"
 #include "mux/Carrier.h"
 
 namespace ferry::carrier::dir {
@@ -96,9 +98,9 @@ class DirAcceptor : public mux::CarrierAcceptor {
   OnCarrier onCarrier_;
   std::shared_ptr<Inotify> inotify_;
   Inotify::WatchId dirWatch_ = 0;
-  io::Loop::TimerId scanTimer_ = 0;
-  io::Loop::TimerId stepTimer_ = 0;
-  bool scanScheduled_ = false;
+  io::Timer scanTimer_{loop_};
+  io::Timer stepTimer_{loop_};
+  io::TickHook scanHook_{loop_, [this] { scan(); }};
   bool rescan_ = false;  // something arrived during a pass: another one follows it
   bool paused_ = false;
   size_t claimsLeft_ = kMaxClaimsPerInterval;
@@ -117,7 +119,6 @@ class DirAcceptor : public mux::CarrierAcceptor {
   io::Duration retryDelay_ = kScanInterval;  // while DIR is not the directory we started on
   io::TimePoint nextListingAttempt_{};
   bool dirLost_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace ferry::carrier::dir

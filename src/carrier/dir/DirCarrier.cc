@@ -51,11 +51,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
       [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
 }
 
-DirCarrier::~DirCarrier() {
-  if (safetyTimer_ != 0) {
-    loop_.cancelTimer(safetyTimer_);
-  }
-}
+DirCarrier::~DirCarrier() = default;
 
 void DirCarrier::start() {
   if (started_ || closed_) {
@@ -67,8 +63,7 @@ void DirCarrier::start() {
 }
 
 void DirCarrier::armSafetyPoll() {
-  safetyTimer_ = loop_.addTimerAfter(options_.pollMax, [this] {
-    safetyTimer_ = 0;
+  safetyTimer_.armAfter(options_.pollMax, [this] {
     if (failed_ || closed_) {
       return;
     }
@@ -130,10 +125,7 @@ void DirCarrier::fail(const std::string& reason) {
   }
   failed_ = true;
   reader_->stop();
-  if (safetyTimer_ != 0) {
-    loop_.cancelTimer(safetyTimer_);
-    safetyTimer_ = 0;
-  }
+  safetyTimer_.cancel();
   if (listener_ != nullptr) {
     listener_->onCarrierFailed(fmt::format("dir session {}: {}", parts_.sessionId, reason));
   }
@@ -144,10 +136,7 @@ void DirCarrier::close(bool peerGone) {
     return;
   }
   closed_ = true;
-  if (safetyTimer_ != 0) {
-    loop_.cancelTimer(safetyTimer_);
-    safetyTimer_ = 0;
-  }
+  safetyTimer_.cancel();
   reader_->stop();
   removeFiles(peerGone);
 }

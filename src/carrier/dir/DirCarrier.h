@@ -10,6 +10,7 @@
 #include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
+#include "io/Timer.h"
 #include "mux/Carrier.h"
 #include "mux/Role.h"
 
@@ -67,7 +68,7 @@ class DirCarrier : public mux::Carrier {
   Parts parts_;
   std::unique_ptr<LaneReader> reader_;
   mux::CarrierListener* listener_ = nullptr;
-  io::Loop::TimerId safetyTimer_ = 0;
+  io::Timer safetyTimer_{loop_};
   proto::FrameType reservedType_ = proto::FrameType::Data;
   bool started_ = false;
   bool failed_ = false;

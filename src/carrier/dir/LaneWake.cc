@@ -22,7 +22,7 @@ void LaneWake::start() {
     return;
   }
   // A watch that failed before start() already armed the poll (switchToPolling).
-  if (polling_ && pollTimer_ == 0) {
+  if (polling_ && !pollTimer_.armed()) {
     armPoll(io::Duration::zero());
   } else {
     scheduleRead();
@@ -32,10 +32,7 @@ void LaneWake::start() {
 void LaneWake::stop() {
   stopped_ = true;
   removeWatches();
-  if (pollTimer_ != 0) {
-    loop_.cancelTimer(pollTimer_);
-    pollTimer_ = 0;
-  }
+  pollTimer_.cancel();
 }
 
 void LaneWake::removeWatches() {
@@ -93,16 +90,9 @@ void LaneWake::waitForSegment(const std::string& name) {
 }
 
 void LaneWake::scheduleRead() {
-  if (readScheduled_ || stopped_) {
-    return;
+  if (!stopped_) {
+    readHook_.request();
   }
-  readScheduled_ = true;
-  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) {
-      readScheduled_ = false;
-      read_();
-    }
-  });
 }
 
 void LaneWake::safetyPoll() {
@@ -111,7 +101,7 @@ void LaneWake::safetyPoll() {
   }
   bool watched = fileWatch_ != 0;
   uint64_t endedBefore = segmentsEnded_;
-  bool announced = readScheduled_;
+  bool announced = readHook_.requested();
   eventSeen_ = false;
   inotify_->drain();
   bool gotBytes = read_();
@@ -142,11 +132,10 @@ void LaneWake::switchToPolling(const std::string& why) {
 
 void LaneWake::armPoll(io::Duration delay) {
   pollDeadline_ = io::Clock::now() + delay;
-  pollTimer_ = loop_.addTimer(pollDeadline_, [this] { onPollTimer(); });
+  pollTimer_.arm(pollDeadline_, [this] { onPollTimer(); });
 }
 
 void LaneWake::onPollTimer() {
-  pollTimer_ = 0;
   read_();
   if (stopped_) {
     return;
@@ -161,9 +150,8 @@ void LaneWake::onPollTimer() {
 void LaneWake::onLocalSend() {
   io::TimePoint now = io::Clock::now();
   io::Duration wait = schedule_.onLocalSend(now);
-  if (polling_ && pollTimer_ != 0 && pollDeadline_ > now + wait) {
-    loop_.cancelTimer(pollTimer_);
-    armPoll(wait);
+  if (polling_ && pollTimer_.armed() && pollDeadline_ > now + wait) {
+    armPoll(wait);  // replaces the later one
   }
 }
 

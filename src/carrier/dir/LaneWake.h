@@ -8,6 +8,8 @@
 #include "carrier/dir/Inotify.h"
 #include "carrier/dir/PollSchedule.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
+#include "io/Timer.h"
 
 namespace ferry::carrier::dir {
 
@@ -75,15 +77,14 @@ class LaneWake {
   Inotify::WatchId fileWatch_ = 0;
   Inotify::WatchId folderWatch_ = 0;
   uint64_t segmentsEnded_ = 0;  // tells the safety poll that a read rotated
-  bool readScheduled_ = false;
   bool eventSeen_ = false;
   bool missSuspected_ = false;  // the last safety poll found data no event announced
 
   PollSchedule schedule_;
   bool trafficSeen_ = false;  // a frame other than Ping was delivered since the last poll
-  io::Loop::TimerId pollTimer_ = 0;
+  io::Timer pollTimer_{loop_};
   io::TimePoint pollDeadline_{};
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // guards deferred reads
+  io::TickHook readHook_{loop_, [this] { read_(); }};
 };
 
 }  // namespace ferry::carrier::dir

@@ -37,11 +37,7 @@ LaneWriter::LaneWriter(io::Loop& loop, Config config) : loop_(loop), config_(std
   frames_.setSequenceMask(sequenceMask(0));
 }
 
-LaneWriter::~LaneWriter() {
-  if (retryTimer_ != 0) {
-    loop_.cancelTimer(retryTimer_);
-  }
-}
+LaneWriter::~LaneWriter() = default;
 
 std::string LaneWriter::currentName() const {
   return Names::segment(config_.lane, current_.number);
@@ -147,20 +143,11 @@ io::Buffer LaneWriter::takeBatch() {
 }
 
 void LaneWriter::scheduleFlush() {
-  if (flushScheduled_) {
-    return;
-  }
-  flushScheduled_ = true;
-  loop_.defer([this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) {
-      flush();
-    }
-  });
+  flushHook_.request();
 }
 
 void LaneWriter::flush() {
-  flushScheduled_ = false;
-  if (failed_ || isClosed_ || retryTimer_ != 0) {
+  if (failed_ || isClosed_ || retryTimer_.armed()) {
     return;  // a pending retry writes everything queued by then
   }
   if (!frames_.batch().empty()) {
@@ -256,10 +243,7 @@ bool LaneWriter::stall(int error, const std::string& what) {
     spdlog::warn("dir lane {}: {} ({}), keeping the unwritten bytes and retrying", what,
                  error == 0 ? "short write" : std::strerror(error), config_.sessionId);
   }
-  retryTimer_ = loop_.addTimerAfter(backoff_, [this] {
-    retryTimer_ = 0;
-    flush();
-  });
+  retryTimer_.armAfter(backoff_, [this] { flush(); });
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   return false;
 }
@@ -317,7 +301,7 @@ void LaneWriter::close() {
   if (isClosed_) {
     return;
   }
-  bool canWrite = !failed_ && retryTimer_ == 0;
+  bool canWrite = !failed_ && !retryTimer_.armed();
   isClosed_ = true;
   if (canWrite) {
     if (!frames_.batch().empty()) {
@@ -325,10 +309,7 @@ void LaneWriter::close() {
     }
     writePending();
   }
-  if (retryTimer_ != 0) {
-    loop_.cancelTimer(retryTimer_);
-    retryTimer_ = 0;
-  }
+  retryTimer_.cancel();
   for (const auto& [number, bytes] : closed_) {
     removeEntry(config_.folderFd, Names::segment(config_.lane, number).c_str());
   }

@@ -14,6 +14,8 @@
 #include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
+#include "io/Timer.h"
 #include "proto/FrameWriter.h"
 
 namespace ferry::carrier::dir {
@@ -150,15 +152,14 @@ class LaneWriter {
   uint64_t closedBytes_ = 0;
   std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
   std::vector<uint64_t> unwrittenAcks_;  // SegmentAck payloads queued since all was written
-  bool flushScheduled_ = false;
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on
   bool isClosed_ = false;
   bool reportedCongested_ = false;
-  io::Loop::TimerId retryTimer_ = 0;
+  io::Timer retryTimer_{loop_};
   io::Duration backoff_{};
   bool inEpisode_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // guards deferred callbacks
+  io::TickHook flushHook_{loop_, [this] { flush(); }};
 };
 
 }  // namespace ferry::carrier::dir

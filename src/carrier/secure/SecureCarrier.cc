@@ -32,13 +32,7 @@ SecureCarrier::SecureCarrier(io::Loop& loop, mux::CarrierPtr inner, const Key& k
   inner_->setListener(this);
 }
 
-SecureCarrier::~SecureCarrier() {
-  stopHandshakeTimer();
-}
-
-void SecureCarrier::stopHandshakeTimer() {
-  loop_.cancelTimer(std::exchange(handshakeTimer_, 0));  // cancelling 0 is a no-op
-}
+SecureCarrier::~SecureCarrier() = default;
 
 void SecureCarrier::setListener(mux::CarrierListener* listener) {
   listener_ = listener;
@@ -60,8 +54,7 @@ void SecureCarrier::startHandshakeTimer() {
   }
   handshakeTimerStarted_ = true;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.handshakeTimeout);
-  handshakeTimer_ = loop_.addTimerAfter(options_.handshakeTimeout, [this, ms] {
-    handshakeTimer_ = 0;
+  handshakeTimer_.armAfter(options_.handshakeTimeout, [this, ms] {
     fail(role_ == Role::Client
              ? fmt::format("the server did not complete the key handshake within {} ms: does it "
                            "run with the same --key-file?",
@@ -144,7 +137,7 @@ void SecureCarrier::close(bool peerGone) {
     return;
   }
   closed_ = true;
-  stopHandshakeTimer();
+  handshakeTimer_.cancel();
   // Frames still queued have no keys to be sealed with, and must never leave in plaintext.
   pending_.clear();
   pendingBytes_ = 0;
@@ -205,7 +198,7 @@ void SecureCarrier::onPeerProof(const proto::Frame& frame) {
     return;
   }
   receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));
-  stopHandshakeTimer();
+  handshakeTimer_.cancel();
   spdlog::debug("{}: peer proved the pre-shared key", inner_->describe());
 }
 
@@ -298,7 +291,7 @@ void SecureCarrier::fail(const std::string& reason) {
     return;
   }
   failed_ = true;
-  stopHandshakeTimer();
+  handshakeTimer_.cancel();
   if (listener_ != nullptr) {
     listener_->onCarrierFailed(reason);
   }
@@ -310,12 +303,16 @@ void SecureCarrier::failLater(std::string reason) {
   }
   // Stop at once (nothing more is sent or delivered), report once the session's call returned.
   failed_ = true;
-  stopHandshakeTimer();
-  loop_.defer([this, alive = std::weak_ptr<bool>(alive_), reason = std::move(reason)] {
-    if (!alive.expired() && !closed_ && listener_ != nullptr) {
-      listener_->onCarrierFailed(reason);
-    }
-  });
+  handshakeTimer_.cancel();
+  failReason_ = std::move(reason);
+  failHook_.request();
+}
+
+void SecureCarrier::reportLateFailure() {
+  std::string reason = std::move(failReason_);  // outlives this carrier, if the listener ends it
+  if (!closed_ && listener_ != nullptr) {
+    listener_->onCarrierFailed(reason);
+  }
 }
 
 mux::CarrierPtr wrap(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role) {

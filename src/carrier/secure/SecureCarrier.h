@@ -13,6 +13,8 @@
 #include "carrier/secure/Key.h"
 #include "carrier/secure/RecordCipher.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
+#include "io/Timer.h"
 #include "mux/Carrier.h"
 
 namespace ferry::carrier::secure {
@@ -87,10 +89,10 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void flushPending();
   /// Reports `reason` once and stops delivering; call only from a callback of the inner carrier
   /// or the loop, never from inside send().
-  void stopHandshakeTimer();
   void fail(const std::string& reason);
   /// fail() at the end of the tick, for failures found inside the session's own call.
   void failLater(std::string reason);
+  void reportLateFailure();  // failHook_'s: the listener may destroy this carrier
   bool active() const { return !failed_ && !closed_; }
 
   io::Loop& loop_;
@@ -107,12 +109,12 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   uint32_t reservedStream_ = 0;
   std::span<uint8_t> reservedRecord_;  // InPlace: the inner carrier's room for the whole record
   size_t pendingBytes_ = 0;
-  io::Loop::TimerId handshakeTimer_ = 0;
+  io::Timer handshakeTimer_{loop_};
   bool handshakeTimerStarted_ = false;
   bool failed_ = false;
   bool closed_ = false;
-  // Deferred callbacks hold a weak reference, so they do nothing once the carrier is gone.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::string failReason_;  // for failHook_, after the session's call returned
+  io::TickHook failHook_{loop_, [this] { reportLateFailure(); }};
 };
 
 /// Handshake timeout that wrap() gives both sides: a peer that cannot prove the key in this time

@@ -124,17 +124,10 @@ void StreamCarrier::afterSend() {
 }
 
 void StreamCarrier::scheduleFlush() {
-  if (flushScheduled_ || writeBlocked_ || !started_) {
-    // Blocked: EPOLLOUT writes. Not started: start() leaves the frames for the first flush.
-    return;
+  // Blocked: EPOLLOUT writes. Not started: start() leaves the frames for the first flush.
+  if (!writeBlocked_ && started_) {
+    flushHook_.request();
   }
-  flushScheduled_ = true;
-  loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      flushScheduled_ = false;
-      flush();
-    }
-  });
 }
 
 void StreamCarrier::flush() {

@@ -7,6 +7,7 @@
 #include "io/Buffer.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
 #include "mux/Carrier.h"
 #include "proto/FrameWriter.h"
 
@@ -71,12 +72,11 @@ class StreamCarrier : public mux::Carrier {
   proto::FrameParser parser_;
   proto::FrameWriter writer_;
   bool started_ = false;
-  bool closed_ = false;  // close() called or failure reported: no more I/O, no more callbacks
-  bool flushScheduled_ = false;
+  bool closed_ = false;        // close() called or failure reported: no more I/O, no more callbacks
   bool writeBlocked_ = false;  // the last write left bytes: waiting for EPOLLOUT
   bool wasCongested_ = false;  // congested() was seen true since the last onCarrierWritable()
   bool writeWatched_ = false;  // separate write fd registered with the loop
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::TickHook flushHook_{loop_, [this] { flush(); }};
 };
 
 }  // namespace ferry::carrier

@@ -7,14 +7,16 @@
 #include "forward/HttpProxy.h"
 #include "io/Log.h"
 #include "io/Socket.h"
+#include "io/Timer.h"
 
 namespace ferry::forward {
 
 struct ProxyServer::Handshake {
+  explicit Handshake(io::Loop& loop) : timer(loop) {}
   io::Fd fd;
   std::string input;  // received and not yet consumed
   SocksHandshake socks;
-  io::Loop::TimerId timer = 0;
+  io::Timer timer;
 };
 
 namespace {
@@ -41,7 +43,6 @@ ProxyServer::ProxyServer(io::Loop& loop, Options options, StreamOpener opener,
 ProxyServer::~ProxyServer() {
   for (auto& [fd, handshake] : handshakes_) {
     loop_.unwatch(fd);
-    loop_.cancelTimer(handshake->timer);
   }
 }
 
@@ -69,15 +70,11 @@ void ProxyServer::onAccepted(io::Fd socket) {
   }
   io::setNonBlocking(socket.get());
   int fd = socket.get();
-  auto handshake = std::make_unique<Handshake>();
+  auto handshake = std::make_unique<Handshake>(loop_);
   handshake->fd = std::move(socket);
   handshake->socks = SocksHandshake(options_.credentials);
-  handshake->timer = loop_.addTimerAfter(options_.handshakeTimeout, [this, fd] {
-    if (auto found = handshakes_.find(fd); found != handshakes_.end()) {
-      found->second->timer = 0;
-      drop(fd, "handshake timed out");
-    }
-  });
+  handshake->timer.armAfter(options_.handshakeTimeout,
+                            [this, fd] { drop(fd, "handshake timed out"); });
   handshakes_.emplace(fd, std::move(handshake));
   loop_.watch(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t) { onReadable(fd); });
 }
@@ -138,7 +135,6 @@ bool ProxyServer::advance(Handshake& handshake) {
 io::Fd ProxyServer::release(Handshake& handshake) {
   int fd = handshake.fd.get();
   loop_.unwatch(fd);
-  loop_.cancelTimer(handshake.timer);
   io::Fd socket = std::move(handshake.fd);
   handshakes_.erase(fd);  // destroys `handshake`
   return socket;
@@ -193,8 +189,8 @@ void ProxyServer::drop(int fd, const std::string& why) {
   for (int i = 0; i < 16 && ::read(fd, sink, sizeof sink) > 0; ++i) {
   }
   loop_.unwatch(fd);
-  loop_.cancelTimer(found->second->timer);
-  handshakes_.erase(found);  // a plain close: the error reply written before still arrives
+  // A plain close (which cancels its timer): the error reply written before still arrives.
+  handshakes_.erase(found);
 }
 
 }  // namespace ferry::forward

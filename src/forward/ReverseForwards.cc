@@ -96,11 +96,10 @@ void ReverseForwards::onResult(mux::Session& session, const proto::ListenResult&
 
 void ReverseForwards::retryLater(mux::Session& session, uint32_t index) {
   retryQueue_.push_back(index);
-  if (retryTimer_ != 0) {
+  if (retryTimer_.armed()) {
     return;
   }
-  retryTimer_ = loop_.addTimerAfter(kRetryInterval, [this, &session] {
-    retryTimer_ = 0;
+  retryTimer_.armAfter(kRetryInterval, [this, &session] {
     for (uint32_t queued : std::exchange(retryQueue_, {})) {
       session.requestListen({queued, specs_[queued].listen});
     }
@@ -108,8 +107,7 @@ void ReverseForwards::retryLater(mux::Session& session, uint32_t index) {
 }
 
 void ReverseForwards::onSessionEnded() {
-  loop_.cancelTimer(retryTimer_);
-  retryTimer_ = 0;
+  retryTimer_.cancel();
   retryQueue_.clear();
 }
 

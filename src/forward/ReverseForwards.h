@@ -9,6 +9,7 @@
 #include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
+#include "io/Timer.h"
 #include "mux/Session.h"
 #include "proto/Listen.h"
 
@@ -63,7 +64,7 @@ class ReverseForwards {
   TargetPolicy targets_;
   std::vector<int> retries_;          // per forward, in the current session
   std::vector<uint32_t> retryQueue_;  // forwards to ask for again when the timer fires
-  io::Loop::TimerId retryTimer_ = 0;
+  io::Timer retryTimer_{loop_};
 };
 
 }  // namespace ferry::forward

@@ -14,9 +14,7 @@ TunnelClient::TunnelClient(io::Loop& loop, mux::CarrierConnector& connector,
                            mux::SessionConfig config)
     : loop_(loop), connector_(connector), config_(config), udp_(loop) {}
 
-TunnelClient::~TunnelClient() {
-  loop_.cancelTimer(reconnectTimer_);
-}
+TunnelClient::~TunnelClient() = default;
 
 io::Result<io::Address> TunnelClient::addListener(const io::Address& bind, std::string target) {
   auto fd = io::listenTcp(bind);
@@ -93,8 +91,7 @@ void TunnelClient::openStream(io::Fd socket, std::string target, mux::OnOpenResu
 }
 
 void TunnelClient::scheduleReconnect(io::Duration delay) {
-  reconnectTimer_ = loop_.addTimerAfter(delay, [this] {
-    reconnectTimer_ = 0;
+  reconnectTimer_.armAfter(delay, [this] {
     if (stopping_) {
       return;
     }
@@ -176,7 +173,7 @@ void TunnelClient::stop(std::function<void()> done) {
   listeners_.clear();
   udp_.stop();
   associations_.stop();
-  loop_.cancelTimer(reconnectTimer_);
+  reconnectTimer_.cancel();
   if (!session_) {
     done();
     return;

@@ -15,6 +15,7 @@
 #include "io/Loop.h"
 #include "io/RateLimitedLog.h"
 #include "io/TcpListener.h"
+#include "io/Timer.h"
 #include "mux/Carrier.h"
 #include "mux/Session.h"
 
@@ -99,7 +100,7 @@ class TunnelClient : private mux::SessionHandler {
   Backoff backoff_;
   // Sessions that fail at once fail the same way each time: one line per interval says so.
   io::RateLimitedLog failureLog_{std::chrono::seconds(30)};
-  io::Loop::TimerId reconnectTimer_ = 0;
+  io::Timer reconnectTimer_{loop_};
   bool stopping_ = false;
   std::function<void()> onStopped_;
 };

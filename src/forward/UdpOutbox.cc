@@ -7,15 +7,7 @@ void UdpOutbox::add(int fd, const io::Address* to, std::span<const uint8_t> payl
     flush();
   }
   batch_.add(fd, to, payload);
-  if (!scheduled_) {
-    scheduled_ = true;
-    loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
-      if (!alive.expired()) {
-        scheduled_ = false;
-        flush();
-      }
-    });
-  }
+  flushHook_.request();
 }
 
 void UdpOutbox::flush() {

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <memory>
 #include <span>
 
 #include "forward/UdpFlowTable.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
 #include "io/Udp.h"
 
 namespace ferry::forward {
@@ -15,8 +15,8 @@ namespace ferry::forward {
 /// what they refused as `dropped` and the segmented sends as `gsoSends`.
 class UdpOutbox {
  public:
-  UdpOutbox(io::Loop& loop, UdpStats& stats) : loop_(loop), stats_(stats) {}
-  ~UdpOutbox() { *alive_ = false; }
+  UdpOutbox(io::Loop& loop, UdpStats& stats)
+      : stats_(stats), flushHook_(loop, [this] { flush(); }) {}
   UdpOutbox(const UdpOutbox&) = delete;
   UdpOutbox& operator=(const UdpOutbox&) = delete;
 
@@ -28,11 +28,9 @@ class UdpOutbox {
   void release(int fd);
 
  private:
-  io::Loop& loop_;
   UdpStats& stats_;
   io::SendBatch batch_{io::SendBatch::Offload::Segment};
-  bool scheduled_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::TickHook flushHook_;
 };
 
 }  // namespace ferry::forward

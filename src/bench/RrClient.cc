@@ -11,6 +11,7 @@
 #include "bench/LatencyStats.h"
 #include "bench/RequestReply.h"
 #include "io/Socket.h"
+#include "io/Timer.h"
 
 namespace ferry::bench {
 namespace {
@@ -150,17 +151,18 @@ io::Result<RrResult> runRequestReply(io::Loop& loop, const io::Address& server, 
   auto deadline =
       start + std::chrono::duration_cast<io::Duration>(std::chrono::duration<double>(seconds));
   Run run(loop, replySizes, deadline);
-  io::Loop::TimerId progressTimer = 0;
+  io::Timer progressTimer(loop);
   std::function<void()> showProgress = [&] {
     if (progress.due()) {
       progress.show(fmt::format("rr: {} requests", run.tally().latency.count()));
     }
-    progressTimer = loop.addTimerAfter(std::chrono::milliseconds(200), showProgress);
+    progressTimer.armAfter(std::chrono::milliseconds(200), showProgress);
   };
   if (progress.enabled()) {
-    progressTimer = loop.addTimerAfter(std::chrono::milliseconds(200), showProgress);
+    progressTimer.armAfter(std::chrono::milliseconds(200), showProgress);
   }
-  io::Loop::TimerId drainTimer = loop.addTimer(deadline + kDrainTimeout, [&] {
+  io::Timer drainTimer(loop);
+  drainTimer.arm(deadline + kDrainTimeout, [&] {
     for (Connection& connection : all) {
       if (connection.fd) {
         run.fail(connection, io::Error{ETIMEDOUT, "the server did not answer within 10 s"});
@@ -168,9 +170,7 @@ io::Result<RrResult> runRequestReply(io::Loop& loop, const io::Address& server, 
     }
   });
   run.start(all);
-  loop.run();
-  loop.cancelTimer(drainTimer);
-  loop.cancelTimer(progressTimer);
+  loop.run();  // the timers cancel as they go out of scope
   progress.finish();
   const Tally& tally = run.tally();
   if (tally.failure) {

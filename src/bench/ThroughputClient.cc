@@ -11,6 +11,7 @@
 #include "bench/BlockingIo.h"
 #include "bench/Pattern.h"
 #include "io/Socket.h"
+#include "io/Timer.h"
 
 namespace ferry::bench {
 namespace {
@@ -57,7 +58,7 @@ class ThroughputRun {
   size_t open_;
   std::optional<io::Error> failure_;
   io::TimePoint start_;
-  io::Loop::TimerId progressTimer_ = 0;
+  io::Timer progressTimer_{loop_};
 };
 
 io::Result<double> ThroughputRun::run(double seconds) {
@@ -69,16 +70,15 @@ io::Result<double> ThroughputRun::run(double seconds) {
   auto deadline =
       start_ + std::chrono::duration_cast<io::Duration>(std::chrono::duration<double>(seconds));
   if (progress_.enabled()) {
-    progressTimer_ = loop_.addTimerAfter(kProgressInterval, [this] { showProgress(); });
+    progressTimer_.armAfter(kProgressInterval, [this] { showProgress(); });
   }
-  io::Loop::TimerId deadlineTimer = loop_.addTimer(deadline, [this] { startDraining(); });
-  io::Loop::TimerId drainTimer =
-      loop_.addTimer(deadline + kDrainTimeout, [this] { failUndrained(); });
+  io::Timer deadlineTimer(loop_);
+  deadlineTimer.arm(deadline, [this] { startDraining(); });
+  io::Timer drainTimer(loop_);
+  drainTimer.arm(deadline + kDrainTimeout, [this] { failUndrained(); });
   loop_.run();
   double elapsed = std::chrono::duration<double>(io::Clock::now() - start_).count();
-  loop_.cancelTimer(deadlineTimer);
-  loop_.cancelTimer(drainTimer);
-  loop_.cancelTimer(progressTimer_);
+  progressTimer_.cancel();  // deadlineTimer and drainTimer cancel as they go out of scope
   progress_.finish();
   if (failure_) {
     return std::unexpected(*failure_);
@@ -153,7 +153,7 @@ void ThroughputRun::showProgress() {
     progress_.show(fmt::format("throughput: {:.1f} s, {:.2f} Gbit/s", elapsed,
                                static_cast<double>(totalBytes()) * 8 / elapsed / 1e9));
   }
-  progressTimer_ = loop_.addTimerAfter(kProgressInterval, [this] { showProgress(); });
+  progressTimer_.armAfter(kProgressInterval, [this] { showProgress(); });
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "io/Log.h"
 #include "io/Loop.h"
 #include "io/Signals.h"
+#include "io/Timer.h"
 #include "mux/Session.h"
 
 namespace ferry::cli {
@@ -110,12 +111,13 @@ int runUntilSignalled(io::Loop& loop, Tunnel& tunnel, const CommonOptions& commo
     (*operations)->stopping();
     tunnel.stop([&loop] { loop.stop(); });
   });
+  io::Timer statsTimer(loop);
   std::function<void()> printStats = [&] {
     spdlog::info("stats: {}", tunnel.stats().format());
-    loop.addTimerAfter(fromSeconds(common.statsSeconds), printStats);
+    statsTimer.armAfter(fromSeconds(common.statsSeconds), printStats);
   };
   if (common.statsSeconds > 0) {
-    loop.addTimerAfter(fromSeconds(common.statsSeconds), printStats);
+    statsTimer.armAfter(fromSeconds(common.statsSeconds), printStats);
   }
   (*operations)->ready();
   loop.run();

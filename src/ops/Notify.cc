@@ -21,15 +21,11 @@ void send(const std::string& state) {
 }  // namespace
 
 Notifier::Notifier(io::Loop& loop, std::function<std::string()> status)
-    : loop_(loop), status_(std::move(status)) {
+    : status_(std::move(status)), timer_(loop) {
   uint64_t usec = 0;
   if (::sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
     watchdogInterval_ = std::chrono::microseconds(usec / 2);
   }
-}
-
-Notifier::~Notifier() {
-  loop_.cancelTimer(timer_);
 }
 
 void Notifier::ready() {
@@ -41,14 +37,14 @@ void Notifier::ready() {
 
 void Notifier::stopping() {
   send("STOPPING=1\nSTATUS=stopping");
-  loop_.cancelTimer(std::exchange(timer_, 0));
+  timer_.cancel();
 }
 
 void Notifier::ping() {
   // From a loop timer: if the loop hangs (a hard-mounted share that stopped answering), the
   // pings stop and systemd restarts the service.
   send(fmt::format("WATCHDOG=1\nSTATUS={}", status_()));
-  timer_ = loop_.addTimerAfter(watchdogInterval_, [this] { ping(); });
+  timer_.armAfter(watchdogInterval_, [this] { ping(); });
 }
 
 }  // namespace ferry::ops

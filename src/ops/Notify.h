@@ -4,6 +4,7 @@
 #include <string>
 
 #include "io/Loop.h"
+#include "io/Timer.h"
 
 namespace ferry::ops {
 
@@ -14,7 +15,6 @@ class Notifier {
  public:
   /// `status` gives the STATUS= text sent with each watchdog ping.
   Notifier(io::Loop& loop, std::function<std::string()> status);
-  ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
@@ -26,10 +26,9 @@ class Notifier {
  private:
   void ping();
 
-  io::Loop& loop_;
   std::function<std::string()> status_;
   io::Duration watchdogInterval_{};
-  io::Loop::TimerId timer_ = 0;
+  io::Timer timer_;
 };
 
 }  // namespace ferry::ops

@@ -53,7 +53,6 @@ io::Result<std::unique_ptr<Operations>> Operations::start(io::Loop& loop, Operat
 }
 
 Operations::~Operations() {
-  loop_.cancelTimer(rateTimer_);
   control_.reset();
   if (!controlPath_.empty()) {
     ::unlink(controlPath_.c_str());
@@ -159,7 +158,7 @@ void Operations::sampleRates() {
   if (rateSamples_.size() > kRateSamples) {
     rateSamples_.pop_front();
   }
-  rateTimer_ = loop_.addTimerAfter(kRateSampleInterval, [this] { sampleRates(); });
+  rateTimer_.armAfter(kRateSampleInterval, [this] { sampleRates(); });
 }
 
 std::string Operations::answerControl(std::string_view request) {

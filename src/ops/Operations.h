@@ -9,6 +9,7 @@
 #include "io/Address.h"
 #include "io/Error.h"
 #include "io/Loop.h"
+#include "io/Timer.h"
 #include "ops/Notify.h"
 #include "ops/RequestServer.h"
 #include "ops/Snapshot.h"
@@ -81,7 +82,7 @@ class Operations {
   Notifier notifier_;
   ReloadHook reloadHook_;
   std::deque<RateSample> rateSamples_;  // one a second, the last few seconds
-  io::Loop::TimerId rateTimer_ = 0;
+  io::Timer rateTimer_{loop_};
 };
 
 }  // namespace ferry::ops

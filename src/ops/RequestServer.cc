@@ -19,7 +19,6 @@ RequestServer::RequestServer(io::Loop& loop, io::Fd listenFd, std::string name, 
 RequestServer::~RequestServer() {
   for (auto& [fd, connection] : connections_) {
     loop_.unwatch(fd);
-    loop_.cancelTimer(connection->deadline);
   }
 }
 
@@ -31,13 +30,10 @@ void RequestServer::onAccepted(io::Fd socket) {
     return;  // closing the socket refuses it
   }
   int fd = socket.get();
-  auto owned = std::make_unique<Connection>();
+  auto owned = std::make_unique<Connection>(loop_);
   Connection& connection = *owned;
   connection.fd = std::move(socket);
-  connection.deadline = loop_.addTimerAfter(kDeadline, [this, fd] {
-    connections_.at(fd)->deadline = 0;
-    drop(fd);
-  });
+  connection.deadline.armAfter(kDeadline, [this, fd] { drop(fd); });
   connections_[fd] = std::move(owned);
   loop_.watch(fd, EPOLLIN, [this, &connection](uint32_t events) { onEvent(connection, events); });
 }
@@ -120,8 +116,7 @@ void RequestServer::drop(int fd) {
     return;
   }
   loop_.unwatch(fd);
-  loop_.cancelTimer(found->second->deadline);
-  connections_.erase(found);
+  connections_.erase(found);  // cancels its deadline
 }
 
 }  // namespace ferry::ops

@@ -10,6 +10,7 @@
 #include "io/Loop.h"
 #include "io/RateLimitedLog.h"
 #include "io/TcpListener.h"
+#include "io/Timer.h"
 
 namespace ferry::ops {
 
@@ -43,12 +44,13 @@ class RequestServer {
 
  private:
   struct Connection {
+    explicit Connection(io::Loop& loop) : deadline(loop) {}
     io::Fd fd;
     std::string request;
     std::string answer;
     size_t written = 0;
     bool draining = false;  // answered; reading until the client closes
-    io::Loop::TimerId deadline = 0;
+    io::Timer deadline;
   };
 
   void onAccepted(io::Fd socket);

@@ -17,6 +17,7 @@
 namespace ferry::io {
 
 class TickHook;
+class Timer;
 
 /// A single-threaded epoll event loop with one timer heap and an end-of-tick hook.
 ///
@@ -47,12 +48,7 @@ class Loop {
   /// Number of registered fds, not counting the loop's own wake-up fd.
   size_t watchedCount() const { return watchedCount_; }
 
-  TimerId addTimer(TimePoint deadline, Callback callback);
-  TimerId addTimerAfter(Duration delay, Callback callback) {
-    return addTimer(Clock::now() + delay, std::move(callback));
-  }
-  /// Cancelling an expired or unknown timer is a no-op.
-  void cancelTimer(TimerId id);
+  /// Pending timers (see io::Timer).
   size_t timerCount() const { return timerCallbacks_.size(); }
   /// Entries in the timer heap, cancelled ones included (bounded by 2 * timerCount() + 64).
   size_t timerHeapSize() const { return timerHeap_.size(); }
@@ -81,6 +77,12 @@ class Loop {
     bool active = false;
   };
   friend class TickHook;
+  friend class Timer;
+
+  // The raw timer API, used only through io::Timer, which owns its entry.
+  TimerId addTimer(TimePoint deadline, Callback callback);
+  /// Cancelling an expired or unknown timer is a no-op.
+  void cancelTimer(TimerId id);
 
   // One end-of-tick callback: a defer()red one, or a requested TickHook (null once unregistered).
   struct Deferred {

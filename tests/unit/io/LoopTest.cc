@@ -1,5 +1,7 @@
 #include "io/Loop.h"
 
+#include "io/Timer.h"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -7,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +34,21 @@ struct SocketPair {
   void poke() { ASSERT_EQ(::write(b.get(), "x", 1), 1); }
   Fd a;
   Fd b;
+};
+
+/// Fire-and-forget timers, for tests that arm several; they live as long as this.
+struct Timers {
+  explicit Timers(Loop& loop) : loop(loop) {}
+  Timer& at(TimePoint deadline, Loop::Callback callback) {
+    Timer& timer = all.emplace_back(loop);
+    timer.arm(deadline, std::move(callback));
+    return timer;
+  }
+  Timer& after(Duration delay, Loop::Callback callback) {
+    return at(Clock::now() + delay, std::move(callback));
+  }
+  Loop& loop;
+  std::deque<Timer> all;  // a deque never moves its elements
 };
 
 TEST(LoopTest, FdCallbackFiresOnReadiness) {
@@ -206,11 +224,12 @@ TEST(LoopTest, TimersFireInDeadlineThenCreationOrder) {
   std::vector<int> order;
   // All already expired, so they run in one tick and only the ordering rule decides.
   TimePoint base = Clock::now() - 1s;
-  loop.addTimer(base + 3ms, [&] { order.push_back(1); });
-  loop.addTimer(base + 1ms, [&] { order.push_back(2); });
-  loop.addTimer(base + 1ms, [&] { order.push_back(3); });
-  loop.addTimer(base + 2ms, [&] { order.push_back(4); });
-  loop.addTimer(base + 1ms, [&] { order.push_back(5); });
+  Timers timers(loop);
+  timers.at(base + 3ms, [&] { order.push_back(1); });
+  timers.at(base + 1ms, [&] { order.push_back(2); });
+  timers.at(base + 1ms, [&] { order.push_back(3); });
+  timers.at(base + 2ms, [&] { order.push_back(4); });
+  timers.at(base + 1ms, [&] { order.push_back(5); });
   loop.runOnce(0ms);
   EXPECT_EQ(order, (std::vector<int>{2, 3, 5, 4, 1}));
   EXPECT_EQ(loop.timerCount(), 0u);
@@ -220,8 +239,9 @@ TEST(LoopTest, FutureTimersWaitForTheirDeadline) {
   ferry::test::ManualClock clock;
   Loop loop;
   std::vector<int> order;
-  loop.addTimerAfter(40ms, [&] { order.push_back(2); });
-  loop.addTimerAfter(20ms, [&] { order.push_back(1); });
+  Timers timers(loop);
+  timers.after(40ms, [&] { order.push_back(2); });
+  timers.after(20ms, [&] { order.push_back(1); });
   loop.runOnce(0ms);
   clock.advance(19ms);
   loop.runOnce(0ms);
@@ -242,11 +262,11 @@ TEST(LoopTest, CancelledTimerNeverFires) {
   Loop loop;
   int fired = 0;
   int kept = 0;
-  Loop::TimerId id = loop.addTimerAfter(5ms, [&] { fired++; });
-  loop.addTimerAfter(20ms, [&] { kept++; });
-  loop.cancelTimer(id);
-  loop.cancelTimer(id);     // twice: no-op
-  loop.cancelTimer(12345);  // unknown: no-op
+  Timers timers(loop);
+  Timer& cancelled = timers.after(5ms, [&] { fired++; });
+  timers.after(20ms, [&] { kept++; });
+  cancelled.cancel();
+  cancelled.cancel();  // twice: no-op
   EXPECT_EQ(loop.timerCount(), 1u);
   clock.advance(20ms);
   loop.runOnce(0ms);
@@ -259,13 +279,14 @@ TEST(LoopTest, CancelFromInsideAnotherTimerInTheSameTick) {
   Loop loop;
   TimePoint base = Clock::now() - 1s;
   std::vector<int> order;
-  Loop::TimerId victim = 0;
-  loop.addTimer(base, [&] {
+  Timers timers(loop);
+  Timer victim(loop);
+  timers.at(base, [&] {
     order.push_back(1);
-    loop.cancelTimer(victim);
+    victim.cancel();
   });
-  victim = loop.addTimer(base + 1ms, [&] { order.push_back(2); });
-  loop.addTimer(base + 2ms, [&] { order.push_back(3); });
+  victim.arm(base + 1ms, [&] { order.push_back(2); });
+  timers.at(base + 2ms, [&] { order.push_back(3); });
   loop.runOnce(0ms);
   EXPECT_EQ(order, (std::vector<int>{1, 3}));
   EXPECT_EQ(loop.timerCount(), 0u);
@@ -275,8 +296,9 @@ TEST(LoopTest, CancellingTheLastPendingTimerFromATimerCallback) {
   ferry::test::ManualClock clock;
   Loop loop;
   int laterFired = 0;
-  Loop::TimerId later = loop.addTimerAfter(10ms, [&] { laterFired++; });
-  loop.addTimerAfter(0ms, [&] { loop.cancelTimer(later); });
+  Timers timers(loop);
+  Timer& later = timers.after(10ms, [&] { laterFired++; });
+  timers.after(0ms, [&] { later.cancel(); });
   loop.runOnce(0ms);
   clock.advance(50ms);
   loop.runOnce(0ms);
@@ -287,10 +309,9 @@ TEST(LoopTest, CancellingTheLastPendingTimerFromATimerCallback) {
 TEST(LoopTest, RearmingADeadlineKeepsTheHeapBounded) {
   Loop loop;
   int fired = 0;
-  Loop::TimerId deadline = 0;
+  Timer deadline(loop);
   for (int i = 0; i < 10000; ++i) {
-    loop.cancelTimer(deadline);
-    deadline = loop.addTimerAfter(std::chrono::milliseconds(1 + i % 7), [&] { fired++; });
+    deadline.armAfter(std::chrono::milliseconds(1 + i % 7), [&] { fired++; });
     EXPECT_LE(loop.timerHeapSize(), 2 * loop.timerCount() + 64);
   }
   EXPECT_EQ(loop.timerCount(), 1u);
@@ -301,10 +322,11 @@ TEST(LoopTest, RearmingADeadlineKeepsTheHeapBounded) {
 TEST(LoopTest, AddTimerFromInsideATimer) {
   Loop loop;
   std::vector<int> order;
-  loop.addTimerAfter(0ms, [&] {
+  Timers timers(loop);
+  timers.after(0ms, [&] {
     order.push_back(1);
-    loop.addTimerAfter(0ms, [&] { order.push_back(2); });
-    loop.addTimerAfter(5ms, [&] { order.push_back(3); });
+    timers.after(0ms, [&] { order.push_back(2); });
+    timers.after(5ms, [&] { order.push_back(3); });
   });
   ASSERT_TRUE(runUntil(loop, [&] { return order.size() == 3; }));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
@@ -321,7 +343,8 @@ TEST(LoopTest, DeferRunsAtTheEndOfTheTickAndMayDeferMore) {
       loop.defer([&] { order.push_back("defer-again"); });
     });
   });
-  loop.addTimer(Clock::now() - 1s, [&] { order.push_back("timer"); });
+  Timer timer(loop);
+  timer.arm(Clock::now() - 1s, [&] { order.push_back("timer"); });
   pair.poke();
   loop.runOnce(1s);
   EXPECT_EQ(order, (std::vector<std::string>{"fd", "timer", "defer", "defer-again"}));
@@ -383,12 +406,12 @@ TEST(LoopTest, ManyPostsFromManyThreadsEachRunOnce) {
 TEST(LoopTest, StopFromATimerEndsRun) {
   Loop loop;
   int ticks = 0;
-  loop.addTimerAfter(1ms, [&] { ticks++; });
-  loop.addTimerAfter(5ms, [&] { loop.stop(); });
+  Timers timers(loop);
+  timers.after(1ms, [&] { ticks++; });
+  timers.after(5ms, [&] { loop.stop(); });
   bool safetyFired = false;
-  Loop::TimerId safety = loop.addTimerAfter(10s, [&] { safetyFired = true; });
+  timers.after(10s, [&] { safetyFired = true; });
   loop.run();
-  loop.cancelTimer(safety);
   EXPECT_EQ(ticks, 1);
   EXPECT_FALSE(safetyFired);
 }
@@ -405,7 +428,8 @@ TEST(LoopTest, StopFromAnotherThreadEndsRun) {
     loop.stop();
   });
   bool safetyFired = false;
-  loop.addTimerAfter(20s, [&] {
+  Timer safety(loop);
+  safety.armAfter(20s, [&] {
     safetyFired = true;
     loop.stop();
   });
@@ -419,7 +443,8 @@ TEST(LoopTest, StopBeforeRunIsNotLost) {
   // A thread that stops a loop which has not reached run() yet must not leave run() spinning.
   Loop loop;
   bool safetyFired = false;
-  loop.addTimerAfter(2s, [&] {
+  Timer safety(loop);
+  safety.armAfter(2s, [&] {
     safetyFired = true;
     loop.stop();
   });

@@ -49,24 +49,33 @@ if ((${#KEY_ARGS[@]})); then
 fi
 "$FERRY" server --dir "$DIR" --allow "$ECHO" --log-level warn --stats 3600 "${KEY_ARGS[@]}" \
   2>"$WORK/server.log" &
-PIDS+=("$!")
+SERVER_PID=$!
+PIDS+=("$SERVER_PID")
 "$FERRY" client --dir "$DIR" -U "127.0.0.1:0:$ECHO" --stats 3600 "${KEY_ARGS[@]}" \
   2>"$WORK/client.log" &
-PIDS+=("$!")
+CLIENT_PID=$!
+PIDS+=("$CLIENT_PID")
 wait_log "$WORK/client.log" 'udp forward on'
 FERRY_PORT=$(grep -oE 'udp forward on [^ ]+' "$WORK/client.log" | sed -E 's/.*:([0-9]+)$/\1/')
 "$FERRY" bench udp --connect "127.0.0.1:$FERRY_PORT" --sizes 8 --count 3 --rate-count 10 \
   >/dev/null  # the session is set up, not timed
 
+# CPU seconds (utime + stime, in clock ticks) a process has used so far: robust to a loaded
+# machine, unlike the rates.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for mode in Direct:$ECHO socat:127.0.0.1:$RELAY1 ferry:127.0.0.1:$FERRY_PORT; do
   name=${mode%%:*}
+  if [[ $name == ferry ]]; then
+    echo "$(cpu_ticks "$CLIENT_PID") $(cpu_ticks "$SERVER_PID")" >"$WORK/cpu-before"
+  fi
   "$FERRY" bench udp --connect "${mode#*:}" --mode "$name" --count "$COUNT" \
     --rate-count "$RATE_COUNT" --json "$WORK/$name.json" | tee "$WORK/$name.txt"
 done
+echo "$(cpu_ticks "$CLIENT_PID") $(cpu_ticks "$SERVER_PID")" >"$WORK/cpu-after"
 
-python3 - "$WORK" <<'PY'
+python3 - "$WORK" "$(getconf CLK_TCK)" "$COUNT" <<'PY'
 import json, sys
-w = sys.argv[1]
+w, ticks_per_s, echo_count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 r = {m: json.load(open(f"{w}/{m}.json")) for m in ("Direct", "socat", "ferry")}
 def echo(m, size): return next(e["avg_ms"] for e in r[m]["echo"] if e["size"] == size)
 def rate(m, size): return next(e for e in r[m]["rate"] if e["size"] == size)
@@ -77,6 +86,13 @@ for size in (64, 1400):
 f, d = rate("ferry", 1400), rate("Direct", 1400)
 print(f"goal  1400 B udp rate vs direct: {f['pkts_per_s'] / d['pkts_per_s']:.2f}x (>= 0.5) "
       f"with loss {f['loss_percent']:.3f} % (< 0.1)  [{f['pkts_per_s']:.0f} vs {d['pkts_per_s']:.0f} pkts/s]")
+before = [int(x) for x in open(f"{w}/cpu-before").read().split()]
+after = [int(x) for x in open(f"{w}/cpu-after").read().split()]
+# Each datagram sent passes each ferry process twice (there and back).
+sent = sum(e["sent"] for e in r["ferry"]["rate"]) + echo_count * len(r["ferry"]["echo"])
+cpu = [(a - b) / ticks_per_s / sent * 1e6 for a, b in zip(after, before)]
+print(f"ferry cpu per million datagrams echoed: client {cpu[0]:.2f} s, server {cpu[1]:.2f} s "
+      f"({sent} datagrams)")
 PY
 kill "${PIDS[@]}" 2>/dev/null || true
 wait 2>/dev/null || true

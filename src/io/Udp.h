@@ -50,7 +50,10 @@ void forEachSegment(std::span<const uint8_t> buffer, size_t segmentSize, OnSegme
 /// batch per thread is enough on an event loop: a batch is consumed before the next receive.
 class RecvBatch {
  public:
-  static constexpr size_t kSlots = 32;
+  /// Twice a sender's usual sendmmsg batch (32): a drain whose first call comes back short needs
+  /// no second one, and a burst of 32 comes back short. Virtual memory: slots nothing lands in
+  /// are never touched.
+  static constexpr size_t kSlots = 64;
   static constexpr size_t kSlotBytes = 65536;  // any UDP datagram, or GRO buffer, fits
 
   struct Message {

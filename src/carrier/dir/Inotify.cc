@@ -1,5 +1,7 @@
 #include "carrier/dir/Inotify.h"
 
+#include <limits.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -116,6 +118,11 @@ void Inotify::drain() {
           callback(event.mask, name);
         }
       }
+    }
+    // A read with room for one more event of any size took the whole queue: another read would
+    // only come back with EAGAIN (events queued since then make the fd readable again).
+    if (static_cast<size_t>(n) + sizeof(inotify_event) + NAME_MAX + 1 <= sizeof buffer) {
+      return;
     }
   }
 }

@@ -9,7 +9,10 @@ namespace ferry::carrier::dir {
 /// what the writer wrote in this round, so a read "to EOF" would copy up to a whole stale segment
 /// per wake-up: reads start at kMin and grow while each comes back full and the parser refuses
 /// none of it; after a read whose rest the parser refused (stale, torn or garbage) the next one
-/// asks for about what was used. Where each read is a round trip to a server (remote and FUSE
+/// asks for about what the reads since the last short or refused one used (a busy lane's
+/// wake-up ends in such a read: asking for only what that last read used would start every
+/// wake-up at kMin again and spend 5 reads where 1 does); a refused read that used nothing halves
+/// the size. Where each read is a round trip to a server (remote and FUSE
 /// file systems: an O_DIRECT read, or open + getattr + read + release) the size grows 8-fold per
 /// full read instead of 2-fold, so that a busy lane is back at the largest request after 3 reads
 /// instead of 8 (the refusal is routine there: the reader finds a new segment with only its header
@@ -30,6 +33,7 @@ class ReadSize {
   size_t max_;
   size_t growth_;
   size_t size_ = kMin;
+  uint64_t usedInRun_ = 0;  // bytes used by the full reads since the last short or refused one
 };
 
 }  // namespace ferry::carrier::dir

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <bit>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -40,6 +41,25 @@ TEST(DirReadSize, LocalReadsDoubleAndEveryRefusalShrinks) {
   EXPECT_EQ(size.next(), 4 * ReadSize::kMin) << "a short read keeps the size";
   size.after(true, 10000, true);
   EXPECT_EQ(size.next(), 16384u) << "about what the parser used";
+}
+
+TEST(DirReadSize, AWakeUpEndingInStaleBytesStartsTheNextAtWhatTheWholeWakeUpUsed) {
+  // A busy lane in a reused segment: each wake-up reads 45 KiB of frames in growing full reads,
+  // the last of which finds only the stale bytes of the file's previous round.
+  ReadSize size(kMax, false);
+  uint64_t used = 0;
+  for (size_t read : {4096u, 8192u, 16384u, 32768u}) {
+    ASSERT_EQ(size.next(), read);
+    size.after(true, read, false);
+    used += read;
+  }
+  size.after(true, 0, true);
+  EXPECT_EQ(size.next(), std::bit_ceil(used)) << "one read takes the next wake-up's frames";
+  size.after(true, 0, true);  // a wake-up for bytes the last read took: nothing new
+  EXPECT_EQ(size.next(), 32768u) << "no measure of the traffic: only a decay";
+  size.after(true, 32768, false);
+  size.after(true, 12232, true);
+  EXPECT_EQ(size.next(), 65536u) << "the 45000 bytes of this wake-up's two reads";
 }
 
 TEST(DirReopenSource, FirstReadUsesTheFdOpenMade) {

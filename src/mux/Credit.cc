@@ -11,11 +11,11 @@ uint64_t ReceiveWindow::onReturn(const CreditLimits& limits, const CreditReturn&
     limitedBytes_ /= 2;
     return 0;
   }
-  bool senderRanDry = credit.lowestPeerCredit < size_ / 4;
+  bool senderRanDry = credit.senderBlocked || credit.lowestPeerCredit < size_ / 4;
   if (!senderRanDry) {
     return 0;  // the sender was slower than the credit: no evidence either way
   }
-  limitedBytes_ += credit.increment;
+  limitedBytes_ += credit.senderBlocked ? kLimitedWindows * size_ : credit.increment;
   if (limitedBytes_ < kLimitedWindows * size_ || size_ >= limits.maxWindow) {
     return 0;
   }

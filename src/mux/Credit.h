@@ -18,14 +18,18 @@ struct CreditReturn {
   bool outputDrained = false;     // everything received was written to the socket
   uint64_t committed = 0;         // the session's bytes held for sockets plus credit granted and
                                   // unused, over all streams, this increment included
+  bool senderBlocked = false;     // the peer sent Blocked since the previous return
 };
 
 /// One stream's receive window under auto-tuning. The stream is limited by credit rather than by
 /// its destination at a return when the sender used more than 3/4 of the window before credit
 /// came back and the destination still took every byte at once. Once such returns add up to
-/// kLimitedWindows windows' worth of bytes, the window doubles; each return that left bytes
-/// waiting for the socket halves the sum (so a destination that stopped reading grows the window
-/// only while its kernel buffers absorb several windows). The window never grows above
+/// kLimitedWindows windows' worth of bytes, the window doubles. A return after the sender said
+/// Blocked (it had bytes and no credit) while the destination took every byte doubles the window
+/// at once, like TCP's slow start: on a carrier whose reader sees credit late (a polled share),
+/// the receiver's own count shows the sender far from dry although it waits. Each return that left
+/// bytes waiting for the socket halves the sum (so a destination that stopped reading grows the
+/// window only while its kernel buffers absorb several windows). The window never grows above
 /// limits.maxWindow, nor the session's committed bytes above limits.sessionCap. Returns where the
 /// sender did not run dry count for nothing either way.
 class ReceiveWindow {

@@ -150,6 +150,7 @@ void Session::Impl::onFrame(const proto::Frame& frame) {
     case FrameType::Rst:
     case FrameType::Window:
     case FrameType::Opened:
+    case FrameType::Blocked:
       onStreamFrame(frame);
       return;
     case FrameType::DatagramOpen:
@@ -184,6 +185,9 @@ void Session::Impl::onStreamFrame(const proto::Frame& frame) {
       break;
     case FrameType::Opened:
       onOpened(stream);
+      break;
+    case FrameType::Blocked:
+      onBlocked(stream, frame.payload);
       break;
     default:
       onWindow(stream, frame.payload);
@@ -338,7 +342,17 @@ void Session::Impl::onWindow(Stream& stream, std::span<const uint8_t> payload) {
   // Credit beyond a few windows means a confused peer; clamping keeps the counter sane.
   constexpr uint64_t kMaxCredit = uint64_t{1} << 40;
   stream.sendCredit = std::min(stream.sendCredit + proto::getU32(payload.data()), kMaxCredit);
+  stream.blockedSent = false;
   updateEvents(stream);
+}
+
+void Session::Impl::onBlocked(Stream& stream, std::span<const uint8_t> payload) {
+  if (!payload.empty()) {
+    resetStream(stream, fmt::format("protocol error: Blocked payload of {} bytes", payload.size()),
+                true);
+    return;
+  }
+  stream.peerBlocked = true;  // evidence for the next credit return (growWindow)
 }
 
 bool Session::Impl::isPastStream(uint32_t id) const {

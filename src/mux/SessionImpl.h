@@ -66,6 +66,7 @@ class Session::Impl {
   /// Tells the stream's OnOpenResult of a failure, writes its reply and closes the socket.
   void failOpen(Stream& stream, proto::RstCode code, std::string_view reason);
   void onWindow(Stream& stream, std::span<const uint8_t> payload);
+  void onBlocked(Stream& stream, std::span<const uint8_t> payload);
   void onUnknownStream(const proto::FrameHeader& header);
   void onPing(std::span<const uint8_t> payload);
   /// Listen and ListenResult (SessionListen.cc).
@@ -99,6 +100,8 @@ class Session::Impl {
   void queueOutput(Stream& stream);
   void scheduleFlush();
   void flushOutputs();
+  /// Tells the peer (once per Window) that this stream has bytes and no credit.
+  void reportBlocked(Stream& stream);
   void stallOnCarrier(Stream& stream);
   void resetStream(Stream& stream, const std::string& reason, bool notifyPeer);
   void closeStream(Stream& stream);

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -150,6 +151,9 @@ void Session::Impl::readSocket(Stream& stream) {
       stream.sendCredit -= got;
       stats_.bytesFromSockets += got;
       budget -= got;
+      if (stream.sendCredit == 0 && got == want) {
+        reportBlocked(stream);  // a full read that used the last credit: more is likely waiting
+      }
       if (got < want) {
         break;  // drained: another read would only say EAGAIN
       }
@@ -188,6 +192,13 @@ ssize_t Session::Impl::readIntoCarrier(Stream& stream, size_t want) {
   }
   errno = readError;
   return n;
+}
+
+void Session::Impl::reportBlocked(Stream& stream) {
+  if (!stream.blockedSent) {
+    stream.blockedSent = true;
+    send(FrameType::Blocked, stream.id);
+  }
 }
 
 void Session::Impl::stallOnCarrier(Stream& stream) {
@@ -307,8 +318,8 @@ void Session::Impl::returnCredit(Stream& stream) {
 
 uint64_t Session::Impl::growWindow(Stream& stream, uint64_t increment) {
   uint64_t growth = stream.window.onReturn(
-      creditLimits_,
-      {increment, stream.lowestPeerCredit, stream.output.empty(), committed_ + increment});
+      creditLimits_, {increment, stream.lowestPeerCredit, stream.output.empty(),
+                      committed_ + increment, std::exchange(stream.peerBlocked, false)});
   if (growth == 0) {
     return 0;
   }

@@ -82,6 +82,8 @@ struct Stream {
   bool flushQueued = false;     // in the session's list of streams with output to write
   bool writeBlocked = false;    // the last write left bytes: EPOLLOUT armed
   bool windowGrown = false;     // in the session's list of streams with a grown window
+  bool blockedSent = false;     // Blocked sent since the peer's last Window
+  bool peerBlocked = false;     // the peer sent Blocked since our last Window
   bool watched = false;         // registered with the loop
   uint32_t watchedEvents = 0;   // mask registered with the loop
   uint64_t sendCredit;          // bytes we may still send to the peer

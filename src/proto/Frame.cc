@@ -59,7 +59,7 @@ bool isKnownFrameType(uint8_t type) {
   return (type >= static_cast<uint8_t>(FrameType::Hello) &&
           type <= static_cast<uint8_t>(FrameType::ListenResult)) ||
          (type >= static_cast<uint8_t>(FrameType::DatagramOpen) &&
-          type <= static_cast<uint8_t>(FrameType::DatagramClose)) ||
+          type <= static_cast<uint8_t>(FrameType::Blocked)) ||
          type == static_cast<uint8_t>(FrameType::Rotate) ||
          type == static_cast<uint8_t>(FrameType::SegmentAck) ||
          (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
@@ -92,6 +92,8 @@ const char* frameTypeName(FrameType type) {
       return "DGRAM";
     case FrameType::DatagramClose:
       return "DGRAM_CLOSE";
+    case FrameType::Blocked:
+      return "BLOCKED";
     case FrameType::Listen:
       return "LISTEN";
     case FrameType::ListenResult:

@@ -9,7 +9,7 @@
 namespace ferry::proto {
 
 /// Wire format version 3; see docs/protocol.md, which is the reference for every constant here.
-constexpr uint16_t kProtocolVersion = 3;
+constexpr uint16_t kProtocolVersion = 4;
 constexpr uint16_t kFrameMagic = 0x7946;  // bytes 'F','y' on the wire: never zero
 constexpr size_t kHeaderSize = 28;
 /// Largest payload a peer may send; a larger length is rejected before anything is allocated.
@@ -36,6 +36,8 @@ enum class FrameType : uint8_t {
   DatagramOpen = 12,   // flow id in the stream field (client parity); payload: target "host:port"
   Datagram = 13,       // one datagram of the flow, boundaries kept
   DatagramClose = 14,  // the flow ended; payload: optional u8 FlowCloseReason
+  // Stream frame (mux layer), version 4.
+  Blocked = 15,  // the sender has bytes for this stream but no credit left; no payload
   // Carrier frames (stream 0): consumed by the carrier that wrote them, never seen by mux.
   Rotate = 16,      // dir lane continues in segment number u64 (payload)
   SegmentAck = 17,  // payload u64: the sender consumed and closed that segment of the peer's lane

@@ -21,7 +21,7 @@ Direction receiveDirection(Role role) {
 
 bool isSessionFrameType(proto::FrameType type) {
   return (type >= proto::FrameType::Hello && type <= proto::FrameType::ListenResult) ||
-         (type >= proto::FrameType::DatagramOpen && type <= proto::FrameType::DatagramClose);
+         (type >= proto::FrameType::DatagramOpen && type <= proto::FrameType::Blocked);
 }
 
 }  // namespace

@@ -34,6 +34,28 @@ TEST(CreditTuning, DoublesAfterSeveralWindowsLimitedByCredit) {
   EXPECT_EQ(limitedReturns(window, 1), 512 * kKiB);
 }
 
+TEST(CreditTuning, ASenderThatSaidBlockedDoublesTheWindowAtOnce) {
+  ReceiveWindow window(256 * kKiB);
+  // Seen from here the sender kept half its window (credit reaches it late), but it said Blocked.
+  CreditReturn blocked{128 * kKiB, 128 * kKiB, true, 1 * kMiB, true};
+  EXPECT_EQ(window.onReturn(kLimits, blocked), 256 * kKiB);
+  EXPECT_EQ(window.size(), 512 * kKiB);
+  // The same return without Blocked is no evidence.
+  blocked.senderBlocked = false;
+  blocked.lowestPeerCredit = window.size() / 2;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(window.onReturn(kLimits, blocked), 0u);
+  }
+}
+
+TEST(CreditTuning, BlockedDoesNotGrowTheWindowForASlowDestination) {
+  ReceiveWindow window(256 * kKiB);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(window.onReturn(kLimits, {128 * kKiB, 0, false, 1 * kMiB, true}), 0u);
+  }
+  EXPECT_EQ(window.size(), 256 * kKiB);
+}
+
 TEST(CreditTuning, KeepsTheWindowForASlowDestination) {
   ReceiveWindow window(256 * kKiB);
   for (int i = 0; i < 100; ++i) {

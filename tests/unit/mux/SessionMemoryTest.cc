@@ -249,6 +249,81 @@ TEST(CreditTuning, WindowGrowsWhileTheDestinationKeepsUp) {
   EXPECT_EQ(scripted.session->stats().bytesToSockets, sender.limit);
 }
 
+/// The credit increments of the Window frames the session sent so far, in order.
+std::vector<uint32_t> windowIncrements(const ScriptedPeer& scripted) {
+  std::vector<uint32_t> increments;
+  for (size_t i = 0; i < scripted.sink.frames.size(); ++i) {
+    if (scripted.sink.frames[i].type == proto::FrameType::Window) {
+      increments.push_back(
+          proto::getU32(reinterpret_cast<const uint8_t*>(scripted.sink.payloads[i].data())));
+    }
+  }
+  return increments;
+}
+
+/// Half a window, then (if `blocked`) Blocked and another half, each after the session's Window
+/// for the one before: what a sender that sees credit late sends. Returns the Window increments.
+std::vector<uint32_t> halfWindowsWithBlocked(bool blocked) {
+  Listener destination;
+  ScriptedPeer scripted(mux::Role::Server);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  for (size_t half = 1; half <= 2; ++half) {
+    if (half == 2 && blocked) {
+      scripted.peer->send(proto::FrameType::Blocked, 1, {});
+    }
+    sendPattern(scripted, kInitial / 2, 64 * 1024);
+    EXPECT_TRUE(runUntil(scripted.loop, [&] {
+      dest.pump();
+      return windowIncrements(scripted).size() >= half;
+    }));
+  }
+  return windowIncrements(scripted);
+}
+
+TEST(CreditTuning, BlockedFromTheSenderGrowsTheNextReturn) {
+  // Seen by the receiver the sender kept half its window: without Blocked no growth...
+  std::vector<uint32_t> plain = halfWindowsWithBlocked(false);
+  ASSERT_GE(plain.size(), 2u);
+  EXPECT_EQ(plain[1], kInitial / 2);
+  // ...with it, the return after it doubles the window.
+  std::vector<uint32_t> grown = halfWindowsWithBlocked(true);
+  ASSERT_GE(grown.size(), 2u);
+  EXPECT_EQ(grown[0], kInitial / 2);
+  EXPECT_EQ(grown[1], kInitial / 2 + kInitial);
+}
+
+TEST(CreditTuning, ASenderOutOfCreditSaysBlockedOncePerWindow) {
+  Listener destination;
+  ScriptedPeer scripted(mux::Role::Server);
+  Endpoint dest = openScriptedStream(scripted, destination);
+  dest.toSend.assign(kInitial + 100000, 'b');  // more than the credit the session holds
+  auto sentData = [&] {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < scripted.sink.frames.size(); ++i) {
+      if (scripted.sink.frames[i].type == proto::FrameType::Data) {
+        bytes += scripted.sink.payloads[i].size();
+      }
+    }
+    return bytes;
+  };
+  ASSERT_TRUE(runUntil(scripted.loop, [&] {
+    dest.pump();
+    return sentData() == kInitial && scripted.sink.count(proto::FrameType::Blocked) == 1;
+  }));
+  for (int i = 0; i < 5; ++i) {
+    scripted.loop.runOnce(1ms);
+  }
+  EXPECT_EQ(scripted.sink.count(proto::FrameType::Blocked), 1);
+  // New credit, used up again by a full read: a second Blocked.
+  uint8_t increment[4];
+  proto::putU32(increment, 4096);
+  scripted.peer->send(proto::FrameType::Window, 1, increment);
+  ASSERT_TRUE(runUntil(scripted.loop, [&] {
+    dest.pump();
+    return sentData() == kInitial + 4096 && scripted.sink.count(proto::FrameType::Blocked) == 2;
+  }));
+}
+
 TEST(CreditTuning, WindowStaysForAStalledDestination) {
   Listener destination;
   destination.limitBuffers(64 * 1024);

@@ -26,11 +26,12 @@ std::vector<uint8_t> frameBytes(FrameType type, uint32_t stream, std::span<const
   return bytes;
 }
 
-TEST(DatagramFrames, TypesTwelveToFourteenAreKnownAndFifteenIsNot) {
+TEST(DatagramFrames, TypesTwelveToFifteenAreKnownAndEighteenIsNot) {
   EXPECT_TRUE(isKnownFrameType(12));
   EXPECT_TRUE(isKnownFrameType(13));
   EXPECT_TRUE(isKnownFrameType(14));
-  EXPECT_FALSE(isKnownFrameType(15));
+  EXPECT_TRUE(isKnownFrameType(15));  // Blocked (version 4)
+  EXPECT_FALSE(isKnownFrameType(18));
   EXPECT_STREQ(frameTypeName(FrameType::Datagram), "DGRAM");
 }
 

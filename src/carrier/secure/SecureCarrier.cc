@@ -188,7 +188,7 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
 void SecureCarrier::onPeerHello(const proto::Frame& frame) {
   auto proof = handshake_.onPeerHello(frame.payload);
   if (!proof) {
-    fail(proof.error());
+    fail(proof.error().message);
     return;
   }
   inner_->send(proto::FrameType::AuthProof, 0, *proof);
@@ -201,7 +201,7 @@ void SecureCarrier::onPeerHello(const proto::Frame& frame) {
 void SecureCarrier::onPeerProof(const proto::Frame& frame) {
   auto proved = handshake_.onPeerProof(frame.payload);
   if (!proved) {
-    fail(proved.error());
+    fail(proved.error().message);
     return;
   }
   receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));

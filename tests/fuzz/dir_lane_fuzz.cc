@@ -89,8 +89,7 @@ Expected model(const std::vector<std::vector<uint8_t>>& segments,
       out.cleanEnd = true;
       return out;
     }
-    std::string error;
-    if (!carrier::dir::SegmentHeader::verify(content, kLane, kSessionId, n, error)) {
+    if (!carrier::dir::SegmentHeader::verify(content, kLane, kSessionId, n)) {
       return out;
     }
     parser.setSequenceMask(carrier::dir::SegmentHeader::sequenceMaskOf(content));

@@ -182,12 +182,12 @@ bool LaneReader::acceptHeader() {
     }
     return false;
   }
-  std::string error;
-  if (!SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
-                             config_.sessionId, segment_, error)) {
+  if (auto valid = SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
+                                         config_.sessionId, segment_);
+      !valid) {
     buffer_.clear();  // re-read these bytes later: they may be stale
     refused_ = true;
-    noteStuck(error);
+    noteStuck(valid.error().message);
     return false;
   }
   parser_.setSequenceMask(SegmentHeader::sequenceMaskOf(buffer_.view()));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "io/Bug.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::secure {
@@ -125,6 +126,9 @@ void SecureCarrier::commit(size_t n) {
 }
 
 void SecureCarrier::sealReserved(size_t n) {
+  FERRY_CHECK(n + RecordCipher::kOverhead <= reservedRecord_.size(),
+              "sealing {} payload bytes into a reserved record of {} bytes", n,
+              reservedRecord_.size());
   std::span<uint8_t> record = reservedRecord_.first(n + RecordCipher::kOverhead);
   if (!sendCipher_->sealInPlace(reservedType_, reservedStream_, record)) {
     inner_->commit(0);

@@ -77,47 +77,47 @@ bool prefixMatches(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 1
   return rest == 0 || ((a[whole] ^ b[whole]) & mask) == 0;
 }
 
-/// Fills the host half of `rule` from `host`; false with `why` set when malformed.
-bool parseHost(std::string_view host, AllowRule& rule, std::string& why) {
+std::unexpected<io::Error> malformedHost(const char* expected) {
+  return std::unexpected(io::Error{EINVAL, expected});
+}
+
+/// Fills the host half of `rule` from `host`; an error (EINVAL) saying what is expected when
+/// malformed.
+io::Result<void> parseHost(std::string_view host, AllowRule& rule) {
   if (host.starts_with('[')) {
     if (!host.ends_with(']') || !parseNetwork(host.substr(1, host.size() - 2), AF_INET6, rule)) {
-      why = "expected [IPV6] or [IPV6/PREFIX] in brackets";
-      return false;
+      return malformedHost("expected [IPV6] or [IPV6/PREFIX] in brackets");
     }
-    return true;
+    return {};
   }
   if (host.find(':') != std::string_view::npos) {
-    why = "an IPv6 address needs brackets: [::1]:80, [fd00::/8]:*";
-    return false;
+    return malformedHost("an IPv6 address needs brackets: [::1]:80, [fd00::/8]:*");
   }
   if (host == "*") {
     rule.kind = AllowRule::Kind::AnyHost;
-    return true;
+    return {};
   }
   if (host.starts_with("*.")) {
     rule.kind = AllowRule::Kind::Suffix;
     rule.name = normalizeName(host.substr(1));
     if (rule.name.size() < 2 || !isHostName(std::string_view(rule.name).substr(1))) {
-      why = "expected *.DOMAIN with a valid domain";
-      return false;
+      return malformedHost("expected *.DOMAIN with a valid domain");
     }
-    return true;
+    return {};
   }
   if (host.find('/') != std::string_view::npos ||
       std::ranges::all_of(host, [](char c) { return std::isdigit(c) || c == '.'; })) {
     if (!parseNetwork(host, AF_INET, rule)) {
-      why = "expected an IPv4 address or A.B.C.D/PREFIX (0-32)";
-      return false;
+      return malformedHost("expected an IPv4 address or A.B.C.D/PREFIX (0-32)");
     }
-    return true;
+    return {};
   }
   rule.kind = AllowRule::Kind::Name;
   rule.name = normalizeName(host);
   if (!isHostName(rule.name) || host.find('*') != std::string_view::npos) {
-    why = "expected a host name, *.DOMAIN, *, an address or a CIDR range";
-    return false;
+    return malformedHost("expected a host name, *.DOMAIN, *, an address or a CIDR range");
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -146,9 +146,8 @@ io::Result<AllowRule> parseAllowRule(std::string_view text) {
                                    "range LOW-HIGH within it, or *"));
   }
   rule.ports = *ports;
-  std::string why;
-  if (!parseHost(text.substr(0, colon), rule, why)) {
-    return std::unexpected(badRule(text, why));
+  if (auto host = parseHost(text.substr(0, colon), rule); !host) {
+    return std::unexpected(badRule(text, host.error().message));
   }
   return rule;
 }

@@ -3,7 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <stdexcept>
+
+#include "io/Bug.h"
 
 namespace ferry::io {
 namespace {
@@ -22,9 +23,7 @@ void Buffer::consume(size_t n) {
 }
 
 void Buffer::prepend(const void* bytes, size_t n) {
-  if (n > prependable()) {
-    throw std::logic_error("Buffer::prepend beyond the prepend zone");
-  }
+  FERRY_CHECK(n <= prependable(), "prepend of {} bytes, {} prependable", n, prependable());
   readIndex_ -= n;
   std::memcpy(storage_.get() + readIndex_, bytes, n);
 }

@@ -9,6 +9,8 @@
 #include <span>
 #include <utility>
 
+#include "io/Bug.h"
+
 namespace ferry::io {
 
 /// A contiguous byte queue with a prepend zone (so a header can go in front of a payload without a
@@ -59,7 +61,12 @@ class Buffer {
 
   /// Returns space for at least `n` bytes after the readable ones; commit() what was written.
   uint8_t* prepareWrite(size_t n);
-  void commit(size_t n) { writeIndex_ += n; }
+  /// Needs n <= the space prepareWrite() returned: more would count bytes past the storage.
+  void commit(size_t n) {
+    FERRY_CHECK(n <= capacity_ - writeIndex_, "commit of {} bytes, {} prepared", n,
+                capacity_ - writeIndex_);
+    writeIndex_ += n;
+  }
 
   /// The readable bytes as one iovec.
   iovec readableIovec() const { return {const_cast<uint8_t*>(data()), readable()}; }

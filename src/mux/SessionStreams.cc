@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "io/Bug.h"
 #include "io/Log.h"
 #include "io/Socket.h"
 #include "mux/SessionImpl.h"
@@ -363,7 +364,11 @@ void Session::Impl::destroyStream(Stream& stream, bool reset) {
   if (reset) {
     io::resetAndClose(stream.fd);
   }
-  committed_ -= stream.receiveCredit + stream.output.size();
+  uint64_t held = stream.receiveCredit + stream.output.size();
+  // committed_ is the sum of every stream's held bytes: less would wrap and stop all credit.
+  FERRY_CHECK(held <= committed_, "stream {} holds {} bytes, the session {}", stream.id, held,
+              committed_);
+  committed_ -= held;
   stats_.openStreams--;
   streams_.erase(stream.id);
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "io/Bug.h"
 #include "proto/Crc32c.h"
 
 namespace ferry::proto {
@@ -14,15 +15,21 @@ void FrameWriter::append(FrameType type, uint32_t stream, std::span<const uint8_
     std::memcpy(room.data(), payload.data(), payload.size());
   }
   finish(payload.size());
+  reservedRoom_ = 0;
 }
 
 std::span<uint8_t> FrameWriter::reserve(FrameType type, uint32_t stream, size_t max) {
   reservedType_ = type;
   reservedStream_ = stream;
+  reservedRoom_ = max;
   return {batch_.prepareWrite(kHeaderSize + max) + kHeaderSize, max};
 }
 
 void FrameWriter::commit(size_t n) {
+  // More than the room would checksum and send bytes past what the caller filled in.
+  FERRY_CHECK(n <= reservedRoom_, "commit of {} bytes into a reserved room of {}", n,
+              reservedRoom_);
+  reservedRoom_ = 0;
   if (n > 0) {
     finish(n);
   }

@@ -19,6 +19,7 @@ class FrameWriter {
   std::span<uint8_t> reserve(FrameType type, uint32_t stream, size_t max);
   /// Finishes the reserved frame with the first `n` bytes of its room: header with length,
   /// checksum and the next sequence number. n == 0 cancels it (nothing added, no number used).
+  /// n beyond the reserved room, or n > 0 without a reservation, is a FERRY_BUG.
   void commit(size_t n);
 
   /// The sequence field on the wire is the frame number XOR this mask (0 unless set). A
@@ -37,6 +38,7 @@ class FrameWriter {
   io::Buffer batch_;
   FrameType reservedType_ = FrameType::Data;
   uint32_t reservedStream_ = 0;
+  size_t reservedRoom_ = 0;  // the payload room of the pending reservation, 0 if none
   uint64_t nextSequence_ = 0;
   uint64_t sequenceMask_ = 0;
 };

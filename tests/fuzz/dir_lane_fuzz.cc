@@ -89,8 +89,7 @@ Expected model(const std::vector<std::vector<uint8_t>>& segments,
       out.cleanEnd = true;
       return out;
     }
-    std::string error;
-    if (!carrier::dir::SegmentHeader::verify(content, kLane, kSessionId, n, error)) {
+    if (!carrier::dir::SegmentHeader::verify(content, kLane, kSessionId, n)) {
       return out;
     }
     parser.setSequenceMask(carrier::dir::SegmentHeader::sequenceMaskOf(content));
@@ -284,10 +283,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   callbacks.onSegmentAck = [&](uint64_t segment) { record({Event::Ack, {}, 0, segment, {}}); };
   callbacks.onSegmentDone = [&](uint64_t segment) { record({Event::Done, {}, 0, segment, {}}); };
-  callbacks.onFailed = [&](const std::string& reason) {
+  callbacks.onFailed = [&](const io::Error& error) {
     FUZZ_CHECK(!failed);
     failed = true;
-    failure = reason;
+    failure = error.message;
   };
   size_t timersBefore = w.loop.timerCount();
   size_t watchedBefore = w.loop.watchedCount();

@@ -37,7 +37,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
     proto::putU64(payload, segment);
     parts_.writer->send(proto::FrameType::SegmentAck, 0, payload);
   };
-  callbacks.onFailed = [this](const std::string& reason) { fail(reason); };
+  callbacks.onFailed = [this](const io::Error& error) { fail(error.message); };
   callbacks.ownLaneStalled = [this] { return parts_.writer->writeErrorEpisode(); };
   reader_ = std::make_unique<LaneReader>(loop_, config.poll ? nullptr : parts_.inotify, config,
                                          std::move(callbacks));
@@ -47,7 +47,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
           listener_->onCarrierWritable();
         }
       },
-      [this](const std::string& reason) { fail(reason); },
+      [this](const io::Error& error) { fail(error.message); },
       [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
 }
 

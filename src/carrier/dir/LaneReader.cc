@@ -54,19 +54,23 @@ void LaneReader::stop() {
   previous_.reset();
 }
 
-void LaneReader::fail(const std::string& reason) {
+void LaneReader::fail(const io::Error& error) {
   if (stopped_) {
     return;
   }
   stop();
-  callbacks_.onFailed(reason);
+  callbacks_.onFailed(error);
+}
+
+void LaneReader::failProtocol(std::string reason) {
+  fail(io::Error{EPROTO, std::move(reason)});
 }
 
 bool LaneReader::openSegment() {
   std::string name = currentName();
   if (auto opened = source_->open(name); !opened) {
     if (opened.error().code != ENOENT) {
-      fail(opened.error().message);  // a planted FIFO or device ends the session, never blocks
+      fail(opened.error());  // a planted FIFO or device ends the session, never blocks
     }
     return false;
   }
@@ -90,7 +94,7 @@ bool LaneReader::readAvailable() {
     io::Result<bool> more =
         source_->read(fileOffset_ + buffer_.readable(), readSize_.next(), buffer_);
     if (!more) {
-      fail(more.error().message);
+      fail(more.error());
       return gotBytes;
     }
     parse();
@@ -182,12 +186,12 @@ bool LaneReader::acceptHeader() {
     }
     return false;
   }
-  std::string error;
-  if (!SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
-                             config_.sessionId, segment_, error)) {
+  if (auto valid = SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
+                                         config_.sessionId, segment_);
+      !valid) {
     buffer_.clear();  // re-read these bytes later: they may be stale
     refused_ = true;
-    noteStuck(error);
+    noteStuck(valid.error().message);
     return false;
   }
   parser_.setSequenceMask(SegmentHeader::sequenceMaskOf(buffer_.view()));
@@ -204,8 +208,8 @@ bool LaneReader::deliver(const proto::Frame& frame) {
   }
   if (frame.header.type == proto::FrameType::SegmentAck) {
     if (frame.payload.size() != sizeof(uint64_t)) {
-      fail(fmt::format("lane {}: SegmentAck with a {}-byte payload", currentName(),
-                       frame.payload.size()));
+      failProtocol(fmt::format("lane {}: SegmentAck with a {}-byte payload", currentName(),
+                               frame.payload.size()));
       return false;
     }
     // Counts as traffic: while we upload, acks are what frees the spare segments our next
@@ -229,7 +233,8 @@ bool LaneReader::deliver(const proto::Frame& frame) {
 void LaneReader::handleRotate(const proto::Frame& frame) {
   if (frame.payload.size() != sizeof(uint64_t) ||
       proto::getU64(frame.payload.data()) != segment_ + 1) {
-    fail(fmt::format("lane {}: Rotate does not name segment {}", currentName(), segment_ + 1));
+    failProtocol(
+        fmt::format("lane {}: Rotate does not name segment {}", currentName(), segment_ + 1));
     return;
   }
   wake_.segmentEnded();
@@ -254,7 +259,7 @@ void LaneReader::noteStuck(const std::string& error) {
     return;
   }
   if (now - *stuckSince_ >= config_.stuckTimeout) {
-    fail(fmt::format("lane {} stuck at offset {}: {}", currentName(), fileOffset_, error));
+    failProtocol(fmt::format("lane {} stuck at offset {}: {}", currentName(), fileOffset_, error));
   }
 }
 

@@ -12,6 +12,7 @@
 #include "carrier/dir/ReadSize.h"
 #include "carrier/dir/SegmentSource.h"
 #include "io/Buffer.h"
+#include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
 #include "proto/FrameWriter.h"
@@ -46,7 +47,7 @@ class LaneReader {
     std::function<void(const proto::Frame&)> onFrame;  // session frames
     std::function<void(uint64_t)> onSegmentAck;        // the peer consumed our segment N
     std::function<void(uint64_t)> onSegmentDone;       // we closed the peer's segment N
-    std::function<void(const std::string&)> onFailed;
+    std::function<void(const io::Error&)> onFailed;    // the lane cannot go on
     /// Our own lane is in a write-error episode (disk full): unlink each consumed segment here,
     /// since the SegmentAck that lets the writer free or reuse it may not fit (rule 11). May be
     /// empty (never).
@@ -84,7 +85,9 @@ class LaneReader {
   bool openSegment();
   /// openSegment(), then finishes a rotation: closes and acknowledges the previous segment.
   bool openAnnounced();
-  void fail(const std::string& reason);
+  void fail(const io::Error& error);
+  /// fail() with a protocol error (EPROTO): the peer wrote what the lane format forbids.
+  void failProtocol(std::string reason);
   void parse();
   /// Checks the segment header at the front of buffer_; false (with the reader stuck or failed)
   /// until a valid one is there.

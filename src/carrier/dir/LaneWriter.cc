@@ -44,7 +44,7 @@ std::string LaneWriter::currentName() const {
 }
 
 void LaneWriter::setCallbacks(std::function<void()> onWritable,
-                              std::function<void(const std::string&)> onFailed,
+                              std::function<void(const io::Error&)> onFailed,
                               OnDiskFull onDiskFull) {
   onWritable_ = std::move(onWritable);
   onFailed_ = std::move(onFailed);
@@ -226,7 +226,7 @@ bool LaneWriter::stall(int error, const std::string& what) {
   if (!isRetryable(error)) {
     failed_ = true;
     if (onFailed_) {
-      onFailed_(fmt::format("writing lane {}: {}", what, std::strerror(error)));
+      onFailed_(io::systemError("writing lane " + what, error));
     }
     return false;
   }

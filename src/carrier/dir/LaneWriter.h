@@ -59,7 +59,7 @@ class LaneWriter {
   /// the segments whose SegmentAck this lane has queued but not written yet.
   using OnDiskFull = std::function<void(std::span<const uint64_t>)>;
   void setCallbacks(std::function<void()> onWritable,
-                    std::function<void(const std::string&)> onFailed, OnDiskFull onDiskFull = {});
+                    std::function<void(const io::Error&)> onFailed, OnDiskFull onDiskFull = {});
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
   /// Zero-copy send (mux::Carrier::reserve): room for a payload of at most `max` bytes in the
@@ -135,7 +135,7 @@ class LaneWriter {
   io::Loop& loop_;
   Config config_;
   std::function<void()> onWritable_;
-  std::function<void(const std::string&)> onFailed_;
+  std::function<void(const io::Error&)> onFailed_;
   OnDiskFull onDiskFull_;
   std::array<uint8_t, 16> maskKey_{};  // random per lane: the key of sequenceMask()
   proto::FrameWriter frames_;

@@ -18,6 +18,10 @@ constexpr size_t kOffSegment = 28;
 constexpr size_t kOffSequenceMask = 36;
 constexpr size_t kOffCrc = 60;
 
+std::unexpected<io::Error> invalid(std::string why) {
+  return std::unexpected(io::Error{EPROTO, std::move(why)});
+}
+
 uint8_t hexValue(char c) {
   return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
 }
@@ -42,40 +46,34 @@ std::array<uint8_t, SegmentHeader::kSize> SegmentHeader::encode() const {
   return out;
 }
 
-bool SegmentHeader::verify(std::span<const uint8_t> bytes, char lane, const std::string& sessionId,
-                           uint64_t segment, std::string& error) {
+io::Result<void> SegmentHeader::verify(std::span<const uint8_t> bytes, char lane,
+                                       const std::string& sessionId, uint64_t segment) {
   if (bytes.size() < kSize) {
-    error = fmt::format("segment header has {} of {} bytes", bytes.size(), kSize);
-    return false;
+    return invalid(fmt::format("segment header has {} of {} bytes", bytes.size(), kSize));
   }
   const uint8_t* in = bytes.data();
   if (std::memcmp(in, kMagic, sizeof kMagic) != 0) {
-    error = "bad segment header magic";
-    return false;
+    return invalid("bad segment header magic");
   }
   if (proto::crc32c({in, kOffCrc}) != proto::getU32(in + kOffCrc)) {
-    error = "segment header checksum mismatch";
-    return false;
+    return invalid("segment header checksum mismatch");
   }
   uint16_t version;
   std::memcpy(&version, in + kOffVersion, sizeof version);
   if (version != kVersion) {
-    error = fmt::format("segment header version {} (want {})", version, kVersion);
-    return false;
+    return invalid(fmt::format("segment header version {} (want {})", version, kVersion));
   }
   uint8_t expectedId[16] = {};
   packSessionId(sessionId, expectedId);
   if (in[kOffLane] != static_cast<uint8_t>(lane) ||
       std::memcmp(in + kOffSession, expectedId, sizeof expectedId) != 0) {
-    error = "segment header belongs to another lane or session";
-    return false;
+    return invalid("segment header belongs to another lane or session");
   }
   if (proto::getU64(in + kOffSegment) != segment) {
-    error = fmt::format("segment header numbers segment {} (want {})",
-                        proto::getU64(in + kOffSegment), segment);
-    return false;
+    return invalid(fmt::format("segment header numbers segment {} (want {})",
+                               proto::getU64(in + kOffSegment), segment));
   }
-  return true;
+  return {};
 }
 
 uint64_t SegmentHeader::sequenceMaskOf(std::span<const uint8_t> bytes) {

@@ -5,6 +5,8 @@
 #include <span>
 #include <string>
 
+#include "io/Error.h"
+
 namespace ferry::carrier::dir {
 
 /// The 64 bytes at the start of every lane segment, written once before any frame. Layout
@@ -24,9 +26,9 @@ struct SegmentHeader {
 
   std::array<uint8_t, kSize> encode() const;
   /// Checks magic, version, checksum and that lane, session id and segment are the expected
-  /// ones; on failure `error` says which field differed.
-  static bool verify(std::span<const uint8_t> bytes, char lane, const std::string& sessionId,
-                     uint64_t segment, std::string& error);
+  /// ones; on failure the error (code EPROTO) says which field differed.
+  static io::Result<void> verify(std::span<const uint8_t> bytes, char lane,
+                                 const std::string& sessionId, uint64_t segment);
   /// The sequence mask of a header that verify() accepted.
   static uint64_t sequenceMaskOf(std::span<const uint8_t> bytes);
 };

@@ -49,13 +49,13 @@ Handshake::Payload Handshake::hello() const {
   return payload;
 }
 
-std::unexpected<std::string> Handshake::fail(std::string reason) {
+std::unexpected<io::Error> Handshake::fail(std::string reason) {
   state_ = State::Failed;
   wipe();
-  return std::unexpected(std::move(reason));
+  return std::unexpected(io::Error{EPROTO, std::move(reason)});
 }
 
-Handshake::Result<Handshake::Payload> Handshake::onPeerHello(std::span<const uint8_t> payload) {
+io::Result<Handshake::Payload> Handshake::onPeerHello(std::span<const uint8_t> payload) {
   if (state_ != State::AwaitHello) {
     return fail("unexpected AUTH_HELLO: the peer already sent one");
   }
@@ -129,7 +129,7 @@ Handshake::ProofMessage Handshake::proofMessage(Role role) const {
   return message;
 }
 
-Handshake::Result<void> Handshake::onPeerProof(std::span<const uint8_t> payload) {
+io::Result<void> Handshake::onPeerProof(std::span<const uint8_t> payload) {
   if (state_ != State::AwaitProof) {
     return fail(state_ == State::AwaitHello ? "unexpected AUTH_PROOF before the peer's AUTH_HELLO"
                                             : "unexpected AUTH_PROOF: the peer already sent one");

@@ -3,12 +3,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <expected>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "carrier/secure/Key.h"
+#include "io/Error.h"
 #include "mux/Role.h"
 
 namespace ferry::carrier::secure {
@@ -35,8 +35,6 @@ class Handshake {
 
   enum class State { AwaitHello, AwaitProof, Done, Failed };
   using Payload = std::vector<uint8_t>;
-  template <typename T>
-  using Result = std::expected<T, std::string>;
 
   /// Draws this side's nonce (randombytes_buf). `key` is copied; it is wiped on destruction.
   Handshake(const Key& key, Role role);
@@ -48,9 +46,10 @@ class Handshake {
   Payload hello() const;
   /// Takes the peer's AUTH_HELLO; returns this side's AUTH_PROOF payload. Afterwards sendKey()
   /// and receiveKey() are valid (records may be sealed; nothing may be accepted yet).
-  Result<Payload> onPeerHello(std::span<const uint8_t> payload);
+  /// A peer that breaks the handshake gets an error (code EPROTO) and the state Failed.
+  io::Result<Payload> onPeerHello(std::span<const uint8_t> payload);
   /// Takes the peer's AUTH_PROOF; on success the peer is known to hold the key (state Done).
-  Result<void> onPeerProof(std::span<const uint8_t> payload);
+  io::Result<void> onPeerProof(std::span<const uint8_t> payload);
 
   State state() const { return state_; }
   Role role() const { return role_; }
@@ -60,7 +59,7 @@ class Handshake {
  private:
   using Bytes32 = std::array<uint8_t, kKeySize>;
   using ProofMessage = std::array<uint8_t, 1 + 2 * kNonceSize>;
-  std::unexpected<std::string> fail(std::string reason);
+  std::unexpected<io::Error> fail(std::string reason);
   /// Derives the direction keys and the peer's proof key; returns this side's proof.
   Bytes32 deriveKeys();
   /// What a proof of `role` covers: role u8 | client nonce | server nonce.

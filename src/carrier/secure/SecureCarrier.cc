@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "io/Bug.h"
 #include "io/Log.h"
 
 namespace ferry::carrier::secure {
@@ -118,6 +119,9 @@ void SecureCarrier::commit(size_t n) {
 }
 
 void SecureCarrier::sealReserved(size_t n) {
+  FERRY_CHECK(n + RecordCipher::kOverhead <= reservedRecord_.size(),
+              "sealing {} payload bytes into a reserved record of {} bytes", n,
+              reservedRecord_.size());
   std::span<uint8_t> record = reservedRecord_.first(n + RecordCipher::kOverhead);
   if (!sendCipher_->sealInPlace(reservedType_, reservedStream_, record)) {
     inner_->commit(0);
@@ -181,7 +185,7 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
 void SecureCarrier::onPeerHello(const proto::Frame& frame) {
   auto proof = handshake_.onPeerHello(frame.payload);
   if (!proof) {
-    fail(proof.error());
+    fail(proof.error().message);
     return;
   }
   inner_->send(proto::FrameType::AuthProof, 0, *proof);
@@ -194,7 +198,7 @@ void SecureCarrier::onPeerHello(const proto::Frame& frame) {
 void SecureCarrier::onPeerProof(const proto::Frame& frame) {
   auto proved = handshake_.onPeerProof(frame.payload);
   if (!proved) {
-    fail(proved.error());
+    fail(proved.error().message);
     return;
   }
   receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));

@@ -65,7 +65,7 @@ class DirectWriteTest : public ::testing::Test {
     writer_ = std::make_unique<LaneWriter>(
         loop_, LaneWriter::Config{folderFd_.get(), 'c', sid_, true, segmentSize, 64ull << 20,
                                   /*directWrites=*/true});
-    writer_->setCallbacks([] {}, [this](const std::string& reason) { failure_ = reason; });
+    writer_->setCallbacks([] {}, [this](const io::Error& error) { failure_ = error.message; });
     ASSERT_TRUE(writer_->open());
     for (int i = 0; i < kFrames; ++i) {
       std::string payload(kPayload, static_cast<char>('a' + i % 26));

@@ -101,8 +101,8 @@ class HostileLaneTest : public ::testing::Test {
     };
     callbacks.onSegmentAck = [](uint64_t) {};
     callbacks.onSegmentDone = [this](uint64_t segment) { done_.push_back(segment); };
-    callbacks.onFailed = [this](const std::string& reason) {
-      failure_ = reason;
+    callbacks.onFailed = [this](const io::Error& error) {
+      failure_ = error.message;
       failures_++;
     };
     callbacks.ownLaneStalled = [this] { return ownLaneStalled_; };

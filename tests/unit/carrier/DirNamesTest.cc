@@ -67,18 +67,19 @@ TEST(DirManifest, RoundTripsAndRejectsDamage) {
 TEST(DirSegmentHeader, VerifiesEveryField) {
   std::string sid = Names::randomId();
   auto bytes = SegmentHeader{SegmentHeader::kVersion, 'c', sid, 7}.encode();
-  std::string error;
-  EXPECT_TRUE(SegmentHeader::verify(bytes, 'c', sid, 7, error)) << error;
-  EXPECT_FALSE(SegmentHeader::verify(bytes, 's', sid, 7, error));
-  EXPECT_FALSE(SegmentHeader::verify(bytes, 'c', sid, 8, error));
-  EXPECT_FALSE(SegmentHeader::verify(bytes, 'c', Names::randomId(), 7, error));
-  EXPECT_FALSE(SegmentHeader::verify(std::span(bytes).first(63), 'c', sid, 7, error));
+  auto verified = SegmentHeader::verify(bytes, 'c', sid, 7);
+  EXPECT_TRUE(verified) << verified.error().message;
+  EXPECT_FALSE(SegmentHeader::verify(bytes, 's', sid, 7));
+  EXPECT_FALSE(SegmentHeader::verify(bytes, 'c', sid, 8));
+  EXPECT_FALSE(SegmentHeader::verify(bytes, 'c', Names::randomId(), 7));
+  EXPECT_FALSE(SegmentHeader::verify(std::span(bytes).first(63), 'c', sid, 7));
   auto damaged = bytes;
   damaged[40] ^= 1;
-  EXPECT_FALSE(SegmentHeader::verify(damaged, 'c', sid, 7, error));
-  EXPECT_EQ(error, "segment header checksum mismatch");
+  auto damagedVerdict = SegmentHeader::verify(damaged, 'c', sid, 7);
+  ASSERT_FALSE(damagedVerdict);
+  EXPECT_EQ(damagedVerdict.error().message, "segment header checksum mismatch");
   std::array<uint8_t, 64> zeros{};
-  EXPECT_FALSE(SegmentHeader::verify(zeros, 'c', sid, 0, error));
+  EXPECT_FALSE(SegmentHeader::verify(zeros, 'c', sid, 0));
 }
 
 TEST(DirFsClass, KnownTypes) {

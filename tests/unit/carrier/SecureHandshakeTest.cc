@@ -50,7 +50,7 @@ TEST(SecureHandshakeTest, WrongKeyFailsTheProof) {
   ASSERT_TRUE(server.onPeerHello(client.hello()));
   auto verdict = server.onPeerProof(*clientProof);
   ASSERT_FALSE(verdict);
-  EXPECT_EQ(verdict.error(), "peer failed key proof: wrong key or replayed session");
+  EXPECT_EQ(verdict.error().message, "peer failed key proof: wrong key or replayed session");
   EXPECT_EQ(server.state(), Handshake::State::Failed);
 }
 
@@ -71,7 +71,7 @@ TEST(SecureHandshakeTest, RejectsMalformedAndOutOfOrderFrames) {
   std::vector<uint8_t> proof(Handshake::kProofSize, 1);
   auto early = server.onPeerProof(proof);
   ASSERT_FALSE(early);
-  EXPECT_EQ(early.error(), "unexpected AUTH_PROOF before the peer's AUTH_HELLO");
+  EXPECT_EQ(early.error().message, "unexpected AUTH_PROOF before the peer's AUTH_HELLO");
 
   Handshake client(key, Role::Client);
   std::vector<uint8_t> hello = client.hello();
@@ -88,7 +88,7 @@ TEST(SecureHandshakeTest, RejectsMalformedAndOutOfOrderFrames) {
   reflected[1] = static_cast<uint8_t>(Role::Server);
   auto verdict = self2.onPeerHello(reflected);
   ASSERT_FALSE(verdict);
-  EXPECT_EQ(verdict.error(), "peer AUTH_HELLO repeats this side's nonce");
+  EXPECT_EQ(verdict.error().message, "peer AUTH_HELLO repeats this side's nonce");
 
   Handshake twice(key, Role::Server);
   ASSERT_TRUE(twice.onPeerHello(hello));

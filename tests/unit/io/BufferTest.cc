@@ -69,7 +69,23 @@ TEST(BufferTest, PrependFillsTheWholeZone) {
   EXPECT_EQ(buffer.prependable(), 0u);
   EXPECT_EQ(buffer.readable(), Buffer::kPrependSize + 1);
   EXPECT_TRUE(std::equal(header.begin(), header.end(), buffer.data()));
-  EXPECT_THROW(buffer.prepend("x", 1), std::logic_error);
+}
+
+// Misuse by our own code is a FERRY_BUG: the process stops instead of writing past the storage.
+TEST(BufferDeathTest, PrependBeyondTheZoneAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Buffer buffer;
+  buffer.append("p", 1);
+  std::vector<uint8_t> header = pattern(Buffer::kPrependSize + 1);
+  EXPECT_DEATH(buffer.prepend(header.data(), header.size()),
+               "bug at src/io/Buffer.cc:[0-9]+: check `n <= prependable\\(\\)` failed");
+}
+
+TEST(BufferDeathTest, CommitBeyondThePreparedSpaceAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Buffer buffer;
+  buffer.prepareWrite(10);  // a few KiB of storage, far less than what is committed below
+  EXPECT_DEATH(buffer.commit(size_t{1} << 30), "bug at src/io/Buffer.h:[0-9]+: check");
 }
 
 TEST(BufferTest, PrepareWriteGrowsAndKeepsContents) {

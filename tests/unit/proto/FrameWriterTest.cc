@@ -176,5 +176,17 @@ TEST(FrameWriterTest, CancelledReservationLeavesNothing) {
   EXPECT_EQ(writer.nextSequence(), 0u);
 }
 
+// Committing more than was reserved is our bug, not a peer's: FERRY_BUG, not a corrupt frame.
+TEST(FrameWriterDeathTest, CommitBeyondTheReservationAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  FrameWriter writer;
+  writer.reserve(FrameType::Data, 1, 100);
+  EXPECT_DEATH(writer.commit(101),
+               "bug at src/proto/FrameWriter.cc:[0-9]+: .*commit of 101 bytes into a reserved "
+               "room of 100");
+  writer.commit(100);
+  EXPECT_DEATH(writer.commit(1), "commit of 1 bytes into a reserved room of 0");
+}
+
 }  // namespace
 }  // namespace ferry::proto

@@ -46,7 +46,9 @@ Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role rol
                      config.maxDataFrame},
       nextStreamId_(role == Role::Client ? 1 : 2),
       lastSweep_(io::Clock::now()),
-      startedAt_(lastSweep_) {}
+      startedAt_(lastSweep_) {
+  carrier_->setListener(this);
+}
 
 Session::Impl::~Impl() {
   *alive_ = false;

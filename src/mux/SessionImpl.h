@@ -20,23 +20,23 @@ namespace ferry::mux {
 /// are in SessionImpl.cc, its timer, Pings and idle sweep in SessionTimer.cc, the stream table
 /// and work lists in SessionStreams.cc; each stream's socket side is a Stream, which sees the
 /// session only as its StreamOwner.
-class Session::Impl : public StreamOwner {
+class Session::Impl : public CarrierListener, public StreamOwner {
  public:
   Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
        SessionConfig config);
   ~Impl();
 
-  void setCarrierListener(CarrierListener* listener) { carrier_->setListener(listener); }
   void start();
   void openStream(io::Fd socket, std::string target, OnOpenResult onResult,
                   std::string_view firstBytes);
   void requestListen(const proto::ListenRequest& request);
   void shutdown(const std::string& reason);
-  void onFrame(const proto::Frame& frame);
+  // CarrierListener: the carrier reports to the implementation directly.
+  void onFrame(const proto::Frame& frame) override;
   /// Data, Fin, Rst, Window and Opened: frames about one stream.
   void onStreamFrame(const proto::Frame& frame);
-  void onCarrierFailed(const std::string& reason);
-  void onCarrierWritable();
+  void onCarrierFailed(const std::string& reason) override;
+  void onCarrierWritable() override;
 
   // Datagram flows (SessionDatagrams.cc).
   void setDatagramHandler(DatagramHandler* handler) { datagrams_ = handler; }

@@ -6,10 +6,7 @@ namespace ferry::mux {
 
 Session::Session(io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
                  SessionConfig config)
-    : impl_(std::make_unique<Impl>(*this, loop, std::move(carrier), role, handler, config)) {
-  // The carrier reports to this object, which forwards to the implementation.
-  impl_->setCarrierListener(this);
-}
+    : impl_(std::make_unique<Impl>(*this, loop, std::move(carrier), role, handler, config)) {}
 
 Session::~Session() = default;
 
@@ -49,16 +46,6 @@ std::string Session::describe() const {
 }
 SessionInfo Session::info() const {
   return impl_->info();
-}
-
-void Session::onFrame(const proto::Frame& frame) {
-  impl_->onFrame(frame);
-}
-void Session::onCarrierFailed(const std::string& reason) {
-  impl_->onCarrierFailed(reason);
-}
-void Session::onCarrierWritable() {
-  impl_->onCarrierWritable();
 }
 
 }  // namespace ferry::mux

@@ -89,11 +89,11 @@ struct SessionInfo {
 /// Multiplexes many TCP streams over one Carrier. Owns the streams' sockets: reads them while the
 /// stream has credit, writes what the peer sends, and propagates half-close and reset both ways.
 /// Costs grow with active streams only: pending work is tracked in lists, never found by a scan.
-class Session : private CarrierListener {
+class Session {
  public:
   Session(io::Loop& loop, CarrierPtr carrier, Role role, SessionHandler& handler,
           SessionConfig config = {});
-  ~Session() override;
+  ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -128,11 +128,7 @@ class Session : private CarrierListener {
   SessionInfo info() const;
 
  private:
-  class Impl;
-  void onFrame(const proto::Frame& frame) override;
-  void onCarrierFailed(const std::string& reason) override;
-  void onCarrierWritable() override;
-
+  class Impl;  // also the carrier's listener
   std::unique_ptr<Impl> impl_;
 };
 

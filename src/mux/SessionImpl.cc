@@ -42,10 +42,13 @@ Session::Impl::Impl(Session& owner, io::Loop& loop, CarrierPtr carrier, Role rol
       handler_(handler),
       config_(config),
       keepalive_(config.heartbeatInterval, config.deadPeerTimeout, io::Clock::now()),
-      creditLimits_(creditLimits(config)),
+      streamContext_{loop, chunkPool_, creditLimits(config), config.streamWindow,
+                     config.maxDataFrame},
       nextStreamId_(role == Role::Client ? 1 : 2),
       lastSweep_(io::Clock::now()),
-      startedAt_(lastSweep_) {}
+      startedAt_(lastSweep_) {
+  carrier_->setListener(this);
+}
 
 Session::Impl::~Impl() {
   *alive_ = false;
@@ -68,7 +71,7 @@ SessionInfo Session::Impl::info() {
   info.stats = stats();
   std::map<std::string_view, uint64_t> byTarget;
   for (const auto& [id, stream] : streams_) {
-    byTarget[stream->target]++;
+    byTarget[stream->target()]++;
   }
   for (const auto& [target, count] : byTarget) {
     info.openByTarget.emplace_back(target, count);
@@ -175,16 +178,16 @@ void Session::Impl::onStreamFrame(const proto::Frame& frame) {
   Stream& stream = *found->second;
   switch (header.type) {
     case FrameType::Data:
-      onData(stream, frame.payload);
+      stream.onData(frame.payload);
       break;
     case FrameType::Fin:
-      onFin(stream);
+      stream.onFin();
       break;
     case FrameType::Rst:
       onRst(stream, frame.payload);
       break;
     case FrameType::Opened:
-      onOpened(stream);
+      stream.onOpened();
       break;
     case FrameType::Blocked:
       onBlocked(stream, frame.payload);
@@ -235,7 +238,7 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
   }
   spdlog::debug("{}: stream {} opening to '{}'", describe(), id, target);
   // Data and Fin that follow the Open wait in the stream's output until the socket is connected.
-  addStream(id, io::Fd(), Stream::Phase::Resolving).target = target;
+  addStream(id, io::Fd(), Stream::Phase::Resolving).setTarget(std::string(target));
   handler_.connectStream(target, [this, alive = std::weak_ptr<bool>(alive_), id,
                                   name = std::string(target)](ConnectResult result) {
     if (alive.expired()) {
@@ -252,7 +255,7 @@ void Session::Impl::onOpen(uint32_t id, std::string_view target) {
 
 void Session::Impl::onConnectResult(uint32_t id, ConnectResult result) {
   auto found = streams_.find(id);
-  if (ended_ || found == streams_.end() || found->second->phase != Stream::Phase::Resolving) {
+  if (ended_ || found == streams_.end() || found->second->phase() != Stream::Phase::Resolving) {
     return;  // reset by the peer meanwhile: the socket (if any) closes here
   }
   Stream& stream = *found->second;
@@ -262,97 +265,34 @@ void Session::Impl::onConnectResult(uint32_t id, ConnectResult result) {
     destroyStream(stream, false);
     return;
   }
-  stream.fd = std::move(*result);
-  stream.phase = Stream::Phase::Connecting;
-  updateEvents(stream);
-}
-
-void Session::Impl::onData(Stream& stream, std::span<const uint8_t> payload) {
-  if (stream.finReceived) {
-    resetStream(stream, "protocol error: Data after Fin", true);
-    return;
-  }
-  if (payload.size() > stream.receiveCredit) {
-    resetStream(stream,
-                fmt::format("protocol error: {} bytes of Data with {} bytes of credit",
-                            payload.size(), stream.receiveCredit),
-                true);
-    return;
-  }
-  stream.receiveCredit -= payload.size();
-  stream.lowestPeerCredit = std::min(stream.lowestPeerCredit, stream.receiveCredit);
-  stream.lastDataSweep = sweepCount_;
-  dataSinceSweep_ = true;
-  if (stream.output.empty() && !stream.writeBlocked && stream.phase == Stream::Phase::Open) {
-    writeDirect(stream, payload);
-    return;
-  }
-  // Behind queued bytes: copied into the stream's chunks, written in order later in the tick.
-  stream.output.append(payload);
-  queueOutput(stream);
-}
-
-void Session::Impl::onFin(Stream& stream) {
-  stream.finReceived = true;
-  queueOutput(stream);
+  stream.connect(std::move(*result));
 }
 
 void Session::Impl::onRst(Stream& stream, std::span<const uint8_t> payload) {
   proto::RstPayload rst = proto::decodeRst(payload);
-  spdlog::info("{}: stream {} reset by the peer ({}): {}", describe(), stream.id,
+  spdlog::info("{}: stream {} reset by the peer ({}): {}", describe(), stream.id(),
                proto::rstCodeName(rst.code), rst.reason);
   stats_.streamErrors++;
-  if (stream.onOpenResult) {
-    failOpen(stream, rst.code, rst.reason);
-    return;
-  }
+  // A socket whose OnOpenResult wrote a reply is closed already: the reset finds none.
+  stream.failOpen(rst.code, rst.reason);
   destroyStream(stream, true);
-}
-
-void Session::Impl::onOpened(Stream& stream) {
-  if (!stream.onOpenResult) {
-    return;  // nobody asked; an Opened is informative only
-  }
-  std::string reply = std::exchange(stream.onOpenResult, nullptr)(OpenResult{true, {}, {}});
-  if (!reply.empty()) {
-    // Opened precedes the destination's Data on the wire, so the reply goes first.
-    stream.output.append(proto::textPayload(reply));
-    committed_ += reply.size();
-    queueOutput(stream);
-  }
-}
-
-void Session::Impl::failOpen(Stream& stream, proto::RstCode code, std::string_view reason) {
-  std::string reply =
-      std::exchange(stream.onOpenResult, nullptr)(OpenResult{false, code, std::string(reason)});
-  if (stream.watched) {
-    loop_.unwatch(stream.fd.get());  // before closeWithReply closes the fd
-    stream.watched = false;
-  }
-  closeWithReply(stream.fd, reply);
-  destroyStream(stream, true);  // resets only a socket that closeWithReply left open
 }
 
 void Session::Impl::onWindow(Stream& stream, std::span<const uint8_t> payload) {
   if (payload.size() != 4) {
-    resetStream(stream, fmt::format("protocol error: Window payload of {} bytes", payload.size()),
-                true);
+    streamFailed(stream, fmt::format("protocol error: Window payload of {} bytes", payload.size()));
     return;
   }
-  // Credit beyond a few windows means a confused peer; clamping keeps the counter sane.
-  constexpr uint64_t kMaxCredit = uint64_t{1} << 40;
-  stream.sendCredit = std::min(stream.sendCredit + proto::getU32(payload.data()), kMaxCredit);
-  stream.blockedSent = false;
-  updateEvents(stream);
+  stream.onWindow(proto::getU32(payload.data()));
 }
 
 void Session::Impl::onBlocked(Stream& stream, std::span<const uint8_t> payload) {
   if (!payload.empty()) {
-    resetStream(stream, fmt::format("protocol error: Blocked payload of {} bytes", payload.size()),
-                true);
+    streamFailed(stream,
+                 fmt::format("protocol error: Blocked payload of {} bytes", payload.size()));
     return;
   }
-  stream.peerBlocked = true;  // evidence for the next credit return (growWindow)
+  stream.onBlocked();
 }
 
 bool Session::Impl::isPastStream(uint32_t id) const {

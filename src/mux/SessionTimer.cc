@@ -50,28 +50,28 @@ void Session::Impl::sweepIdle(io::TimePoint now) {
     return;
   }
   lastSweep_ = now;
-  sweepCount_++;
+  streamContext_.sweepCount++;
   std::erase_if(grownStreams_, [this](uint32_t id) {
     auto found = streams_.find(id);
     if (found == streams_.end()) {
       return true;
     }
     Stream& stream = *found->second;
-    if (stream.lastDataSweep + kIdleSweeps >= sweepCount_) {
+    if (stream.lastDataSweep() + kIdleSweeps >= streamContext_.sweepCount) {
       return false;
     }
-    // The peer keeps credit already granted; creditOwed() stays negative until it is used.
-    stream.window.reset(config_.streamWindow);
-    stream.windowGrown = false;
+    // The peer keeps credit already granted; the stream owes none until it is used.
+    stream.resetWindow();
+    stream.marks.windowGrown = false;
     return true;
   });
-  if (!dataSinceSweep_) {
+  if (!streamContext_.dataSinceSweep) {
     chunkPool_.trim();
   }
   if (datagrams_ != nullptr) {
     datagrams_->onDatagramSweep(now);
   }
-  dataSinceSweep_ = false;
+  streamContext_.dataSinceSweep = false;
 }
 
 void Session::Impl::onTimer() {

@@ -8,7 +8,7 @@
 
 namespace ferry::proto {
 
-/// Wire format version 3; see docs/protocol.md, which is the reference for every constant here.
+/// Wire format version 4; see docs/protocol.md, which is the reference for every constant here.
 constexpr uint16_t kProtocolVersion = 4;
 constexpr uint16_t kFrameMagic = 0x7946;  // bytes 'F','y' on the wire: never zero
 constexpr size_t kHeaderSize = 28;

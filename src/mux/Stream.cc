@@ -270,6 +270,9 @@ void Stream::queueOutput() {
 void Stream::writeDirect(std::span<const uint8_t> payload) {
   ssize_t n = ::write(fd_.get(), payload.data(), payload.size());
   if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    // The payload left the credit (onData) but is neither written nor queued: the session's
+    // committed count, which the stream's end subtracts only what it holds from, lets go of it.
+    context_.committed -= payload.size();
     owner_.streamFailed(*this, fmt::format("write: {}", std::strerror(errno)));
     return;
   }

@@ -25,7 +25,7 @@ class StreamOwner {
  public:
   /// For log lines: which session.
   virtual std::string describe() const = 0;
-  /// Sends a frame about the stream (Opened, Data of first bytes, Fin, Window).
+  /// Sends a frame about the stream (Opened, Data of first bytes, Fin, Window, Blocked).
   virtual void sendFrame(proto::FrameType type, uint32_t id,
                          std::span<const uint8_t> payload = {}) = 0;
   /// Room for a Data frame of at most `max` payload bytes in the carrier's outgoing batch (empty:
@@ -131,7 +131,10 @@ class Stream {
   /// The carrier takes frames again (marks.carrierStalled was cleared).
   void resumeReading() { updateEvents(); }
   /// Back to the initial window after the stream idled (the peer keeps credit already granted).
-  void resetWindow() { window_.reset(context_.streamWindow); }
+  void resetWindow() {
+    window_.reset(context_.streamWindow);
+    peerBlocked_ = false;  // evidence about the old window
+  }
   /// Unregisters and closes the socket with a TCP reset.
   void resetSocket();
   /// The session ends: an OnOpenResult learns, the socket is reset.

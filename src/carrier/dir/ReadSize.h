@@ -12,11 +12,11 @@ namespace ferry::carrier::dir {
 /// asks for about what the reads since the last short or refused one used (a busy lane's
 /// wake-up ends in such a read: asking for only what that last read used would start every
 /// wake-up at kMin again and spend 5 reads where 1 does); a refused read that used nothing halves
-/// the size. Where each read is a round trip to a server (remote and FUSE
-/// file systems: an O_DIRECT read, or open + getattr + read + release) the size grows 8-fold per
-/// full read instead of 2-fold, so that a busy lane is back at the largest request after 3 reads
-/// instead of 8 (the refusal is routine there: the reader finds a new segment with only its header
-/// written, in front of the stale bytes of a reused file).
+/// the size (locally) or drops it to kMin (round trips). Where each read is a round trip to a
+/// server (remote and FUSE file systems: an O_DIRECT read, or open + getattr + read + release) the
+/// size grows 8-fold per full read instead of 2-fold, so that a busy lane is back at the largest
+/// request after 3 reads instead of 8 (the refusal is routine there: the reader finds a new segment
+/// with only its header written, in front of the stale bytes of a reused file).
 class ReadSize {
  public:
   static constexpr size_t kMin = 4096;

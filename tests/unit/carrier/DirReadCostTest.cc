@@ -32,6 +32,18 @@ TEST(DirReadSize, RoundTripReadsRegainTheLargestRequestInThreeFullReads) {
   EXPECT_EQ(size.next(), kMax);
 }
 
+TEST(DirReadSize, RoundTripReadsThatFindNothingNewDropToTheSmallestAtOnce) {
+  ReadSize size(kMax, true);
+  for (int read = 0; read < 3; ++read) {
+    size.after(true, size.next(), false);
+  }
+  size.after(true, 1000, true);  // a burst's last read: the next wake-up starts there
+  ASSERT_GT(size.next(), ReadSize::kMin);
+  // An idle poll over the network copies only a page of stale bytes, not half a segment.
+  size.after(true, 0, true);
+  EXPECT_EQ(size.next(), ReadSize::kMin);
+}
+
 TEST(DirReadSize, LocalReadsDoubleAndEveryRefusalShrinks) {
   ReadSize size(kMax, false);
   size.after(true, ReadSize::kMin, false);

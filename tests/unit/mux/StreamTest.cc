@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct FakeOwner : mux::StreamOwner {
   std::vector<Stream*> flushes;
   bool closed = false;
   std::string failure;
+  uint64_t heldAtEnd = 0;  // what the stream held of `context.committed` when it ended
 
   std::string describe() const override { return "test"; }
   void sendFrame(FrameType type, uint32_t, std::span<const uint8_t>) override {
@@ -57,8 +59,9 @@ struct FakeOwner : mux::StreamOwner {
     closed = true;
     stream.reset();
   }
-  void streamFailed(Stream&, const std::string& reason) override {
+  void streamFailed(Stream& s, const std::string& reason) override {
     failure = reason;
+    heldAtEnd = s.heldBytes();
     stream.reset();
   }
   void connectFailed(Stream&, int) override { stream.reset(); }
@@ -169,6 +172,16 @@ TEST_F(StreamFixture, DataAfterFinFailsTheStream) {
   owner.stream->onData(bytes("late"));
   EXPECT_EQ(owner.failure, "protocol error: Data after Fin");
   EXPECT_EQ(owner.stream, nullptr);
+}
+
+TEST_F(StreamFixture, AFailedDirectWriteLeavesNoCommittedBytesBehind) {
+  std::signal(SIGPIPE, SIG_IGN);  // as ferry does: the write fails with EPIPE instead
+  owner.context.committed = owner.stream->heldBytes();  // as the session counts a new stream
+  app.reset();                                          // the application is gone
+  owner.stream->onData(bytes(std::string(100, 'x')));
+  ASSERT_NE(owner.failure, "");
+  // The session subtracts what the stream held at its end: that must leave nothing.
+  EXPECT_EQ(owner.context.committed, owner.heldAtEnd);
 }
 
 }  // namespace

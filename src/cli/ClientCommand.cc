@@ -41,7 +41,7 @@ using OrExitStatus = std::expected<T, int>;
 io::Result<std::unique_ptr<mux::CarrierConnector>> localConnector(io::Loop& loop,
                                                                   const ClientOptions& options) {
   if (!options.exec.empty()) {
-    return std::make_unique<carrier::ExecConnector>(loop, options.exec);
+    return std::make_unique<carrier::stream::ExecConnector>(loop, options.exec);
   }
   carrier::dir::DirOptions dir = dirOptions(options.common);
   if (auto checked = carrier::dir::SharedDir::open(dir); !checked) {
@@ -59,7 +59,7 @@ OrExitStatus<std::unique_ptr<mux::CarrierConnector>> clientConnector(io::Loop& l
     if (!address) {
       return std::unexpected(addressErrorStatus(address.error()));
     }
-    connector = std::make_unique<carrier::TcpCarrierConnector>(loop, *address);
+    connector = std::make_unique<carrier::stream::TcpCarrierConnector>(loop, *address);
   } else if (auto local = localConnector(loop, options); local) {
     connector = std::move(*local);
   } else {

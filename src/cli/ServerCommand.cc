@@ -34,7 +34,7 @@ struct ServerOptions {
 /// `tcp`: the TCP acceptor inside, whose address is logged; none for the others.
 struct ServerAcceptor {
   std::unique_ptr<mux::CarrierAcceptor> acceptor;
-  carrier::TcpCarrierAcceptor* tcp = nullptr;
+  carrier::stream::TcpCarrierAcceptor* tcp = nullptr;
 };
 
 /// The acceptor, or the exit status of what failed (its error printed).
@@ -45,11 +45,11 @@ std::expected<ServerAcceptor, int> serverAcceptor(io::Loop& loop, const ServerOp
     if (!address) {
       return std::unexpected(addressErrorStatus(address.error()));
     }
-    auto tcp = std::make_unique<carrier::TcpCarrierAcceptor>(loop, *address);
+    auto tcp = std::make_unique<carrier::stream::TcpCarrierAcceptor>(loop, *address);
     result.tcp = tcp.get();
     result.acceptor = std::move(tcp);
   } else if (options.stdio) {
-    result.acceptor = std::make_unique<carrier::StdioAcceptor>(loop);
+    result.acceptor = std::make_unique<carrier::stream::StdioAcceptor>(loop);
   } else {
     result.acceptor = std::make_unique<carrier::dir::DirAcceptor>(loop, dirOptions(options.common));
   }

@@ -200,9 +200,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   handler.policy = &*w.policy;
   handler.role = role;
   {
-    mux::Session session(w.loop,
-                         std::make_unique<carrier::StreamCarrier>(w.loop, io::Fd(fds[1]), "fuzz"),
-                         role, handler);
+    mux::Session session(
+        w.loop, std::make_unique<carrier::stream::StreamCarrier>(w.loop, io::Fd(fds[1]), "fuzz"),
+        role, handler);
     session.start();
     for (int tick = 0; tick < kTicks && handler.ended == 0; ++tick) {
       peer.pump();

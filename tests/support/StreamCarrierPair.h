@@ -16,8 +16,8 @@ namespace ferry::test {
 struct StreamCarrierPair {
   explicit StreamCarrierPair(io::Loop& loop) {
     auto [left, right] = socketPair();
-    a = std::make_unique<carrier::StreamCarrier>(loop, std::move(left), "a");
-    b = std::make_unique<carrier::StreamCarrier>(loop, std::move(right), "b");
+    a = std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(left), "a");
+    b = std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(right), "b");
     listen();
   }
   /// Over one pipe per direction instead, like stdio carriers.
@@ -27,8 +27,10 @@ struct StreamCarrierPair {
     EXPECT_EQ(::pipe2(toB, O_NONBLOCK | O_CLOEXEC), 0);
     EXPECT_EQ(::pipe2(toA, O_NONBLOCK | O_CLOEXEC), 0);
     std::unique_ptr<StreamCarrierPair> pair(new StreamCarrierPair());
-    pair->a = std::make_unique<carrier::StreamCarrier>(loop, io::Fd(toA[0]), io::Fd(toB[1]), "a");
-    pair->b = std::make_unique<carrier::StreamCarrier>(loop, io::Fd(toB[0]), io::Fd(toA[1]), "b");
+    pair->a =
+        std::make_unique<carrier::stream::StreamCarrier>(loop, io::Fd(toA[0]), io::Fd(toB[1]), "a");
+    pair->b =
+        std::make_unique<carrier::stream::StreamCarrier>(loop, io::Fd(toB[0]), io::Fd(toA[1]), "b");
     pair->listen();
     return pair;
   }
@@ -38,8 +40,8 @@ struct StreamCarrierPair {
     b->start();
   }
 
-  std::unique_ptr<carrier::StreamCarrier> a;
-  std::unique_ptr<carrier::StreamCarrier> b;
+  std::unique_ptr<carrier::stream::StreamCarrier> a;
+  std::unique_ptr<carrier::stream::StreamCarrier> b;
   RecordingListener seenByA;
   RecordingListener seenByB;
 

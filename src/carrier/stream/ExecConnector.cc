@@ -13,7 +13,7 @@
 
 extern char** environ;
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 namespace {
 
 struct Pipe {
@@ -85,4 +85,4 @@ io::Result<mux::CarrierPtr> ExecConnector::connect() {
   return carrier;
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -8,7 +8,7 @@
 #include "io/Loop.h"
 #include "mux/Carrier.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 /// Client side of the stdio carrier: runs a shell command (typically
 /// `ssh host ferry server --stdio --to ...`) for each session and speaks frames over its stdin
@@ -29,4 +29,4 @@ class ExecConnector : public mux::CarrierConnector {
   std::vector<pid_t> children_;
 };
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -2,7 +2,7 @@
 
 #include "carrier/stream/StdioCarrier.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 io::Result<void> StdioAcceptor::start(OnCarrier onCarrier) {
   auto carrier = makeStdioCarrier(loop_);
@@ -13,4 +13,4 @@ io::Result<void> StdioAcceptor::start(OnCarrier onCarrier) {
   return {};
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

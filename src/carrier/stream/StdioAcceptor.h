@@ -3,7 +3,7 @@
 #include "io/Loop.h"
 #include "mux/Carrier.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 /// Server side of the stdio carrier: exactly one session, over this process's stdin and stdout
 /// (`ssh host ferry server --stdio --to ...`).
@@ -17,4 +17,4 @@ class StdioAcceptor : public mux::CarrierAcceptor {
   io::Loop& loop_;
 };
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -9,7 +9,7 @@
 #include "carrier/stream/StreamCarrier.h"
 #include "io/Socket.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 namespace {
 
 io::Result<io::Fd> duplicateForLoop(int fd, const char* name) {
@@ -44,4 +44,4 @@ io::Result<mux::CarrierPtr> makeStdioCarrier(io::Loop& loop) {
   return std::make_unique<StreamCarrier>(loop, std::move(*in), std::move(*out), "stdio");
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -8,7 +8,7 @@
 
 #include "io/Log.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 StreamCarrier::StreamCarrier(io::Loop& loop, io::Fd socket, std::string description)
     : loop_(loop), readFd_(std::move(socket)), description_(std::move(description)) {}
@@ -212,4 +212,4 @@ mux::CarrierInfo StreamCarrier::info() const {
   return info;
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -11,7 +11,7 @@
 #include "mux/Carrier.h"
 #include "proto/FrameWriter.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 /// A Carrier over a byte stream: one TCP socket, or a pair of pipes (stdin/stdout). Frames queued
 /// during a tick leave with one write(2) at the end of the tick; reads go through read(2), never
@@ -79,4 +79,4 @@ class StreamCarrier : public mux::Carrier {
   io::TickHook flushHook_{loop_, [this] { flush(); }};
 };
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

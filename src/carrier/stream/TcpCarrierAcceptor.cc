@@ -8,7 +8,7 @@
 #include "io/Log.h"
 #include "io/Socket.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 namespace {
 
 std::string peerName(int fd) {
@@ -59,4 +59,4 @@ void TcpCarrierAcceptor::onAccepted(io::Fd socket) {
   onCarrier_(std::make_unique<StreamCarrier>(loop_, std::move(socket), std::move(description)));
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

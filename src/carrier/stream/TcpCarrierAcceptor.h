@@ -8,7 +8,7 @@
 #include "io/TcpListener.h"
 #include "mux/Carrier.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 /// Server side of the TCP carrier: listens, and makes each accepted connection a StreamCarrier.
 class TcpCarrierAcceptor : public mux::CarrierAcceptor {
@@ -33,4 +33,4 @@ class TcpCarrierAcceptor : public mux::CarrierAcceptor {
   OnCarrier onCarrier_;
 };
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

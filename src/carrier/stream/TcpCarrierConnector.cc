@@ -5,7 +5,7 @@
 #include "carrier/stream/StreamCarrier.h"
 #include "io/Socket.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 io::Result<mux::CarrierPtr> TcpCarrierConnector::connect() {
   io::Result<io::Fd> socket = io::connectTcpBlocking(address_);
@@ -17,4 +17,4 @@ io::Result<mux::CarrierPtr> TcpCarrierConnector::connect() {
                                          fmt::format("tcp to {}", address_.toString()));
 }
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

@@ -4,7 +4,7 @@
 #include "io/Loop.h"
 #include "mux/Carrier.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 
 /// Client side of the TCP carrier: dials the server's address. The connect blocks (it happens
 /// once, when a session is created); the socket is then non-blocking.
@@ -18,4 +18,4 @@ class TcpCarrierConnector : public mux::CarrierConnector {
   io::Address address_;
 };
 
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

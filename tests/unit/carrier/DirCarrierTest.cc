@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "DirTestUtil.h"
+#include "ReserveTestUtil.h"
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirCarrier.h"
 #include "carrier/dir/DirConnector.h"
 #include "carrier/dir/Names.h"
-#include "dir_test_util.h"
-#include "reserve_test_util.h"
 
 namespace ferry::carrier::dir {
 namespace {

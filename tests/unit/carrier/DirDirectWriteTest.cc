@@ -12,10 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "DirTestUtil.h"
 #include "carrier/dir/LaneWriter.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/SegmentHeader.h"
-#include "dir_test_util.h"
 #include "proto/FrameWriter.h"
 
 namespace ferry::carrier::dir {

@@ -7,13 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "DirTestUtil.h"
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirCarrier.h"
 #include "carrier/dir/DirConnector.h"
 #include "carrier/dir/Manifest.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/SegmentHeader.h"
-#include "dir_test_util.h"
 #include "proto/FrameWriter.h"
 
 namespace ferry::carrier::dir {

@@ -11,12 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include "DirTestUtil.h"
 #include "carrier/dir/Inotify.h"
 #include "carrier/dir/LaneReader.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/SafeOpen.h"
 #include "carrier/dir/SegmentHeader.h"
-#include "dir_test_util.h"
 #include "proto/Frame.h"
 #include "proto/FrameWriter.h"
 

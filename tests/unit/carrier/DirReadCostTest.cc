@@ -8,11 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include "DirTestUtil.h"
 #include "carrier/dir/PollSchedule.h"
 #include "carrier/dir/ReadSize.h"
 #include "carrier/dir/ReopenSegmentSource.h"
 #include "carrier/dir/SegmentSource.h"
-#include "dir_test_util.h"
 
 namespace ferry::carrier::dir {
 namespace {

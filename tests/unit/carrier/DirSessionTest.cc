@@ -3,9 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "DirTestUtil.h"
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirConnector.h"
-#include "dir_test_util.h"
 #include "support/SessionBehaviour.h"
 
 namespace ferry::test {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "SecureTestUtil.h"
 #include "carrier/secure/RecordCipher.h"
-#include "secure_test_util.h"
 
 namespace ferry::carrier::secure::test {
 namespace {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "reserve_test_util.h"
-#include "secure_test_util.h"
+#include "ReserveTestUtil.h"
+#include "SecureTestUtil.h"
 
 namespace ferry::carrier::secure::test {
 namespace {

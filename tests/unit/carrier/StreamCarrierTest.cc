@@ -6,15 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "ReserveTestUtil.h"
 #include "carrier/stream/StreamCarrier.h"
 #include "carrier/stream/TcpCarrierAcceptor.h"
 #include "carrier/stream/TcpCarrierConnector.h"
 #include "proto/FrameWriter.h"
-#include "reserve_test_util.h"
 #include "support/SessionHarness.h"
 #include "support/StreamCarrierPair.h"
 
-namespace ferry::carrier {
+namespace ferry::carrier::stream {
 namespace {
 
 using test::bytesOf;
@@ -211,4 +211,4 @@ TEST_F(StreamCarrierTest, ReservedFramesArriveLikeSentOnesAndCancelledOnesNotAtA
 }
 
 }  // namespace
-}  // namespace ferry::carrier
+}  // namespace ferry::carrier::stream

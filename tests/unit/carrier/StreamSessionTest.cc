@@ -14,8 +14,10 @@ namespace {
 struct SocketPairCarriers {
   static std::pair<mux::CarrierPtr, mux::CarrierPtr> make(io::Loop& loop) {
     auto [left, right] = socketPair();
-    return {std::make_unique<carrier::StreamCarrier>(loop, std::move(left), "socketpair client"),
-            std::make_unique<carrier::StreamCarrier>(loop, std::move(right), "socketpair server")};
+    return {std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(left),
+                                                             "socketpair client"),
+            std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(right),
+                                                             "socketpair server")};
   }
 };
 
@@ -48,7 +50,7 @@ struct RawPeer {
     raw = std::move(left);
     handler.destination = destination.address;
     session = std::make_unique<mux::Session>(
-        loop, std::make_unique<carrier::StreamCarrier>(loop, std::move(right), "raw"),
+        loop, std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(right), "raw"),
         mux::Role::Server, handler);
     session->start();
   }

@@ -47,16 +47,17 @@ struct EchoDestination {
 struct Tunnel {
   io::Loop loop;
   EchoDestination echo;
-  carrier::TcpCarrierAcceptor acceptor{loop, loopback()};
+  carrier::stream::TcpCarrierAcceptor acceptor{loop, loopback()};
   std::unique_ptr<TunnelServer> server;
-  std::unique_ptr<carrier::TcpCarrierConnector> connector;
+  std::unique_ptr<carrier::stream::TcpCarrierConnector> connector;
   std::unique_ptr<TunnelClient> client;
 
   explicit Tunnel(std::vector<std::string> allowed) {
     io::ignoreSigpipe();
     server = std::make_unique<TunnelServer>(loop, acceptor, policy(allowed), mux::SessionConfig{});
     EXPECT_TRUE(server->start());
-    connector = std::make_unique<carrier::TcpCarrierConnector>(loop, acceptor.localAddress());
+    connector =
+        std::make_unique<carrier::stream::TcpCarrierConnector>(loop, acceptor.localAddress());
     client = std::make_unique<TunnelClient>(loop, *connector, mux::SessionConfig{});
     EXPECT_TRUE(client->start());
   }

@@ -55,12 +55,13 @@ uint64_t getU64(const uint8_t* in) {
   return value;
 }
 
+bool isSessionFrameType(uint8_t type) {
+  return type >= static_cast<uint8_t>(FrameType::Hello) &&
+         type <= static_cast<uint8_t>(FrameType::Blocked);
+}
+
 bool isKnownFrameType(uint8_t type) {
-  return (type >= static_cast<uint8_t>(FrameType::Hello) &&
-          type <= static_cast<uint8_t>(FrameType::ListenResult)) ||
-         (type >= static_cast<uint8_t>(FrameType::DatagramOpen) &&
-          type <= static_cast<uint8_t>(FrameType::Blocked)) ||
-         type == static_cast<uint8_t>(FrameType::Rotate) ||
+  return isSessionFrameType(type) || type == static_cast<uint8_t>(FrameType::Rotate) ||
          type == static_cast<uint8_t>(FrameType::SegmentAck) ||
          (type >= static_cast<uint8_t>(FrameType::AuthHello) &&
           type <= static_cast<uint8_t>(FrameType::Sealed));

@@ -49,6 +49,9 @@ enum class FrameType : uint8_t {
 
 /// True for the frame types above.
 bool isKnownFrameType(uint8_t type);
+/// True for the frames the session (mux) handles, Hello to Blocked: the known types except the
+/// carrier frames (Rotate, SegmentAck, AuthHello, AuthProof, Sealed), which a carrier consumes.
+bool isSessionFrameType(uint8_t type);
 const char* frameTypeName(FrameType type);
 
 struct FrameHeader {

@@ -20,11 +20,6 @@ Direction receiveDirection(Role role) {
   return role == Role::Client ? Direction::ServerToClient : Direction::ClientToServer;
 }
 
-bool isSessionFrameType(proto::FrameType type) {
-  return (type >= proto::FrameType::Hello && type <= proto::FrameType::ListenResult) ||
-         (type >= proto::FrameType::DatagramOpen && type <= proto::FrameType::Blocked);
-}
-
 }  // namespace
 
 SecureCarrier::SecureCarrier(io::Loop& loop, mux::CarrierPtr inner, const Key& key, Role role,
@@ -222,7 +217,7 @@ void SecureCarrier::onSealed(const proto::Frame& frame) {
                     number));
     return;
   }
-  if (!isSessionFrameType(opened->type)) {
+  if (!proto::isSessionFrameType(static_cast<uint8_t>(opened->type))) {
     fail(fmt::format("record {} holds frame type {}, which is not a session frame", number,
                      static_cast<int>(opened->type)));
     return;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <vector>
 
 #include "proto/Crc32c.h"
@@ -157,6 +158,20 @@ TEST(FrameTest, UnknownTypeIsInvalidOnceTheTypeByteArrives) {
       EXPECT_STREQ(frameTypeName(header.type), "UNKNOWN");
     }
   }
+}
+
+TEST(FrameTest, SessionFramesAreTheKnownTypesExceptTheCarrierFrames) {
+  const std::set<FrameType> carrierFrames = {FrameType::Rotate, FrameType::SegmentAck,
+                                             FrameType::AuthHello, FrameType::AuthProof,
+                                             FrameType::Sealed};
+  for (int type = 0; type < 256; ++type) {
+    auto byte = static_cast<uint8_t>(type);
+    bool expected = isKnownFrameType(byte) && !carrierFrames.contains(static_cast<FrameType>(byte));
+    EXPECT_EQ(isSessionFrameType(byte), expected) << type;
+  }
+  EXPECT_TRUE(isSessionFrameType(static_cast<uint8_t>(FrameType::Hello)));
+  EXPECT_TRUE(isSessionFrameType(static_cast<uint8_t>(FrameType::DatagramOpen)));
+  EXPECT_TRUE(isSessionFrameType(static_cast<uint8_t>(FrameType::Blocked)));
 }
 
 TEST(FrameTest, ZerosNeverParse) {

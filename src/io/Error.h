@@ -17,5 +17,8 @@ using Result = std::expected<T, Error>;
 
 /// Builds an Error from errno (or `code`), as "what: strerror".
 Error systemError(const std::string& what, int code = errno);
+/// An Error for what a peer sent or wrote against the protocol (code EPROTO); `what` says which
+/// rule it broke.
+Error protocolError(std::string what);
 
 }  // namespace ferry::io

@@ -33,8 +33,9 @@ class CarrierListener {
   /// is valid only during the call. Carrier frames (Rotate, SegmentAck) never arrive here.
   virtual void onFrame(const proto::Frame& frame) = 0;
   /// The channel is broken (peer closed it, corrupt or stuck input, I/O error, files removed).
-  /// No frame arrives after this.
-  virtual void onCarrierFailed(const std::string& reason) = 0;
+  /// The message names the carrier's cause; the code is the errno of a failed system call,
+  /// EPROTO for what the peer sent against the protocol, or 0. No frame arrives after this.
+  virtual void onCarrierFailed(const io::Error& error) = 0;
   /// congested() went from true to false.
   virtual void onCarrierWritable() = 0;
 };

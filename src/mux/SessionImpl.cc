@@ -315,8 +315,8 @@ void Session::Impl::onUnknownStream(const proto::FrameHeader& header) {
   }
 }
 
-void Session::Impl::onCarrierFailed(const std::string& reason) {
-  end(fmt::format("carrier failed: {}", reason), false, true);
+void Session::Impl::onCarrierFailed(const io::Error& error) {
+  end(fmt::format("carrier failed: {}", error.message), false, true);
 }
 
 void Session::Impl::end(const std::string& reason, bool notifyPeer, bool peerGone) {

@@ -37,7 +37,7 @@ class Session::Impl : public CarrierListener, public StreamOwner {
   void onFrame(const proto::Frame& frame) override;
   /// Data, Fin, Rst, Window and Opened: frames about one stream.
   void onStreamFrame(const proto::Frame& frame);
-  void onCarrierFailed(const std::string& reason) override;
+  void onCarrierFailed(const io::Error& error) override;
   void onCarrierWritable() override;
 
   // Datagram flows (SessionDatagrams.cc).

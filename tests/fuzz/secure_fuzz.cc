@@ -86,13 +86,13 @@ struct Listener : mux::CarrierListener {
                           expected.payload.end()));
     frames.push_back(expected);
   }
-  void onCarrierFailed(const std::string&) override { failures++; }
+  void onCarrierFailed(const io::Error&) override { failures++; }
   void onCarrierWritable() override {}
 };
 
 struct PeerListener : mux::CarrierListener {
   void onFrame(const proto::Frame&) override {}
-  void onCarrierFailed(const std::string&) override {}
+  void onCarrierFailed(const io::Error&) override {}
   void onCarrierWritable() override {}
 };
 

@@ -88,7 +88,7 @@ class MemoryCarrierPair {
       state->loop.defer([state, to] {
         if (state->ends[to] != nullptr && !state->closed[to]) {
           state->closed[to] = true;
-          state->ends[to]->fail("the peer closed the channel");
+          state->ends[to]->fail(io::Error{.message = "the peer closed the channel"});
         }
       });
     }
@@ -146,9 +146,9 @@ class MemoryCarrierPair {
         deliverFrame(*listener_, frame, state_->nextSequence[side_]++);
       }
     }
-    void fail(const std::string& reason) {
+    void fail(const io::Error& error) {
       if (listener_ != nullptr) {
-        listener_->onCarrierFailed(reason);
+        listener_->onCarrierFailed(error);
       }
     }
 

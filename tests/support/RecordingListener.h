@@ -24,12 +24,12 @@ class RecordingListener : public mux::CarrierListener {
     frames.push_back(
         {frame.header.type, frame.header.stream, {frame.payload.begin(), frame.payload.end()}});
   }
-  void onCarrierFailed(const std::string& reason) override { failures.push_back(reason); }
+  void onCarrierFailed(const io::Error& error) override { failures.push_back(error); }
   void onCarrierWritable() override { ++writable; }
 
   bool failed() const { return !failures.empty(); }
-  /// The first failure reported, or "".
-  std::string failure() const { return failures.empty() ? "" : failures.front(); }
+  /// The message of the first failure reported, or "".
+  std::string failure() const { return failures.empty() ? "" : failures.front().message; }
   std::vector<proto::FrameType> types() const {
     std::vector<proto::FrameType> types;
     for (const Frame& frame : frames) {
@@ -39,7 +39,7 @@ class RecordingListener : public mux::CarrierListener {
   }
 
   std::vector<Frame> frames;
-  std::vector<std::string> failures;
+  std::vector<io::Error> failures;
   int writable = 0;
 };
 

@@ -37,7 +37,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
     proto::putU64(payload, segment);
     parts_.writer->send(proto::FrameType::SegmentAck, 0, payload);
   };
-  callbacks.onFailed = [this](const io::Error& error) { fail(error.message); };
+  callbacks.onFailed = [this](const io::Error& error) { fail(error); };
   callbacks.ownLaneStalled = [this] { return parts_.writer->writeErrorEpisode(); };
   reader_ = std::make_unique<LaneReader>(loop_, config.poll ? nullptr : parts_.inotify, config,
                                          std::move(callbacks));
@@ -47,7 +47,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
           listener_->onCarrierWritable();
         }
       },
-      [this](const io::Error& error) { fail(error.message); },
+      [this](const io::Error& error) { fail(error); },
       [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
 }
 
@@ -69,13 +69,13 @@ void DirCarrier::armSafetyPoll() {
     }
     // Local only: a remote fstat answers from a stale cache (SHARES trap 2).
     if (!parts_.remote && parts_.writer->unlinked()) {
-      fail(fmt::format("lane file {} of session {} was removed", parts_.writer->currentName(),
-                       parts_.sessionId));
+      fail(io::Error{.message = fmt::format("lane file {} of session {} was removed",
+                                            parts_.writer->currentName(), parts_.sessionId)});
       return;
     }
     if (!parts_.remote && parts_.folder.movedFrom(parts_.dirFd.get())) {
-      fail(fmt::format("session folder {} was renamed or replaced",
-                       Names::folder(parts_.sessionId)));
+      fail(io::Error{.message = fmt::format("session folder {} was renamed or replaced",
+                                            Names::folder(parts_.sessionId))});
       return;
     }
     reader_->safetyPoll();
@@ -119,7 +119,7 @@ bool DirCarrier::congested() const {
   return parts_.writer->congested();
 }
 
-void DirCarrier::fail(const std::string& reason) {
+void DirCarrier::fail(const io::Error& error) {
   if (failed_ || closed_) {
     return;
   }
@@ -127,7 +127,8 @@ void DirCarrier::fail(const std::string& reason) {
   reader_->stop();
   safetyTimer_.cancel();
   if (listener_ != nullptr) {
-    listener_->onCarrierFailed(fmt::format("dir session {}: {}", parts_.sessionId, reason));
+    listener_->onCarrierFailed(
+        io::Error{error.code, fmt::format("dir session {}: {}", parts_.sessionId, error.message)});
   }
 }
 

@@ -57,7 +57,7 @@ class DirCarrier : public mux::Carrier {
   bool polling() const { return reader_->polling(); }
 
  private:
-  void fail(const std::string& reason);
+  void fail(const io::Error& error);
   void armSafetyPoll();
   void removeFiles(bool peerGone);
   /// A frame of `type` left: the reader's stuck deadline may start.

@@ -51,11 +51,13 @@ void SecureCarrier::startHandshakeTimer() {
   handshakeTimerStarted_ = true;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.handshakeTimeout);
   handshakeTimer_.armAfter(options_.handshakeTimeout, [this, ms] {
-    fail(role_ == Role::Client
-             ? fmt::format("the server did not complete the key handshake within {} ms: does it "
-                           "run with the same --key-file?",
-                           ms.count())
-             : fmt::format("the peer did not prove the key within {} ms", ms.count()));
+    fail(io::Error{
+        ETIMEDOUT,
+        role_ == Role::Client
+            ? fmt::format("the server did not complete the key handshake within {} ms: does it "
+                          "run with the same --key-file?",
+                          ms.count())
+            : fmt::format("the peer did not prove the key within {} ms", ms.count())});
   });
 }
 
@@ -69,10 +71,10 @@ void SecureCarrier::send(proto::FrameType type, uint32_t stream, std::span<const
   }
   size_t cost = payload.size() + RecordCipher::kOverhead;
   if (pendingBytes_ + cost > options_.pendingLimit) {
-    failLater(
-        fmt::format("more than {} bytes of session frames queued before the peer answered "
-                    "the key handshake",
-                    options_.pendingLimit));
+    failLater(io::Error{
+        .message = fmt::format("more than {} bytes of session frames queued before the peer "
+                               "answered the key handshake",
+                               options_.pendingLimit)});
     return;
   }
   pending_.push_back({type, stream, {payload.begin(), payload.end()}});
@@ -120,8 +122,9 @@ void SecureCarrier::sealReserved(size_t n) {
   std::span<uint8_t> record = reservedRecord_.first(n + RecordCipher::kOverhead);
   if (!sendCipher_->sealInPlace(reservedType_, reservedStream_, record)) {
     inner_->commit(0);
-    failLater(fmt::format("{} frame could not be sealed (record counter spent)",
-                          proto::frameTypeName(reservedType_)));
+    failLater(
+        io::Error{.message = fmt::format("{} frame could not be sealed (record counter spent)",
+                                         proto::frameTypeName(reservedType_))});
     return;
   }
   inner_->commit(record.size());
@@ -154,8 +157,9 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
   startHandshakeTimer();  // the peer is present now, if it was not at start()
   const proto::FrameHeader& header = frame.header;
   if (header.stream != 0) {
-    fail(fmt::format("{} frame on stream {}: with a key every frame travels on stream 0",
-                     proto::frameTypeName(header.type), header.stream));
+    fail(io::protocolError(
+        fmt::format("{} frame on stream {}: with a key every frame travels on stream 0",
+                    proto::frameTypeName(header.type), header.stream)));
     return;
   }
   switch (header.type) {
@@ -169,10 +173,10 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
       onSealed(frame);
       return;
     default:
-      fail(
+      fail(io::protocolError(
           fmt::format("unexpected {} frame: with a key the peer sends only AUTH_HELLO, "
                       "AUTH_PROOF and SEALED frames (does the peer run without --key-file?)",
-                      proto::frameTypeName(header.type)));
+                      proto::frameTypeName(header.type))));
       return;
   }
 }
@@ -180,7 +184,7 @@ void SecureCarrier::onFrame(const proto::Frame& frame) {
 void SecureCarrier::onPeerHello(const proto::Frame& frame) {
   auto proof = handshake_.onPeerHello(frame.payload);
   if (!proof) {
-    fail(proof.error().message);
+    fail(proof.error());
     return;
   }
   inner_->send(proto::FrameType::AuthProof, 0, *proof);
@@ -193,7 +197,7 @@ void SecureCarrier::onPeerHello(const proto::Frame& frame) {
 void SecureCarrier::onPeerProof(const proto::Frame& frame) {
   auto proved = handshake_.onPeerProof(frame.payload);
   if (!proved) {
-    fail(proved.error().message);
+    fail(proved.error());
     return;
   }
   receiveCipher_.emplace(handshake_.receiveKey(), receiveDirection(role_));
@@ -203,23 +207,24 @@ void SecureCarrier::onPeerProof(const proto::Frame& frame) {
 
 void SecureCarrier::onSealed(const proto::Frame& frame) {
   if (!receiveCipher_) {
-    fail(handshake_.state() == Handshake::State::AwaitHello
-             ? "SEALED record before the peer's AUTH_HELLO"
-             : "SEALED record before the peer proved the key");
+    fail(io::protocolError(handshake_.state() == Handshake::State::AwaitHello
+                               ? "SEALED record before the peer's AUTH_HELLO"
+                               : "SEALED record before the peer proved the key"));
     return;
   }
   uint64_t number = receiveCipher_->counter();
   std::optional<RecordCipher::Opened> opened = receiveCipher_->open(frame.payload);
   if (!opened) {
-    fail(
+    fail(io::protocolError(
         fmt::format("record {} failed authentication (tampered, forged, dropped, replayed or "
                     "reordered)",
-                    number));
+                    number)));
     return;
   }
   if (!proto::isSessionFrameType(static_cast<uint8_t>(opened->type))) {
-    fail(fmt::format("record {} holds frame type {}, which is not a session frame", number,
-                     static_cast<int>(opened->type)));
+    fail(
+        io::protocolError(fmt::format("record {} holds frame type {}, which is not a session frame",
+                                      number, static_cast<int>(opened->type))));
     return;
   }
   proto::Frame inner;
@@ -233,17 +238,17 @@ void SecureCarrier::onSealed(const proto::Frame& frame) {
   }
 }
 
-void SecureCarrier::onCarrierFailed(const std::string& reason) {
+void SecureCarrier::onCarrierFailed(const io::Error& error) {
   if (!active()) {
     return;
   }
   if (role_ == Role::Client && !authenticated()) {
-    fail(reason +
-         " (before the key handshake completed: does the server run with the same "
-         "--key-file?)");
+    fail(io::Error{error.code, error.message +
+                                   " (before the key handshake completed: does the server run "
+                                   "with the same --key-file?)"});
     return;
   }
-  fail(reason);
+  fail(error);
 }
 
 void SecureCarrier::onCarrierWritable() {
@@ -255,9 +260,10 @@ void SecureCarrier::onCarrierWritable() {
 void SecureCarrier::sendSealed(proto::FrameType type, uint32_t stream,
                                std::span<const uint8_t> payload) {
   if (payload.size() > RecordCipher::kMaxPayload) {
-    failLater(
+    failLater(io::Error{
+        EMSGSIZE,
         fmt::format("{} frame of {} bytes could not be sealed (at most {} bytes fit a record)",
-                    proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload));
+                    proto::frameTypeName(type), payload.size(), RecordCipher::kMaxPayload)});
     return;
   }
   // The one copy of a control frame's payload, into the inner batch where it is sealed.
@@ -285,32 +291,32 @@ void SecureCarrier::flushPending() {
   }
 }
 
-void SecureCarrier::fail(const std::string& reason) {
+void SecureCarrier::fail(const io::Error& error) {
   if (!active()) {
     return;
   }
   failed_ = true;
   handshakeTimer_.cancel();
   if (listener_ != nullptr) {
-    listener_->onCarrierFailed(reason);
+    listener_->onCarrierFailed(error);
   }
 }
 
-void SecureCarrier::failLater(std::string reason) {
+void SecureCarrier::failLater(io::Error error) {
   if (!active()) {
     return;
   }
   // Stop at once (nothing more is sent or delivered), report once the session's call returned.
   failed_ = true;
   handshakeTimer_.cancel();
-  failReason_ = std::move(reason);
+  lateFailure_ = std::move(error);
   failHook_.request();
 }
 
 void SecureCarrier::reportLateFailure() {
-  std::string reason = std::move(failReason_);  // outlives this carrier, if the listener ends it
+  io::Error error = std::move(lateFailure_);  // outlives this carrier, if the listener ends it
   if (!closed_ && listener_ != nullptr) {
-    listener_->onCarrierFailed(reason);
+    listener_->onCarrierFailed(error);
   }
 }
 

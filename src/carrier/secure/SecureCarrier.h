@@ -76,7 +76,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   };
 
   void onFrame(const proto::Frame& frame) override;
-  void onCarrierFailed(const std::string& reason) override;
+  void onCarrierFailed(const io::Error& error) override;
   void onCarrierWritable() override;
 
   void startHandshakeTimer();
@@ -89,9 +89,9 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   void flushPending();
   /// Reports `reason` once and stops delivering; call only from a callback of the inner carrier
   /// or the loop, never from inside send().
-  void fail(const std::string& reason);
+  void fail(const io::Error& error);
   /// fail() at the end of the tick, for failures found inside the session's own call.
-  void failLater(std::string reason);
+  void failLater(io::Error error);
   void reportLateFailure();  // failHook_'s: the listener may destroy this carrier
   bool active() const { return !failed_ && !closed_; }
 
@@ -113,7 +113,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   bool handshakeTimerStarted_ = false;
   bool failed_ = false;
   bool closed_ = false;
-  std::string failReason_;  // for failHook_, after the session's call returned
+  io::Error lateFailure_;  // for failHook_, after the session's call returned
   io::TickHook failHook_{loop_, [this] { reportLateFailure(); }};
 };
 

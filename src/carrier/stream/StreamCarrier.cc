@@ -2,8 +2,6 @@
 
 #include <sys/epoll.h>
 
-#include <cstring>
-
 #include <fmt/format.h>
 
 #include "io/Log.h"
@@ -41,7 +39,7 @@ void StreamCarrier::start() {
     // pipe must fail the carrier, or the loop would spin on it.
     loop_.watch(writeFd_.get(), 0, [this](uint32_t events) {
       if (events & (EPOLLERR | EPOLLHUP)) {
-        fail("the peer closed its input");
+        fail(io::Error{.message = "the peer closed its input"});
       } else {
         onWritable();
       }
@@ -59,14 +57,14 @@ void StreamCarrier::onReadable() {
   while (!closed_ && budget > 0) {
     ssize_t n = input_.readFrom(readFd_.get(), budget);
     if (n == 0) {
-      fail("the peer closed the channel");
+      fail(io::Error{.message = "the peer closed the channel"});
       return;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) {
         break;
       }
-      fail(fmt::format("read: {}", std::strerror(errno)));
+      fail(io::systemError("read"));
       return;
     }
     budget -= std::min(budget, static_cast<size_t>(n));
@@ -76,13 +74,13 @@ void StreamCarrier::onReadable() {
         break;
       }
       if (result.status == proto::DecodeStatus::Invalid) {
-        fail(fmt::format("corrupt input: {}", result.error));
+        fail(io::protocolError(fmt::format("corrupt input: {}", result.error)));
         return;
       }
       proto::FrameType type = result.frame.header.type;
       if (type == proto::FrameType::Rotate || type == proto::FrameType::SegmentAck) {
-        fail(fmt::format("protocol error: {} frame on a stream carrier",
-                         proto::frameTypeName(type)));
+        fail(io::protocolError(fmt::format("protocol error: {} frame on a stream carrier",
+                                           proto::frameTypeName(type))));
         return;
       }
       // The payload points into input_: consume only after the listener is done with it.
@@ -137,7 +135,7 @@ void StreamCarrier::flush() {
   }
   ssize_t n = batch.writeTo(writeFd());
   if (n < 0 && errno != EAGAIN && errno != EINTR) {
-    fail(fmt::format("write: {}", std::strerror(errno)));
+    fail(io::systemError("write"));
     return;
   }
   bool blocked = !batch.empty();
@@ -172,13 +170,13 @@ void StreamCarrier::updateEvents() {
   }
 }
 
-void StreamCarrier::fail(const std::string& reason) {
+void StreamCarrier::fail(const io::Error& error) {
   if (closed_) {
     return;
   }
-  spdlog::debug("{}: failed: {}", description_, reason);
+  spdlog::debug("{}: failed: {}", description_, error.message);
   stopIo();
-  listener_->onCarrierFailed(reason);
+  listener_->onCarrierFailed(error);
 }
 
 void StreamCarrier::stopIo() {

@@ -59,7 +59,7 @@ class StreamCarrier : public mux::Carrier {
   void scheduleFlush();
   void flush();
   void updateEvents();
-  void fail(const std::string& reason);
+  void fail(const io::Error& error);
   void stopIo();
 
   io::Loop& loop_;

@@ -120,6 +120,7 @@ TEST_F(DirEdgeTest, GarbageTailThatNeverCompletesFailsAsStuck) {
   EXPECT_EQ(seen_.frames.size(), 1u);
   EXPECT_NE(seen_.failure().find("lane c-0000000000 stuck at offset 100"), std::string::npos)
       << seen_.failure();
+  EXPECT_EQ(seen_.failures.front().code, EPROTO);  // the peer's garbage, not an I/O error
 }
 
 TEST_F(DirEdgeTest, GarbageInDirIsIgnoredAndTwoAcceptorsClaimEachSessionOnce) {

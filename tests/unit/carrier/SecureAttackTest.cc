@@ -58,6 +58,7 @@ void expectFailedAt(const SecureEnds& ends, size_t failedAt) {
                 "record " + std::to_string(failedAt) + " failed authentication", 0),
             0u)
       << ends.serverListener.failure();
+  EXPECT_EQ(ends.serverListener.failures.front().code, EPROTO);
   EXPECT_EQ(ends.serverListener.failures.size(), 1u);
   ASSERT_EQ(ends.serverListener.frames.size(), failedAt);
   for (size_t i = 0; i < failedAt; ++i) {

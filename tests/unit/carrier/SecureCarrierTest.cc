@@ -1,4 +1,6 @@
 // SecureCarrier over an in-memory carrier pair: round trips, what is delivered when, failures.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -6,6 +8,9 @@
 
 #include "ReserveTestUtil.h"
 #include "SecureTestUtil.h"
+#include "carrier/stream/StreamCarrier.h"
+#include "io/Signals.h"
+#include "support/SocketPair.h"
 
 namespace ferry::carrier::secure::test {
 namespace {
@@ -224,6 +229,7 @@ TEST(SecureCarrierTest, ServerGivesUpOnASilentPeer) {
   ends.start();
   ASSERT_TRUE(ends.runUntil([&] { return ends.serverListener.failed(); }));
   EXPECT_EQ(ends.serverListener.failure(), "the peer did not prove the key within 30 ms");
+  EXPECT_EQ(ends.serverListener.failures.front().code, ETIMEDOUT);
   EXPECT_FALSE(ends.clientListener.failed());
 }
 
@@ -319,6 +325,28 @@ TEST(SecureCarrierTest, ClientAwaitingAServerTimesOutOnlyOnceTheServerSpoke) {
   EXPECT_EQ(listener.failure(),
             "the server did not complete the key handshake within 30 ms: does it run with the "
             "same --key-file?");
+}
+
+TEST(SecureCarrierTest, AnInnerFailureBeforeTheHandshakeKeepsItsCodeAndGainsAHint) {
+  io::ignoreSigpipe();
+  io::Loop loop;
+  auto [peer, mine] = ferry::test::socketPair();
+  SecureCarrier client(loop, std::make_unique<stream::StreamCarrier>(loop, std::move(mine), "c"),
+                       Key::generate(), Role::Client, SecureOptions{});
+  RecordingListener listener;
+  client.setListener(&listener);
+  client.start();
+  std::string garbage = "this is not a frame at all, just text";
+  ASSERT_EQ(::write(peer.get(), garbage.data(), garbage.size()),
+            static_cast<ssize_t>(garbage.size()));
+  ASSERT_TRUE(ferry::test::runUntil(loop, [&] { return listener.failed(); }));
+  EXPECT_EQ(listener.failures.front().code, EPROTO);
+  EXPECT_EQ(listener.failure().rfind("corrupt input: ", 0), 0u) << listener.failure();
+  EXPECT_NE(listener.failure().find("(before the key handshake completed: does the server run "
+                                    "with the same --key-file?)"),
+            std::string::npos)
+      << listener.failure();
+  client.close(false);
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ TEST_F(StreamCarrierTest, GarbageFailsTheCarrier) {
             static_cast<ssize_t>(garbage.size()));
   ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
   EXPECT_NE(rb.failure().find("corrupt input"), std::string::npos) << rb.failure();
+  EXPECT_EQ(rb.failures.front().code, EPROTO);
   EXPECT_TRUE(rb.frames.empty());
   b.close(true);
   EXPECT_EQ(loop_.watchedCount(), 0u);
@@ -76,6 +77,7 @@ TEST_F(StreamCarrierTest, EndOfInputAndCarrierFramesFailTheCarrier) {
   left.reset();
   ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
   EXPECT_NE(rb.failure().find("closed"), std::string::npos) << rb.failure();
+  EXPECT_EQ(rb.failures.front().code, 0);  // an orderly end, no errno
 
   auto [left2, right2] = socketPair();
   StreamCarrier c(loop_, std::move(right2), "c");
@@ -89,6 +91,7 @@ TEST_F(StreamCarrierTest, EndOfInputAndCarrierFramesFailTheCarrier) {
   ASSERT_TRUE(runUntil(loop_, [&] { return rc.failed(); }));
   EXPECT_EQ(rc.frames.size(), 1u);
   EXPECT_NE(rc.failure().find("ROTATE"), std::string::npos) << rc.failure();
+  EXPECT_EQ(rc.failures.front().code, EPROTO);
 }
 
 TEST_F(StreamCarrierTest, CongestionClearsWhenThePeerReads) {

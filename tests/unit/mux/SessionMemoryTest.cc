@@ -56,7 +56,7 @@ struct ScriptedPeer {
       payloads.emplace_back(reinterpret_cast<const char*>(frame.payload.data()),
                             frame.payload.size());
     }
-    void onCarrierFailed(const std::string&) override { failed = true; }
+    void onCarrierFailed(const io::Error&) override { failed = true; }
     void onCarrierWritable() override {}
     int count(proto::FrameType type) const {
       int n = 0;

@@ -53,4 +53,20 @@ struct StreamCarrierPair {
   }
 };
 
+/// One started StreamCarrier on a socketpair, its RecordingListener, and the raw other end, where
+/// a test plays the peer: writes what it wants the carrier to read, reads what it sent.
+struct StreamCarrierWithRawPeer {
+  StreamCarrierWithRawPeer(io::Loop& loop, const char* name) {
+    auto [raw, mine] = socketPair();
+    peer = std::move(raw);
+    carrier = std::make_unique<carrier::stream::StreamCarrier>(loop, std::move(mine), name);
+    carrier->setListener(&seen);
+    carrier->start();
+  }
+
+  io::Fd peer;
+  std::unique_ptr<carrier::stream::StreamCarrier> carrier;
+  RecordingListener seen;
+};
+
 }  // namespace ferry::test

@@ -1,5 +1,4 @@
 #include <fcntl.h>
-#include <sys/socket.h>
 
 #include <string>
 #include <vector>
@@ -20,8 +19,8 @@ namespace {
 using test::bytesOf;
 using test::RecordingListener;
 using test::runUntil;
-using test::socketPair;
 using test::StreamCarrierPair;
+using test::StreamCarrierWithRawPeer;
 using namespace std::chrono_literals;
 
 class StreamCarrierTest : public ::testing::Test {
@@ -52,42 +51,33 @@ TEST_F(StreamCarrierTest, FramesArriveInOrderAndIntact) {
 }
 
 TEST_F(StreamCarrierTest, GarbageFailsTheCarrier) {
-  auto [left, right] = socketPair();
-  StreamCarrier b(loop_, std::move(right), "b");
-  RecordingListener rb;
-  b.setListener(&rb);
-  b.start();
+  StreamCarrierWithRawPeer b(loop_, "b");
+  RecordingListener& rb = b.seen;
   std::string garbage = "this is not a frame at all, just text";
-  ASSERT_EQ(::write(left.get(), garbage.data(), garbage.size()),
+  ASSERT_EQ(::write(b.peer.get(), garbage.data(), garbage.size()),
             static_cast<ssize_t>(garbage.size()));
   ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
   EXPECT_NE(rb.failure().find("corrupt input"), std::string::npos) << rb.failure();
   EXPECT_EQ(rb.failures.front().code, EPROTO);
   EXPECT_TRUE(rb.frames.empty());
-  b.close(true);
+  b.carrier->close(true);
   EXPECT_EQ(loop_.watchedCount(), 0u);
 }
 
 TEST_F(StreamCarrierTest, EndOfInputAndCarrierFramesFailTheCarrier) {
-  auto [left, right] = socketPair();
-  StreamCarrier b(loop_, std::move(right), "b");
-  RecordingListener rb;
-  b.setListener(&rb);
-  b.start();
-  left.reset();
+  StreamCarrierWithRawPeer b(loop_, "b");
+  RecordingListener& rb = b.seen;
+  b.peer.reset();
   ASSERT_TRUE(runUntil(loop_, [&] { return rb.failed(); }));
   EXPECT_NE(rb.failure().find("closed"), std::string::npos) << rb.failure();
   EXPECT_EQ(rb.failures.front().code, 0);  // an orderly end, no errno
 
-  auto [left2, right2] = socketPair();
-  StreamCarrier c(loop_, std::move(right2), "c");
-  RecordingListener rc;
-  c.setListener(&rc);
-  c.start();
+  StreamCarrierWithRawPeer c(loop_, "c");
+  RecordingListener& rc = c.seen;
   proto::FrameWriter writer;
   writer.append(proto::FrameType::Ping, 0, {});
   writer.append(proto::FrameType::Rotate, 0, {});
-  ASSERT_GT(writer.batch().writeTo(left2.get()), 0);
+  ASSERT_GT(writer.batch().writeTo(c.peer.get()), 0);
   ASSERT_TRUE(runUntil(loop_, [&] { return rc.failed(); }));
   EXPECT_EQ(rc.frames.size(), 1u);
   EXPECT_NE(rc.failure().find("ROTATE"), std::string::npos) << rc.failure();
@@ -95,11 +85,9 @@ TEST_F(StreamCarrierTest, EndOfInputAndCarrierFramesFailTheCarrier) {
 }
 
 TEST_F(StreamCarrierTest, CongestionClearsWhenThePeerReads) {
-  auto [left, right] = socketPair();
-  StreamCarrier a(loop_, std::move(left), "a");
-  RecordingListener ra;
-  a.setListener(&ra);
-  a.start();
+  StreamCarrierWithRawPeer side(loop_, "a");
+  StreamCarrier& a = *side.carrier;
+  RecordingListener& ra = side.seen;
   std::string chunk(512 * 1024, 'z');
   for (int i = 0; i < 12; ++i) {
     a.send(proto::FrameType::Data, 1, bytesOf(chunk));
@@ -110,7 +98,7 @@ TEST_F(StreamCarrierTest, CongestionClearsWhenThePeerReads) {
   EXPECT_EQ(ra.writable, 0);
   char sink[65536];
   ASSERT_TRUE(runUntil(loop_, [&] {
-    while (::read(right.get(), sink, sizeof sink) > 0) {
+    while (::read(side.peer.get(), sink, sizeof sink) > 0) {
     }
     return ra.writable == 1;
   }));

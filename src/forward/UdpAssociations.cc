@@ -42,6 +42,15 @@ bool sameHost(const sockaddr* a, const sockaddr* b) {
   return a->sa_family == b->sa_family && std::ranges::equal(hostBytes(a), hostBytes(b));
 }
 
+/// The 4 IPv4 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d); other addresses unchanged.
+std::span<const uint8_t> unmapped(std::span<const uint8_t> bytes) {
+  constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (bytes.size() == 16 && std::ranges::equal(bytes.first(12), kMappedPrefix)) {
+    return bytes.subspan(12);
+  }
+  return bytes;
+}
+
 /// Whether `host`, an address an ASSOCIATE named as the client's source, may stand for
 /// `client`: a name, a zero address (not known yet) or the client's own address.
 bool mayBeClient(const std::string& host, const sockaddr* client) {
@@ -54,13 +63,8 @@ bool mayBeClient(const std::string& host, const sockaddr* client) {
   if (std::ranges::all_of(named, [](uint8_t byte) { return byte == 0; })) {
     return true;
   }
-  std::span<const uint8_t> own = hostBytes(client);
-  auto* v6Client = reinterpret_cast<const sockaddr_in6*>(client);
-  if (client->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&v6Client->sin6_addr)) {
-    own = own.subspan(12);  // an IPv4 client on a dual-stack listener names its IPv4 address
-  }
-  return std::ranges::equal(named, own) ||
-         (client->sa_family == AF_INET6 && std::ranges::equal(named, hostBytes(client)));
+  // An IPv4 client on a dual-stack listener may name its address either way.
+  return std::ranges::equal(unmapped(named), unmapped(hostBytes(client)));
 }
 
 }  // namespace

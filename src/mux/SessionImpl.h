@@ -35,8 +35,6 @@ class Session::Impl : public CarrierListener, public StreamOwner {
   void shutdown(const std::string& reason);
   // CarrierListener: the carrier reports to the implementation directly.
   void onFrame(const proto::Frame& frame) override;
-  /// Data, Fin, Rst, Window and Opened: frames about one stream.
-  void onStreamFrame(const proto::Frame& frame);
   void onCarrierFailed(const io::Error& error) override;
   void onCarrierWritable() override;
 
@@ -59,6 +57,8 @@ class Session::Impl : public CarrierListener, public StreamOwner {
  private:
   // Frames from the peer.
   void onHello(const proto::Frame& frame);
+  /// Data, Fin, Rst, Window and Opened: frames about one stream.
+  void onStreamFrame(const proto::Frame& frame);
   void onOpen(uint32_t id, std::string_view target);
   void onRst(Stream& stream, std::span<const uint8_t> payload);
   /// The handler's answer for a stream in Phase::Resolving.

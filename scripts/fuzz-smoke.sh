@@ -5,7 +5,7 @@
 # triggered it is kept in BUILD/fuzz-artifacts/. See docs/fuzzing.md.
 # Usage: scripts/fuzz-smoke.sh [BUILD_DIR]   env: FUZZ_SECONDS (per target, default 20), JOBS
 # (targets built and fuzzed at once, default 2), FUZZ_STEPS ("build run" by default; "build" only
-# builds, so that CI can build while other tests run).
+# builds, so that CI can build while other tests run), FERRY_CI (ON: line tables only, as in CI).
 set -euo pipefail
 
 build=${1:-build-fuzz}
@@ -17,7 +17,7 @@ targets=(frame dir_lane secure session proxy)
 # clang 19: Debian 12 has it, and its front end accepts libstdc++ 12's <expected> (16 does not).
 build_targets() {
   CC=clang-19 CXX=clang++-19 cmake -S . -B "$build" -DFERRY_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    >/dev/null
+    -DFERRY_CI="${FERRY_CI:-OFF}" >/dev/null
   cmake --build "$build" -j "$jobs" --target fuzz_targets
 }
 

@@ -67,7 +67,10 @@ class LaneReader {
   void onLocalSend() { wake_.onLocalSend(); }
   /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
   /// and switches to polling if it finds data that no inotify event announced.
-  void safetyPoll() { wake_.safetyPoll(); }
+  void safetyPoll() {
+    source_->trimIdle();
+    wake_.safetyPoll();
+  }
   /// Our own lane found the disk full with the SegmentAcks of these consumed peer segments not
   /// written yet: unlink them, since their writer cannot reuse or free them before it reads
   /// the acks. Freeing space must not need a write (SHARES rule 11).

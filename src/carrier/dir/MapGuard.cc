@@ -18,9 +18,9 @@ struct Slot {
   std::atomic<bool> faulted{false};
 };
 
-// Enough for one mapped segment per lane reader of thousands of sessions; a reader that finds no
-// free slot reads with pread instead.
-constexpr size_t kSlots = 8192;
+// Enough for the kept mappings of 10 segments per lane reader of thousands of sessions; a reader
+// that finds no free slot reads with pread instead.
+constexpr size_t kSlots = 65536;
 std::array<Slot, kSlots> slots;
 std::atomic<size_t> nextFree{0};  // a hint where claiming starts
 uintptr_t pageSize = 4096;

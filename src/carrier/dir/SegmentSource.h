@@ -49,6 +49,9 @@ class SegmentSource {
   /// An error once the bytes last viewed can no longer be trusted (the file shrank under its
   /// mapping, and zeros stood in for the pages past its new end).
   virtual io::Result<void> intact() const { return {}; }
+  /// Called on every safety poll (every pollMax): drops what the source keeps for later and has
+  /// not used for a while. Default: nothing kept.
+  virtual void trimIdle() {}
   /// Gives up the open segment (empty where the source holds no fd between reads), so that its
   /// reader closes it when it chooses (before acknowledging it).
   virtual io::Fd release() = 0;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,15 @@ class MappedSegmentTest : public ::testing::Test {
     io::Fd fd(::open(path().c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     ASSERT_EQ(::pwrite(fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset)),
               static_cast<ssize_t>(bytes.size()));
+  }
+  /// How many mappings of this process name `path` (/proc/self/maps).
+  static int mappingsOf(const std::string& path) {
+    std::ifstream maps("/proc/self/maps");
+    int count = 0;
+    for (std::string line; std::getline(maps, line);) {
+      count += line.find(path) != std::string::npos ? 1 : 0;
+    }
+    return count;
   }
   static std::string text(std::span<const uint8_t> bytes) {
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -66,6 +76,24 @@ TEST_F(MappedSegmentTest, AViewOfALongSegmentEndsAtItsWindowAndSaysMoreFollows) 
   ASSERT_TRUE(last && *last);
   EXPECT_EQ(text((*last)->bytes), "end");
   EXPECT_FALSE((*last)->more);
+}
+
+// A writer reuses its segment files, so their mappings are kept after the segment is done; but
+// a kept mapping of a file the writer unlinked (a disk-full episode drops every spare) holds its
+// space, which must come back while the lanes stand still.
+TEST_F(MappedSegmentTest, AKeptMappingIsDroppedAfterItsIdleSafetyPolls) {
+  write(0, "segment");
+  MappedSegmentSource source(folderFd_.get());
+  ASSERT_TRUE(source.open("segment"));
+  ASSERT_TRUE(source.view(0));
+  source.release();
+  ASSERT_EQ(::unlink(path().c_str()), 0);
+  for (int poll = 1; poll < 5; ++poll) {
+    source.trimIdle();
+    ASSERT_EQ(mappingsOf(path()), 1) << "dropped after only " << poll << " polls";
+  }
+  source.trimIdle();
+  EXPECT_EQ(mappingsOf(path()), 0) << "the unlinked file's pages are still held";
 }
 
 TEST_F(MappedSegmentTest, AFileCutBelowWhatWasParsedIsAnError) {

@@ -50,6 +50,7 @@ void LaneReader::start() {
 void LaneReader::stop() {
   stopped_ = true;
   wake_.stop();
+  discardPending();
   source_->release();
   previous_.reset();
 }
@@ -77,7 +78,7 @@ bool LaneReader::openSegment() {
   segmentOpen_ = true;
   headerOk_ = false;
   fileOffset_ = 0;
-  buffer_.clear();
+  discardPending();
   wake_.segmentOpened(name);
   return true;
 }
@@ -91,16 +92,22 @@ bool LaneReader::readAvailable() {
     uint64_t segmentBefore = segment_;
     uint64_t offsetBefore = fileOffset_;
     size_t bufferedBefore = buffer_.readable();
-    io::Result<bool> more =
-        source_->read(fileOffset_ + buffer_.readable(), readSize_.next(), buffer_);
+    io::Result<bool> more = fetch();
     if (!more) {
       fail(more.error());
       return gotBytes;
     }
     parse();
-    readSize_.after(*more,
-                    segment_ != segmentBefore ? readSize_.next() : fileOffset_ - offsetBefore,
-                    std::exchange(refused_, false));
+    if (auto intact = source_->intact(); !intact) {
+      fail(intact.error());
+      return gotBytes;
+    }
+    if (!viewing_) {
+      readSize_.after(*more,
+                      segment_ != segmentBefore ? readSize_.next() : fileOffset_ - offsetBefore,
+                      refused_);
+    }
+    refused_ = false;
     // Progress: frames consumed, a rotation, or a valid prefix kept. Bytes the parser threw
     // away (zeros, garbage, a torn tail) are no progress: reading on would only re-read them,
     // and a large invalid lane would keep the loop busy until the stuck timeout. Such a lane
@@ -114,6 +121,36 @@ bool LaneReader::readAvailable() {
   }
   wake_.scheduleRead();
   return gotBytes;
+}
+
+io::Result<bool> LaneReader::fetch() {
+  auto view = source_->view(fileOffset_);
+  if (!view) {
+    return std::unexpected(view.error());
+  }
+  if (*view) {
+    buffer_.clear();  // a prefix read earlier is in the view too
+    mapped_ = (*view)->bytes;
+    viewing_ = true;
+    return (*view)->more;
+  }
+  mapped_ = {};
+  viewing_ = false;
+  return source_->read(fileOffset_ + buffer_.readable(), readSize_.next(), buffer_);
+}
+
+void LaneReader::consume(size_t n) {
+  if (viewing_) {
+    mapped_ = mapped_.subspan(n);
+  } else {
+    buffer_.consume(n);
+  }
+  fileOffset_ += n;
+}
+
+void LaneReader::discardPending() {
+  mapped_ = {};
+  buffer_.clear();
 }
 
 bool LaneReader::openAnnounced() {
@@ -147,7 +184,7 @@ void LaneReader::parse() {
     if (!headerOk_ && !acceptHeader()) {
       return;
     }
-    if (buffer_.empty()) {
+    if (pending().empty()) {
       if (parser_.expectedSequence() == 0) {
         // The peer writes Hello as soon as it creates its lane; a lane that stays empty belongs
         // to a peer that died in between.
@@ -157,7 +194,7 @@ void LaneReader::parse() {
       }
       return;
     }
-    proto::DecodeResult result = parser_.next(buffer_.view());
+    proto::DecodeResult result = parser_.next(pending());
     if (result.status == proto::DecodeStatus::NeedMore) {
       noteStuck("incomplete frame");
       return;
@@ -165,7 +202,7 @@ void LaneReader::parse() {
     if (result.status == proto::DecodeStatus::Invalid) {
       // A torn tail, or stale frames of a reused file behind what the writer wrote so far (their
       // sequence numbers are lower than expected): re-read from the same offset later.
-      buffer_.clear();
+      discardPending();
       refused_ = true;
       noteStuck(result.error);
       return;
@@ -174,29 +211,27 @@ void LaneReader::parse() {
     if (!deliver(result.frame)) {
       return;
     }
-    buffer_.consume(result.consumed);
-    fileOffset_ += result.consumed;
+    consume(result.consumed);
   }
 }
 
 bool LaneReader::acceptHeader() {
-  if (buffer_.readable() < SegmentHeader::kSize) {
-    if (!buffer_.empty()) {
+  if (pending().size() < SegmentHeader::kSize) {
+    if (!pending().empty()) {
       noteStuck("incomplete segment header");
     }
     return false;
   }
-  if (auto valid = SegmentHeader::verify(buffer_.view().first(SegmentHeader::kSize), config_.lane,
+  if (auto valid = SegmentHeader::verify(pending().first(SegmentHeader::kSize), config_.lane,
                                          config_.sessionId, segment_);
       !valid) {
-    buffer_.clear();  // re-read these bytes later: they may be stale
+    discardPending();  // re-read these bytes later: they may be stale
     refused_ = true;
     noteStuck(valid.error().message);
     return false;
   }
-  parser_.setSequenceMask(SegmentHeader::sequenceMaskOf(buffer_.view()));
-  buffer_.consume(SegmentHeader::kSize);
-  fileOffset_ += SegmentHeader::kSize;
+  parser_.setSequenceMask(SegmentHeader::sequenceMaskOf(pending()));
+  consume(SegmentHeader::kSize);
   headerOk_ = true;
   return true;
 }
@@ -244,7 +279,7 @@ void LaneReader::handleRotate(const proto::Frame& frame) {
   segmentOpen_ = false;
   headerOk_ = false;
   fileOffset_ = 0;
-  buffer_.clear();
+  discardPending();
 }
 
 bool LaneReader::claimed() const {

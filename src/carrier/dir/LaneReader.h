@@ -67,7 +67,10 @@ class LaneReader {
   void onLocalSend() { wake_.onLocalSend(); }
   /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
   /// and switches to polling if it finds data that no inotify event announced.
-  void safetyPoll() { wake_.safetyPoll(); }
+  void safetyPoll() {
+    source_->trimIdle();
+    wake_.safetyPoll();
+  }
   /// Our own lane found the disk full with the SegmentAcks of these consumed peer segments not
   /// written yet: unlink them, since their writer cannot reuse or free them before it reads
   /// the acks. Freeing space must not need a write (SHARES rule 11).
@@ -88,6 +91,15 @@ class LaneReader {
   void fail(const io::Error& error);
   /// fail() with a protocol error (EPROTO): the peer wrote what the lane format forbids.
   void failProtocol(std::string reason);
+  /// Makes the bytes after the parse position available: a view of a mapped segment, else one
+  /// read appended to buffer_. True when a read came back full (more may follow at once).
+  io::Result<bool> fetch();
+  /// The bytes at the parse position not parsed yet (mapped_ or buffer_).
+  std::span<const uint8_t> pending() const { return viewing_ ? mapped_ : buffer_.view(); }
+  /// Parsed `n` bytes of pending().
+  void consume(size_t n);
+  /// Forgets pending(): they are read (or viewed) again from fileOffset_ later.
+  void discardPending();
   void parse();
   /// Checks the segment header at the front of buffer_; false (with the reader stuck or failed)
   /// until a valid one is there.
@@ -112,8 +124,10 @@ class LaneReader {
   std::optional<uint64_t> unackedPrevious_;
   bool segmentOpen_ = false;  // the current segment was found (source_ may hold no fd)
   bool headerOk_ = false;
-  uint64_t fileOffset_ = 0;  // file offset of the first byte of buffer_
-  io::Buffer buffer_;        // bytes read but not yet parsed
+  uint64_t fileOffset_ = 0;          // file offset of the first byte of pending()
+  io::Buffer buffer_;                // bytes read but not yet parsed (a segment read with read())
+  std::span<const uint8_t> mapped_;  // bytes viewed but not yet parsed (a mapped segment)
+  bool viewing_ = false;             // the current segment is mapped: pending() is mapped_
   ReadSize readSize_;
   bool refused_ = false;  // the last parse() threw bytes away (stale, torn or garbage)
 

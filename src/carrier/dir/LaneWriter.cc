@@ -239,6 +239,7 @@ bool LaneWriter::stall(int error, const std::string& what) {
   }
   if (!inEpisode_) {
     inEpisode_ = true;
+    diskWasFull_ = true;
     backoff_ = kFirstBackoff;
     spdlog::warn("dir lane {}: {} ({}), keeping the unwritten bytes and retrying", what,
                  error == 0 ? "short write" : std::strerror(error), config_.sessionId);

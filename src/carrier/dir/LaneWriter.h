@@ -26,10 +26,11 @@ namespace ferry::carrier::dir {
 /// with Rotate(N+1), written only after N+1 exists with its header. Once the peer acknowledges N
 /// (SegmentAck), N becomes a spare: the next segment is made by renaming a spare to its name and
 /// overwriting it from offset 0 (header first), which on tmpfs saves allocating and freeing the
-/// pages of a new file per rotation. At most spareSegments spares are kept; the rest, and all of
-/// them during a disk-full episode, are unlinked. Short writes and ENOSPC/EDQUOT/EIO keep the
-/// unwritten tail and retry at the same offset with back-off. On FUSE, segments are written with
-/// O_DIRECT (see Config::directWrites). The segment files' life cycle is in LaneWriterSegments.cc.
+/// pages of a new file per rotation. At most spareBytes of spares (and 2 or more) are kept; the
+/// rest, and all of them during a disk-full episode, are unlinked. Short writes and
+/// ENOSPC/EDQUOT/EIO keep the unwritten tail and retry at the same offset with back-off. On FUSE,
+/// segments are written with O_DIRECT (see Config::directWrites). The segment files' life cycle is
+/// in LaneWriterSegments.cc.
 class LaneWriter {
  public:
   struct Config {
@@ -43,8 +44,12 @@ class LaneWriter {
     /// of 4 KiB page writes, and needs no fdatasync. Falls back to buffered writes (logged once
     /// at debug) where O_DIRECT is refused, at open or at the first write (EINVAL).
     bool directWrites = false;
-    /// Acknowledged segments kept for reuse; 0 unlinks each one at its acknowledgement.
-    size_t spareSegments = 2;
+    /// Bytes of acknowledged segments kept for reuse, and at least 2 segments. A bulk transfer
+    /// keeps many segments in flight (up to laneBudget): with only 2 spares, acks arriving in
+    /// bursts left more spares than that to unlink, and later rotations found none and created
+    /// new files (256 of 592 rotations in a 2 s tmpfs run); 8 MiB keeps 8 local segments and
+    /// made that 5 of 440.
+    uint64_t spareBytes = 8ull << 20;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -159,6 +164,7 @@ class LaneWriter {
   io::Timer retryTimer_{loop_};
   io::Duration backoff_{};
   bool inEpisode_ = false;
+  bool diskWasFull_ = false;  // a write-error episode happened: keep only 2 spares from then on
   io::TickHook flushHook_{loop_, [this] { flush(); }};
 };
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -117,7 +118,9 @@ void LaneWriter::onSegmentAck(uint64_t segment) {
 void LaneWriter::keepOrRemove(uint64_t segment) {
   // The peer closed it before acknowledging, so nobody reads it any more: reusable. Not while
   // the disk is full: then its space is worth more free.
-  if (!inEpisode_ && spares_.size() < config_.spareSegments) {
+  // spareBytes of spares could themselves fill a small file system: after a full disk, 2.
+  size_t keep = diskWasFull_ ? 2 : std::max<size_t>(2, config_.spareBytes / config_.segmentSize);
+  if (!inEpisode_ && spares_.size() < keep) {
     spares_.push_back(segment);
     return;
   }

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "carrier/dir/BufferedSegmentSource.h"
 #include "carrier/dir/DirectSegmentSource.h"
+#include "carrier/dir/MappedSegmentSource.h"
 #include "carrier/dir/ReopenSegmentSource.h"
 
 namespace ferry::carrier::dir {
@@ -17,7 +17,7 @@ SegmentSourcePtr makeSegmentSource(int folderFd, bool remoteReads, bool reopenRe
   if (remoteReads) {
     return std::make_unique<DirectSegmentSource>(folderFd);
   }
-  return std::make_unique<BufferedSegmentSource>(folderFd);
+  return std::make_unique<MappedSegmentSource>(folderFd);
 }
 
 ssize_t preadRetrying(int fd, void* into, size_t size, uint64_t at) {

@@ -198,5 +198,43 @@ TEST_F(ReusedLaneTest, AFrameForgedInsideAnOldPayloadIsNeverDelivered) {
   EXPECT_EQ(payloads_, (std::vector<std::string>{a0.substr(28), "c1", std::string(10, 'n')}));
 }
 
+// A writer picks its segment size (up to 4 GiB with --segment-size; 8 MiB by default on remote
+// file systems, whose peer may read locally): a local reader maps a window of the segment and
+// must move it along, never stall at the window's end.
+TEST_F(ReusedLaneTest, ASegmentLongerThanTheMappedWindowIsReadToItsEnd) {
+  std::string segment = header(0);
+  constexpr size_t kFrames = 200;  // 200 x 64 KiB: 12.5 MiB
+  for (size_t i = 0; i < kFrames; ++i) {
+    segment += data(std::string(64 * 1024, static_cast<char>('a' + i % 26)));
+  }
+  writeAt(0, 0, segment);
+  auto reader = makeReader(false, std::chrono::seconds(5));
+  reader->start();
+  ASSERT_TRUE(runUntil(loop_, [&] {
+    reader->safetyPoll();
+    return payloads_.size() == kFrames || failures_ > 0;
+  }));
+  EXPECT_EQ(failures_, 0) << failure_;
+  EXPECT_EQ(payloads_.back(), std::string(64 * 1024, static_cast<char>('a' + (kFrames - 1) % 26)));
+}
+
+// A local reader maps the segment (MappedSegmentSource): a file cut shorter than what the reader
+// parsed (only a writer with the file's permissions can do this, and ferry's writer never does)
+// ends the lane with a clear error, and never kills the process with SIGBUS.
+TEST_F(ReusedLaneTest, ASegmentTruncatedUnderItsReaderEndsTheLane) {
+  std::string first = data("first");  // in order: each frame takes the next sequence number
+  writeAt(0, 0, header(0) + first + data("second"));
+  auto reader = makeReader(false, std::chrono::seconds(5));
+  reader->start();
+  ASSERT_TRUE(runUntil(loop_, [&] { return payloads_.size() == 2; }));
+  ASSERT_EQ(::truncate(lanePath(0).c_str(), SegmentHeader::kSize), 0);
+  ASSERT_TRUE(runUntil(loop_, [&] {
+    reader->safetyPoll();
+    return failures_ > 0;
+  }));
+  EXPECT_NE(failure_.find("lane segment c-0000000000 shrank while being read"), std::string::npos)
+      << failure_;
+}
+
 }  // namespace
 }  // namespace ferry::carrier::dir

@@ -21,18 +21,15 @@ bool MappedSegmentSource::Mapping::covers(uint64_t at, uint64_t size) const {
 }
 
 io::Result<void> MappedSegmentSource::open(const std::string& name) {
-  auto opened = openRegularFile(folderFd_, name, 0, "lane segment");
+  RegularFileFacts facts;
+  auto opened = openRegularFile(folderFd_, name, 0, "lane segment", Freshness::Cached, &facts);
   if (!opened) {
     return std::unexpected(opened.error());
   }
-  struct stat status {};
-  if (::fstat(opened->get(), &status) != 0) {
-    return std::unexpected(io::systemError("reading lane segment " + name));
-  }
   name_ = name;
   fd_ = std::move(*opened);
-  device_ = status.st_dev;
-  inode_ = status.st_ino;
+  device_ = facts.device;
+  inode_ = facts.inode;
   unmappable_ = false;
   current_ = keptMapping();
   return {};

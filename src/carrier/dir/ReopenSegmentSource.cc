@@ -8,7 +8,7 @@
 namespace ferry::carrier::dir {
 
 io::Result<void> ReopenSegmentSource::open(const std::string& name) {
-  auto opened = openRegularFile(folderFd_, name, 0, "lane segment");
+  auto opened = openRegularFile(folderFd_, name, 0, "lane segment", Freshness::ForceSync);
   if (!opened) {
     return std::unexpected(opened.error());
   }
@@ -18,16 +18,16 @@ io::Result<void> ReopenSegmentSource::open(const std::string& name) {
 }
 
 io::Result<bool> ReopenSegmentSource::read(uint64_t at, size_t size, io::Buffer& buffer) {
+  // Opened with a forced getattr, so the kernel's cached size is fresh: a read past it would
+  // return nothing on FUSE. The first read of a segment uses the fd open() made.
   io::Fd fd = std::move(fresh_);
   if (!fd) {
-    auto opened = openRegularFile(folderFd_, name_, 0, "lane segment");
+    auto opened = openRegularFile(folderFd_, name_, 0, "lane segment", Freshness::ForceSync);
     if (!opened) {
       return std::unexpected(opened.error());
     }
     fd = std::move(*opened);
   }
-  struct statx info {};
-  ::statx(fd.get(), "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE, &info);
   // Each reopen costs a few FUSE round trips, so a busy lane grows its request up to
   // kMaxRequest (the reader adapts the size: an idle lane asks for little).
   return readAppending(fd.get(), name_, at, std::min(size, kMaxRequest), buffer);

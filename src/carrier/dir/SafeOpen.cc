@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 namespace ferry::carrier::dir {
 namespace {
@@ -27,20 +28,27 @@ const char* fileTypeName(mode_t mode) {
 }  // namespace
 
 io::Result<io::Fd> openRegularFile(int dirFd, const std::string& name, int flags,
-                                   const std::string& what) {
+                                   const std::string& what, Freshness freshness,
+                                   RegularFileFacts* facts) {
   std::string described = what + " " + name;
   io::Fd fd(::openat(dirFd, name.c_str(),
                      O_RDONLY | flags | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
   if (!fd) {
     return std::unexpected(io::systemError("opening " + described));
   }
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
+  int sync = freshness == Freshness::ForceSync ? AT_STATX_FORCE_SYNC : AT_STATX_SYNC_AS_STAT;
+  struct statx info {};
+  if (::statx(fd.get(), "", AT_EMPTY_PATH | sync, STATX_TYPE | STATX_SIZE | STATX_INO, &info) !=
+      0) {
     return std::unexpected(io::systemError("checking " + described));
   }
-  if (!S_ISREG(info.st_mode)) {
+  if (!S_ISREG(info.stx_mode)) {
     return std::unexpected(
-        io::Error{0, described + " is " + fileTypeName(info.st_mode) + ", not a regular file"});
+        io::Error{0, described + " is " + fileTypeName(info.stx_mode) + ", not a regular file"});
+  }
+  if (facts != nullptr) {
+    *facts = RegularFileFacts{info.stx_size, makedev(info.stx_dev_major, info.stx_dev_minor),
+                              info.stx_ino};
   }
   // Local file systems ignore O_NONBLOCK on regular files, but a FUSE daemon is told the open
   // flags and may honour it with EAGAIN: reads block (briefly) as they did before the check.

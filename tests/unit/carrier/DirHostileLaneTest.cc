@@ -140,5 +140,23 @@ TEST_F(HostileLaneTest, OpenRegularFileRefusesWhatIsNotAFile) {
   EXPECT_EQ(missing.error().code, ENOENT);
 }
 
+TEST_F(HostileLaneTest, OpenRegularFileReportsWhatItsCheckFound) {
+  std::ofstream(tmp_.path() + "/file") << "twelve bytes";
+  struct stat expected {};
+  ASSERT_EQ(::stat((tmp_.path() + "/file").c_str(), &expected), 0);
+  for (Freshness freshness : {Freshness::Cached, Freshness::ForceSync}) {
+    RegularFileFacts facts;
+    auto file = openRegularFile(folderFd_.get(), "file", 0, "lane segment", freshness, &facts);
+    ASSERT_TRUE(file) << file.error().message;
+    EXPECT_EQ(facts.size, 12u);
+    EXPECT_EQ(facts.device, expected.st_dev);
+    EXPECT_EQ(facts.inode, expected.st_ino);
+  }
+  ASSERT_EQ(::mkfifo((tmp_.path() + "/fifo").c_str(), 0600), 0);
+  auto fifo = openRegularFile(folderFd_.get(), "fifo", 0, "lane segment", Freshness::ForceSync);
+  ASSERT_FALSE(fifo);
+  EXPECT_EQ(fifo.error().message, "lane segment fifo is a FIFO, not a regular file");
+}
+
 }  // namespace
 }  // namespace ferry::carrier::dir

@@ -22,7 +22,6 @@ namespace ferry::carrier::dir {
 /// so the check and the refresh are one round trip instead of two.
 enum class Freshness { Cached, ForceSync };
 struct RegularFileFacts {
-  uint64_t size = 0;
   dev_t device = 0;
   ino_t inode = 0;
 };

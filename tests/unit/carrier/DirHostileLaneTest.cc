@@ -141,14 +141,13 @@ TEST_F(HostileLaneTest, OpenRegularFileRefusesWhatIsNotAFile) {
 }
 
 TEST_F(HostileLaneTest, OpenRegularFileReportsWhatItsCheckFound) {
-  std::ofstream(tmp_.path() + "/file") << "twelve bytes";
+  std::ofstream(tmp_.path() + "/file") << "text";
   struct stat expected {};
   ASSERT_EQ(::stat((tmp_.path() + "/file").c_str(), &expected), 0);
   for (Freshness freshness : {Freshness::Cached, Freshness::ForceSync}) {
     RegularFileFacts facts;
     auto file = openRegularFile(folderFd_.get(), "file", 0, "lane segment", freshness, &facts);
     ASSERT_TRUE(file) << file.error().message;
-    EXPECT_EQ(facts.size, 12u);
     EXPECT_EQ(facts.device, expected.st_dev);
     EXPECT_EQ(facts.inode, expected.st_ino);
   }

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "carrier/dir/MountInfo.h"
 #include "carrier/dir/Names.h"
 #include "carrier/dir/RemoveEntry.h"
 #include "io/Log.h"
@@ -19,6 +20,22 @@ struct OpenedDir {
   SharedDir::Identity identity;
   FsClass fs;
 };
+
+/// Refuses DIR on a mount that uploads files only when they are closed (rclone, davfs2): ferry
+/// keeps lane segments open while writing them, so the peer would wait for them forever.
+io::Result<void> refuseUploadOnClose(const std::string& path, dev_t device) {
+  std::optional<MountEntry> mount = findMount(device);
+  std::optional<std::string> what = mount ? uploadsOnlyOnClose(*mount) : std::nullopt;
+  if (!what) {
+    return {};
+  }
+  return std::unexpected(io::Error{
+      EOPNOTSUPP,
+      "shared directory " + path + " is on " + *what + " (" + mount->type +
+          "), which uploads a file only when it is closed: the other side would never see "
+          "ferry's lane files grow. Such mounts are not supported yet; use a share that writes "
+          "through (SMB, NFS, sshfs, a VM shared folder)"});
+}
 
 /// Opens the directory at `path`; with `expected`, it must still be that directory.
 io::Result<OpenedDir> openDir(const std::string& path, const SharedDir::Identity* expected) {
@@ -73,6 +90,11 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity*
   auto opened = openDir(path, expected);
   if (!opened) {
     return std::unexpected(opened.error());
+  }
+  if (expected == nullptr) {
+    if (auto refused = refuseUploadOnClose(path, opened->identity.device); !refused) {
+      return std::unexpected(refused.error());
+    }
   }
   io::Fd& fd = opened->fd;
   struct stat info {};

@@ -24,6 +24,7 @@ expect_refusal() {
   grep -q "is on an rclone mount (fuse.rclone), which uploads a file only when it is closed" \
     "$WORK/$name.log" || fail "$name: no clear message"
   grep -q "not supported yet" "$WORK/$name.log" || fail "$name: does not say it is unsupported"
+  [ ! -e "$WORK/mnt/tunnel" ] || fail "$name: left the DIR it created on the mount"
   pass "$name refused: $(grep -o 'shared directory.*closed' "$WORK/$name.log")"
 }
 

@@ -80,8 +80,10 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity*
     return std::unexpected(io::Error{EINVAL, "no shared directory given"});
   }
   // A reopen never recreates DIR: a missing DIR then means the share is gone.
+  bool created = false;
   if (expected == nullptr) {
     if (::mkdir(path.c_str(), 0700) == 0) {
+      created = true;
       spdlog::info("created shared directory {}", path);
     } else if (errno != EEXIST) {
       return std::unexpected(io::systemError("shared directory " + path + " cannot be created"));
@@ -93,6 +95,9 @@ io::Result<SharedDir> SharedDir::open(const DirOptions& options, const Identity*
   }
   if (expected == nullptr) {
     if (auto refused = refuseUploadOnClose(path, opened->identity.device); !refused) {
+      if (created) {
+        ::rmdir(path.c_str());  // leave the share as it was
+      }
       return std::unexpected(refused.error());
     }
   }

@@ -78,6 +78,7 @@ void DirCarrier::armSafetyPoll() {
                                             Names::folder(parts_.sessionId))});
       return;
     }
+    parts_.writer->trimIdleSpares();
     reader_->safetyPoll();
     if (!failed_ && !closed_) {
       armSafetyPoll();

@@ -11,6 +11,7 @@
 
 #include "carrier/dir/SegmentHeader.h"
 #include "io/Buffer.h"
+#include "io/Clock.h"
 #include "io/Error.h"
 #include "io/Fd.h"
 #include "io/Loop.h"
@@ -26,8 +27,9 @@ namespace ferry::carrier::dir {
 /// with Rotate(N+1), written only after N+1 exists with its header. Once the peer acknowledges N
 /// (SegmentAck), N becomes a spare: the next segment is made by renaming a spare to its name and
 /// overwriting it from offset 0 (header first), which on tmpfs saves allocating and freeing the
-/// pages of a new file per rotation. At most spareBytes of spares (and 2 or more) are kept; the
-/// rest, and all of them during a disk-full episode, are unlinked. Short writes and
+/// pages of a new file per rotation. Up to a lane budget's worth of spares (and 2 or more) are
+/// kept, down to 2 once the lane has not rotated for a second; the rest, and all of them during a
+/// disk-full episode, are unlinked. Short writes and
 /// ENOSPC/EDQUOT/EIO keep the unwritten tail and retry at the same offset with back-off. On FUSE,
 /// segments are written with O_DIRECT (see Config::directWrites). The segment files' life cycle is
 /// in LaneWriterSegments.cc.
@@ -44,12 +46,6 @@ class LaneWriter {
     /// of 4 KiB page writes, and needs no fdatasync. Falls back to buffered writes (logged once
     /// at debug) where O_DIRECT is refused, at open or at the first write (EINVAL).
     bool directWrites = false;
-    /// Bytes of acknowledged segments kept for reuse, and at least 2 segments. A bulk transfer
-    /// keeps many segments in flight (up to laneBudget): with only 2 spares, acks arriving in
-    /// bursts left more spares than that to unlink, and later rotations found none and created
-    /// new files (256 of 592 rotations in a 2 s tmpfs run); 8 MiB keeps 8 local segments and
-    /// made that 5 of 440.
-    uint64_t spareBytes = 8ull << 20;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -75,6 +71,9 @@ class LaneWriter {
   /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
   /// it.
   void onSegmentAck(uint64_t segment);
+  /// Called on every safety poll: once no segment was made for kIdleSpareTime, unlinks the spares
+  /// beyond 2, so that an idle lane gives its files back (on tmpfs they are memory).
+  void trimIdleSpares();
   /// Unacknowledged bytes above the lane budget, or a write error episode in progress.
   bool congested() const;
   /// A write error episode (disk full, short write, EIO) is in progress: writes may not land.
@@ -112,7 +111,7 @@ class LaneWriter {
   bool writeBytes(Segment& segment, io::Buffer& bytes);
   /// Makes segment `number` (next_): a renamed spare if one is left, else a new file.
   bool createSegment(uint64_t number);
-  /// Renames the oldest usable spare to `name` and opens it; invalid when no spare is left.
+  /// Renames the newest usable spare to `name` and opens it; invalid when no spare is left.
   io::Fd reuseSpare(const std::string& name);
   /// Opens a segment file of this lane for writing; `create` makes a new one (O_EXCL).
   io::Fd openSegmentFile(const std::string& name, bool create) const;
@@ -156,6 +155,7 @@ class LaneWriter {
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack
   uint64_t closedBytes_ = 0;
   std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
+  io::Clock::time_point lastSegmentMade_ = io::Clock::now();
   std::vector<uint64_t> unwrittenAcks_;  // SegmentAck payloads queued since all was written
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on

@@ -17,6 +17,14 @@
 #include "io/Log.h"
 
 namespace ferry::carrier::dir {
+namespace {
+
+// Spares kept in any case: enough for a rotation while the ack of the one before is in flight.
+constexpr size_t kMinSpares = 2;
+// A lane that made no segment for this long is idle: its spares beyond kMinSpares go.
+constexpr io::Duration kIdleSpareTime = std::chrono::seconds(1);
+
+}  // namespace
 
 bool LaneWriter::createSegment(uint64_t number) {
   std::string name = Names::segment(config_.lane, number);
@@ -31,13 +39,16 @@ bool LaneWriter::createSegment(uint64_t number) {
   // from offset 0 before Rotate announces the segment, and the reader refuses the stale frames
   // behind what this round wrote by their (lower) sequence numbers.
   next_ = writableSegment(std::move(fd), number);
+  lastSegmentMade_ = io::Clock::now();
   return true;
 }
 
 io::Fd LaneWriter::reuseSpare(const std::string& name) {
   while (!spares_.empty()) {
-    std::string spare = Names::segment(config_.lane, spares_.front());
-    spares_.pop_front();
+    // The most recently acknowledged first: a bulk transfer then cycles through as few files
+    // as it keeps in flight, whose pages (and the reader's mappings of them) are warm.
+    std::string spare = Names::segment(config_.lane, spares_.back());
+    spares_.pop_back();
     // Within the session folder only. RENAME_NOREPLACE keeps a file planted under the new name
     // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL: then plain rename.
     int renamed = ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str(),
@@ -117,15 +128,32 @@ void LaneWriter::onSegmentAck(uint64_t segment) {
 
 void LaneWriter::keepOrRemove(uint64_t segment) {
   // The peer closed it before acknowledging, so nobody reads it any more: reusable. Not while
-  // the disk is full: then its space is worth more free.
-  // spareBytes of spares could themselves fill a small file system: after a full disk, 2.
-  size_t keep = diskWasFull_ ? 2 : std::max<size_t>(2, config_.spareBytes / config_.segmentSize);
+  // the disk is full: then its space is worth more free. Acks arrive in bursts, up to a budget's
+  // worth at once, and the rotations that follow need as many spares, or they create files that
+  // later acks unlink: tmpfs allocates and frees their pages and the reader maps and unmaps them
+  // (with 8 spares, 1 rotation in 4 made a file and a tmpfs transfer ran at half speed). Since a
+  // file is made only when no spare is left, a budget's worth of spares never makes the lane's
+  // files exceed what its budget allows in flight. After a full disk, 2: they could fill it.
+  size_t keep = diskWasFull_
+                    ? kMinSpares
+                    : std::max<size_t>(kMinSpares, config_.laneBudget / config_.segmentSize);
   if (!inEpisode_ && spares_.size() < keep) {
     spares_.push_back(segment);
     return;
   }
   // ENOENT or ESTALE: already gone (the reader frees segments itself while its lane is stuck).
   removeEntry(config_.folderFd, Names::segment(config_.lane, segment).c_str());
+}
+
+void LaneWriter::trimIdleSpares() {
+  if (spares_.size() <= kMinSpares || io::Clock::now() - lastSegmentMade_ < kIdleSpareTime) {
+    return;
+  }
+  // The oldest go: reuseSpare() takes the newest.
+  while (spares_.size() > kMinSpares) {
+    removeEntry(config_.folderFd, Names::segment(config_.lane, spares_.front()).c_str());
+    spares_.pop_front();
+  }
 }
 
 void LaneWriter::removeSpares() {

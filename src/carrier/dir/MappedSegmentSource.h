@@ -40,15 +40,19 @@ class MappedSegmentSource : public SegmentSource {
   /// The longest frame (header and 1 MiB payload) and a page: a window is moved when less than
   /// this lies ahead of the read position, so a whole frame always fits.
   static constexpr size_t kAhead = (1 << 20) + 4096 + 64;
-  /// Mappings kept: the open segment's and those of the writer's spares (up to 8 local ones,
-  /// LaneWriter::Config::spareBytes) and one more. A writer reuses its consumed segment files
-  /// (renamed, then overwritten in place), so a kept mapping finds its pages mapped in the file's
-  /// next round: without it, faulting pages in and unmapping them took about 13 % of a bulk
-  /// reader's profile (the copy the mapping saves took 17 %). A kept mapping of a file its writer
-  /// unlinked holds that file's pages until it is dropped: oldest first, and after kIdlePasses
-  /// safety polls (250 ms by default) without use. A writer that finds the disk full unlinks its
-  /// spares, and their space must come back while the lanes stand still (SHARES rule 11).
-  static constexpr size_t kKeptMappings = 10;
+  /// Mappings kept: every file a writer with the default budget and segment size cycles through
+  /// (64 segments of 1 MiB in flight or kept as spares, the current and the next one, and two
+  /// more; a file beyond that costs an mmap and an munmap per round). A writer reuses its consumed
+  /// segment files (renamed, then overwritten in place), so a kept mapping finds its pages mapped
+  /// in the file's next round: without it, faulting pages in and unmapping them took about 13 % of
+  /// a bulk reader's profile (the copy the mapping saves took 17 %). A kept mapping of a file its
+  /// writer unlinked holds that file's pages until it is dropped: oldest first, and after
+  /// kIdlePasses safety polls (250 ms by default) without use. A writer that finds the disk full
+  /// unlinks its spares, and their space must come back while the lanes stand still (SHARES rule
+  /// 11). The mappings of an idle reader are dropped, so kept ones count against vm.max_map_count
+  /// and the MapGuard slots only on busy lanes; where either runs out, segments are read with
+  /// pread.
+  static constexpr size_t kKeptMappings = 68;
   static constexpr int kIdlePasses = 5;
 
   /// One mapped window of one file.

@@ -148,6 +148,38 @@ TEST_P(DirCarrierTest, RotationWrapsThroughAFewReusedFilesAndDeliversEverything)
   EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
 }
 
+TEST_P(DirCarrierTest, ABurstOfAcksLeavesSparesForTheNextBurstUntilTheLaneIsIdle) {
+  DirOptions small = options();
+  small.segmentSize = 4096;
+  small.laneBudget = 64 * 1024;  // room for 16 spares
+  connectPair(small);
+  ASSERT_NE(server_, nullptr);
+  std::string payload(1000, 'b');
+  auto sendBurst = [&](size_t deliveredBefore) {
+    for (int i = 0; i < 48; ++i) {  // about 12 segments, written in one tick
+      client_->send(proto::FrameType::Data, 1, bytesOf(payload));
+    }
+    return runUntil(loop_, [&] { return serverSeen_.frames.size() == deliveredBefore + 48; });
+  };
+  ASSERT_TRUE(sendBurst(0)) << serverSeen_.failure();
+  // The server acknowledges the whole burst: the client keeps the files as spares.
+  ASSERT_TRUE(runUntil(loop_, [&] { return client_->info().segmentBytes < small.segmentSize; }));
+  ASSERT_GE(laneFiles('c').size(), 10u);
+  std::set<ino_t> firstBurst;
+  for (const std::string& name : laneFiles('c')) {
+    firstBurst.insert(inodeOf(name));
+  }
+  // The next burst rotates through those files instead of making new ones.
+  ASSERT_TRUE(sendBurst(48)) << serverSeen_.failure();
+  for (const std::string& name : laneFiles('c')) {
+    ino_t inode = inodeOf(name);
+    EXPECT_TRUE(inode == 0 || firstBurst.count(inode) == 1) << name << " is a new file";
+  }
+  // Idle for a second: the spares beyond 2 go, next to the current segment.
+  EXPECT_TRUE(runUntil(loop_, [&] { return laneFiles('c').size() <= 3; })) << laneFiles('c').size();
+  EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
+}
+
 TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing) {
   DirOptions small = options();
   small.segmentSize = 4096;

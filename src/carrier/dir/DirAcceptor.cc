@@ -308,7 +308,8 @@ void DirAcceptor::serve(SessionFolder folder) {
   const std::string sid = folder.sessionId();
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folder.fd(), Names::kServerLane, sid, dir_->remote,
-                                dir_->segmentSize(options_), options_.laneBudget, dir_->fs.fuse()});
+                                dir_->segmentSize(options_), options_.laneBudget, dir_->fs.fuse(),
+                                dir_->mappedWrites()});
   if (auto opened = writer->open(); !opened) {
     onServerLaneFailed(folder, opened.error());
     return;

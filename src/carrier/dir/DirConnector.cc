@@ -61,7 +61,8 @@ io::Result<mux::CarrierPtr> DirConnector::connect() {
   }
   auto writer = std::make_unique<LaneWriter>(
       loop_, LaneWriter::Config{folder->fd(), Names::kClientLane, sid, dir->remote,
-                                dir->segmentSize(options_), options_.laneBudget, dir->fs.fuse()});
+                                dir->segmentSize(options_), options_.laneBudget, dir->fs.fuse(),
+                                dir->mappedWrites()});
   io::Result<void> ready = writer->open();
   if (ready) {
     ready = publishManifest(*dir, sid);

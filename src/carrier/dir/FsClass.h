@@ -19,6 +19,7 @@ struct FsClass {
   /// FUSE answers an O_DIRECT read at an offset past its cached file size with 0 bytes
   /// (measured on sshfs: the size stays stale for 20 s), so readers there reopen each poll.
   bool fuse() const { return magic == 0x65735546; }
+  bool tmpfs() const { return magic == 0x01021994; }
   static FsClass fromMagic(uint64_t magic);
 };
 

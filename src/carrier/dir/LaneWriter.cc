@@ -316,7 +316,9 @@ void LaneWriter::close() {
   }
   closed_.clear();
   removeSpares();
+  mappings_.dropAllBut({});
   for (Segment* segment : {&current_, &next_}) {
+    segment->map = nullptr;
     if (segment->fd) {
       segment->fd.reset();
       removeEntry(config_.folderFd, Names::segment(config_.lane, segment->number).c_str());

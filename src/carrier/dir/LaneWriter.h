@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "carrier/dir/SegmentHeader.h"
+#include "carrier/dir/WriterMappings.h"
 #include "io/Buffer.h"
 #include "io/Clock.h"
 #include "io/Error.h"
@@ -46,6 +47,9 @@ class LaneWriter {
     /// of 4 KiB page writes, and needs no fdatasync. Falls back to buffered writes (logged once
     /// at debug) where O_DIRECT is refused, at open or at the first write (EINVAL).
     bool directWrites = false;
+    /// tmpfs: batches are copied into kept writable mappings of the segment files (see
+    /// WriterMappings) instead of written with pwrite, except their last kWakeBytes.
+    bool mappedWrites = false;
   };
 
   LaneWriter(io::Loop& loop, Config config);
@@ -72,7 +76,8 @@ class LaneWriter {
   /// it.
   void onSegmentAck(uint64_t segment);
   /// Called on every safety poll: once no segment was made for kIdleSpareTime, unlinks the spares
-  /// beyond 2, so that an idle lane gives its files back (on tmpfs they are memory).
+  /// beyond 2 and drops the mappings of all but the current and next segment, so that an idle
+  /// lane gives its files back (on tmpfs they are memory).
   void trimIdleSpares();
   /// Unacknowledged bytes above the lane budget, or a write error episode in progress.
   bool congested() const;
@@ -92,8 +97,10 @@ class LaneWriter {
   struct Segment {
     io::Fd fd;
     uint64_t number = 0;
-    uint64_t offset = 0;  // bytes written, header included
-    bool direct = false;  // fd is O_DIRECT
+    uint64_t offset = 0;     // bytes written, header included
+    bool direct = false;     // fd is O_DIRECT
+    uint8_t* map = nullptr;  // mappedWrites: the file's first mapSize bytes, else null
+    uint64_t mapSize = 0;
   };
   struct Chunk {
     io::Buffer bytes;
@@ -119,8 +126,12 @@ class LaneWriter {
   Segment writableSegment(io::Fd fd, uint64_t number);
   void keepOrRemove(uint64_t segment);
   void removeSpares();
-  /// One pwritev of `iov` at the segment's offset; EINTR retried. An O_DIRECT write refused with
-  /// EINVAL (alignment) switches this writer to buffered writes and is retried once that way.
+  /// Copies `iov` into the segment's mapping (all but its last kWakeBytes, which pwrite writes
+  /// to wake the reader); false where it does not fit in the mapping.
+  bool copyIntoMapping(Segment& segment, const iovec& iov, ssize_t& written);
+  /// One pwritev of `iov` at the segment's offset (or copyIntoMapping); EINTR retried. An O_DIRECT
+  /// write refused with EINVAL (alignment) switches this writer to buffered writes and is retried
+  /// once that way.
   ssize_t writeAt(Segment& segment, const iovec& iov);
   void refuseDirect(const std::string& name, const char* where, int error);
   /// Buffered writes on remote file systems must be flushed, or NFS keeps them (SHARES rule 5).
@@ -150,6 +161,7 @@ class LaneWriter {
   // tick with a rotation queues two batches: with one, the second regrew from nothing each time.
   static constexpr size_t kSpareBatchBuffers = 2;
   std::vector<io::Buffer> spareBatches_;
+  WriterMappings mappings_;  // declared before the segments that point into them
   Segment current_;
   Segment next_;  // created ahead of a rotation; fd invalid otherwise
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (segment, bytes) awaiting the peer's ack

@@ -23,6 +23,14 @@ namespace {
 constexpr size_t kMinSpares = 2;
 // A lane that made no segment for this long is idle: its spares beyond kMinSpares go.
 constexpr io::Duration kIdleSpareTime = std::chrono::seconds(1);
+// Mapped writes (tmpfs): a mapping covers the segment size and this much more, for the frame
+// that crosses it and the Rotate after it; bytes beyond go with pwrite.
+constexpr uint64_t kMappedSlack = 128 * 1024;
+// Larger segments are written with pwrite: fallocate would take their whole size at once.
+constexpr uint64_t kMaxMappedSegment = 8ull << 20;
+// The last bytes of a write into a mapping go with pwrite: inotify sees no store to a mapping,
+// and that pwrite's IN_MODIFY wakes the reader once the rest is in place.
+constexpr size_t kWakeBytes = 64;
 
 }  // namespace
 
@@ -73,7 +81,9 @@ io::Fd LaneWriter::reuseSpare(const std::string& name) {
 }
 
 io::Fd LaneWriter::openSegmentFile(const std::string& name, bool create) const {
-  int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+  // A shared writable mapping needs the file open for reading too.
+  int flags = (config_.mappedWrites ? O_RDWR : O_WRONLY) | O_NOFOLLOW | O_CLOEXEC |
+              (create ? O_CREAT | O_EXCL : 0);
   return io::Fd(::openat(config_.folderFd, name.c_str(), flags, 0600));
 }
 
@@ -89,10 +99,44 @@ LaneWriter::Segment LaneWriter::writableSegment(io::Fd fd, uint64_t number) {
       refuseDirect(Names::segment(config_.lane, number), "at open", errno);
     }
   }
+  if (config_.mappedWrites && !segment.direct && config_.segmentSize <= kMaxMappedSegment) {
+    uint64_t capacity = config_.segmentSize + kMappedSlack;
+    segment.map = mappings_.mapFor(segment.fd.get(), capacity);
+    segment.mapSize = segment.map != nullptr ? capacity : 0;
+  }
   return segment;
 }
 
+bool LaneWriter::copyIntoMapping(Segment& segment, const iovec& iov, ssize_t& written) {
+  if (segment.map == nullptr || iov.iov_len <= kWakeBytes ||
+      segment.offset + iov.iov_len > segment.mapSize) {
+    return false;
+  }
+  size_t copied = iov.iov_len - kWakeBytes;
+  std::memcpy(segment.map + segment.offset, iov.iov_base, copied);
+  if (mappings_.faulted(segment.map)) {
+    spdlog::warn(
+        "dir lane {}: the segment file shrank under its mapping (truncated by another "
+        "writer of DIR?)",
+        Names::segment(config_.lane, segment.number));
+    errno = EFAULT;  // not retryable: the lane fails
+    written = -1;
+    return true;
+  }
+  iovec tail{static_cast<uint8_t*>(iov.iov_base) + copied, kWakeBytes};
+  ssize_t n;
+  do {
+    n = ::pwritev(segment.fd.get(), &tail, 1, static_cast<off_t>(segment.offset + copied));
+  } while (n < 0 && errno == EINTR);
+  // A failed or short tail: what was copied is written again, identically, by the retry.
+  written = n < 0 ? -1 : static_cast<ssize_t>(copied) + n;
+  return true;
+}
+
 ssize_t LaneWriter::writeAt(Segment& segment, const iovec& iov) {
+  if (ssize_t written = 0; copyIntoMapping(segment, iov, written)) {
+    return written;
+  }
   ssize_t n;
   do {
     n = ::pwritev(segment.fd.get(), &iov, 1, static_cast<off_t>(segment.offset));
@@ -146,7 +190,7 @@ void LaneWriter::keepOrRemove(uint64_t segment) {
 }
 
 void LaneWriter::trimIdleSpares() {
-  if (spares_.size() <= kMinSpares || io::Clock::now() - lastSegmentMade_ < kIdleSpareTime) {
+  if (io::Clock::now() - lastSegmentMade_ < kIdleSpareTime) {
     return;
   }
   // The oldest go: reuseSpare() takes the newest.
@@ -154,6 +198,8 @@ void LaneWriter::trimIdleSpares() {
     removeEntry(config_.folderFd, Names::segment(config_.lane, spares_.front()).c_str());
     spares_.pop_front();
   }
+  // Also those of files unlinked earlier, whose pages a mapping would keep.
+  mappings_.dropAllBut({current_.map, next_.map});
 }
 
 void LaneWriter::removeSpares() {
@@ -161,6 +207,7 @@ void LaneWriter::removeSpares() {
     removeEntry(config_.folderFd, Names::segment(config_.lane, spare).c_str());
   }
   spares_.clear();
+  mappings_.dropAllBut({current_.map, next_.map});  // their pages are freed only once unmapped
 }
 
 }  // namespace ferry::carrier::dir

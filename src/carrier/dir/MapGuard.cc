@@ -49,10 +49,10 @@ void onSigbus(int signal, siginfo_t* info, void* context) {
       continue;
     }
     void* page = reinterpret_cast<void*>(address & ~(pageSize - 1));
-    if (::mmap(page, pageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
-        MAP_FAILED) {
+    if (::mmap(page, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+               0) != MAP_FAILED) {
       slot.faulted.store(true, std::memory_order_release);
-      return;  // the access runs again and reads zeros
+      return;  // the access runs again: a read finds zeros, a write goes nowhere
     }
     break;
   }

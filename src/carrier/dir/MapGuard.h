@@ -5,12 +5,13 @@
 
 namespace ferry::carrier::dir {
 
-/// Keeps a mapped segment file from killing the process. Reading a page of a mapping that lies
-/// past the file's end raises SIGBUS, and a file can shrink under its reader: any process allowed
-/// to write it (its owner, the peer, or root) can truncate it. The guard's SIGBUS handler, for an
-/// address inside a guarded range, maps a page of zeros over the faulting page and notes the fault,
-/// so the read goes on (zeros are never a valid frame: "not yet") and the reader ends the lane
-/// when it sees faulted(). Faults outside every guarded range go to the previous handler (or the
+/// Keeps a mapped segment file from killing the process. Touching a page of a mapping that lies
+/// past the file's end raises SIGBUS, and a file can shrink under its reader or writer: any
+/// process allowed to write it (its owner, the peer, or root) can truncate it. The guard's SIGBUS
+/// handler, for an address inside a guarded range, maps a private page of zeros over the faulting
+/// page and notes the fault, so the access goes on (a read finds zeros, never a valid frame: "not
+/// yet"; a write lands in that page) and the reader or writer ends the lane when it sees
+/// faulted(). Faults outside every guarded range go to the previous handler (or the
 /// default action). The table of ranges has a fixed size and lock-free slots, so the handler
 /// touches nothing a signal handler must not.
 class MapGuard {

@@ -42,6 +42,8 @@ struct SharedDir {
   void refreshListingCache(int dirFd) const;
   /// pollMin with its default resolved for this file system.
   io::Duration pollMin(const DirOptions& options) const;
+  /// Lane writers copy into mappings of their segments (LaneWriter::Config::mappedWrites).
+  bool mappedWrites() const { return !remote && fs.tmpfs(); }
   /// segmentSize with its default resolved for this file system.
   uint64_t segmentSize(const DirOptions& options) const;
   /// A new fd for the same directory, for a carrier that outlives its acceptor.

@@ -250,6 +250,32 @@ TEST_P(DirCarrierTest, RemovedSessionFolderFailsBothCarriers) {
   EXPECT_NE(clientSeen_.failure().find("was removed"), std::string::npos) << clientSeen_.failure();
 }
 
+TEST_P(DirCarrierTest, ALaneFileTruncatedUnderItsWriterEndsTheSessionNotTheProcess) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  std::string payload(3000, 't');
+  client_->send(proto::FrameType::Data, 1, bytesOf(payload));
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 1; }));
+  // Another writer of DIR cuts the client's current segment: on tmpfs the client writes into a
+  // mapping of it, and its next store would raise SIGBUS.
+  std::string path = tmp_.path() + "/share/" +
+                     Names::folder(dynamic_cast<DirCarrier*>(client_.get())->sessionId()) + "/" +
+                     laneFiles('c').back();
+  ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+  client_->send(proto::FrameType::Data, 1, bytesOf(payload));
+  bool mappedWriter = std::string(GetParam().base) == "/dev/shm" && !GetParam().assumeRemote;
+  if (mappedWriter) {
+    ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.failed(); }));
+    EXPECT_NE(clientSeen_.failure().find("writing lane"), std::string::npos)
+        << clientSeen_.failure();
+  } else {
+    // pwrite extends the file again at the frame's offset (a hole before it): the reader, past
+    // the hole already, gets the frame.
+    ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == 2; }));
+    EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, DirCarrierTest,
                          ::testing::Values(Mode{"/tmp", false, false, "TmpInotify"},
                                            Mode{"/dev/shm", false, false, "ShmInotify"},

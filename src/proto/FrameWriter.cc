@@ -22,7 +22,17 @@ std::span<uint8_t> FrameWriter::reserve(FrameType type, uint32_t stream, size_t 
   reservedType_ = type;
   reservedStream_ = stream;
   reservedRoom_ = max;
+  reservedAt_ = nullptr;
   return {batch_.prepareWrite(kHeaderSize + max) + kHeaderSize, max};
+}
+
+std::span<uint8_t> FrameWriter::reserveAt(uint8_t* frame, FrameType type, uint32_t stream,
+                                          size_t max) {
+  reservedType_ = type;
+  reservedStream_ = stream;
+  reservedRoom_ = max;
+  reservedAt_ = frame;
+  return {frame + kHeaderSize, max};
 }
 
 void FrameWriter::commit(size_t n) {
@@ -30,14 +40,22 @@ void FrameWriter::commit(size_t n) {
   FERRY_CHECK(n <= reservedRoom_, "commit of {} bytes into a reserved room of {}", n,
               reservedRoom_);
   reservedRoom_ = 0;
-  if (n > 0) {
+  if (n > 0 && reservedAt_ != nullptr) {
+    encodeAt(reservedAt_, n);
+  } else if (n > 0) {
     finish(n);
   }
+  reservedAt_ = nullptr;
 }
 
 void FrameWriter::finish(size_t n) {
   // The header slot and the payload are where reserve() left them: just past the batch's end.
   uint8_t* out = batch_.prepareWrite(kHeaderSize + n);
+  encodeAt(out, n);
+  batch_.commit(kHeaderSize + n);
+}
+
+void FrameWriter::encodeAt(uint8_t* out, size_t n) {
   FrameHeader header;
   header.type = reservedType_;
   header.stream = reservedStream_;
@@ -45,7 +63,6 @@ void FrameWriter::finish(size_t n) {
   header.sequence = nextSequence_++ ^ sequenceMask_;
   header.payloadCrc = crc32c({out + kHeaderSize, n});
   encodeHeader(header, out);
-  batch_.commit(kHeaderSize + n);
 }
 
 DecodeResult FrameParser::next(std::span<const uint8_t> bytes) {

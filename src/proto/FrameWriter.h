@@ -17,6 +17,9 @@ class FrameWriter {
   /// Room in the batch for the payload (at most `max` bytes) of one frame, after a header slot;
   /// commit(n) finishes the frame. Nothing else may be appended in between.
   std::span<uint8_t> reserve(FrameType type, uint32_t stream, size_t max);
+  /// reserve(), but the frame goes to `frame` (kHeaderSize + max bytes the caller owns, e.g. a
+  /// mapped file) instead of the batch: commit(n) then writes its header there.
+  std::span<uint8_t> reserveAt(uint8_t* frame, FrameType type, uint32_t stream, size_t max);
   /// Finishes the reserved frame with the first `n` bytes of its room: header with length,
   /// checksum and the next sequence number. n == 0 cancels it (nothing added, no number used).
   /// n beyond the reserved room, or n > 0 without a reservation, is a FERRY_BUG.
@@ -34,11 +37,14 @@ class FrameWriter {
  private:
   /// Writes the reserved frame's header for `n` payload bytes and adds it to the batch.
   void finish(size_t n);
+  /// Writes the header of the frame at `out` (its payload follows the header slot).
+  void encodeAt(uint8_t* out, size_t n);
 
   io::Buffer batch_;
   FrameType reservedType_ = FrameType::Data;
   uint32_t reservedStream_ = 0;
-  size_t reservedRoom_ = 0;  // the payload room of the pending reservation, 0 if none
+  size_t reservedRoom_ = 0;        // the payload room of the pending reservation, 0 if none
+  uint8_t* reservedAt_ = nullptr;  // reserveAt()'s frame, null for a reservation in the batch
   uint64_t nextSequence_ = 0;
   uint64_t sequenceMask_ = 0;
 };

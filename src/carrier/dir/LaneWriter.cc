@@ -104,14 +104,27 @@ std::span<uint8_t> LaneWriter::reserve(proto::FrameType type, uint32_t stream, s
   if (failed_ || isClosed_) {
     return {};
   }
-  return frames_.reserve(type, stream, max);
+  uint8_t* at = placement(type, max);
+  placedReservation_ = at != nullptr;
+  return at != nullptr ? frames_.reserveAt(at, type, stream, max)
+                       : frames_.reserve(type, stream, max);
 }
 
 void LaneWriter::commit(size_t n) {
   if (failed_ || isClosed_ || n == 0) {
+    frames_.commit(0);
+    placedReservation_ = false;
     return;  // nothing was reserved, or the frame is cancelled
   }
   frames_.commit(n);
+  if (std::exchange(placedReservation_, false)) {
+    if (mappings_.faulted(current_.map)) {
+      stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+      return;
+    }
+    current_.offset += proto::kHeaderSize + n;
+    wakePending_ = true;
+  }
   afterFrame(n);
 }
 
@@ -153,7 +166,7 @@ void LaneWriter::flush() {
   if (!frames_.batch().empty()) {
     pending_.push_back(Chunk{takeBatch(), false});
   }
-  if (writePending()) {
+  if (writePending() && (!wakePending_ || wakeReader())) {
     unwrittenAcks_.clear();
     recovered();
   }
@@ -206,6 +219,9 @@ bool LaneWriter::writeBytes(Segment& segment, io::Buffer& bytes) {
     if (static_cast<size_t>(n) < iov.iov_len) {
       return stall(0, Names::segment(config_.lane, segment.number));
     }
+  }
+  if (&segment == &current_) {
+    wakePending_ = false;  // this write's IN_MODIFY comes after the frames placed before it
   }
   return true;
 }

@@ -69,7 +69,11 @@ class LaneWriter {
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
   /// Zero-copy send (mux::Carrier::reserve): room for a payload of at most `max` bytes in the
   /// batch; commit(n) queues the frame with its first n bytes, commit(0) cancels it. Empty once
-  /// the lane failed or closed.
+  /// the lane failed or closed. With mappedWrites, a Data frame that can go straight to the
+  /// segment (nothing queued before it, room in the mapping) is reserved in the mapping itself,
+  /// so the socket's bytes land in the file: commit(n) finishes it there, and the flush at the
+  /// end of the tick only wakes the reader. Other types never do: a keyed carrier's Sealed
+  /// records hold plaintext until commit() seals them, and the share must never see it.
   std::span<uint8_t> reserve(proto::FrameType type, uint32_t stream, size_t max);
   void commit(size_t n);
   /// The peer consumed and closed segment `segment` of this lane: keep it as a spare, or unlink
@@ -107,6 +111,13 @@ class LaneWriter {
     bool rotateAfter = false;  // ends with Rotate: the next segment follows this chunk
   };
 
+  /// Where a reserved frame of up to `max` payload bytes can go straight into the current
+  /// segment's mapping, or null (see reserve()).
+  uint8_t* placement(proto::FrameType type, size_t max);
+  /// Frames placed in the mapping since the last write: pwrites the last kWakeBytes before the
+  /// segment's end again (identical bytes), whose IN_MODIFY wakes the reader. False if that
+  /// stalled.
+  bool wakeReader();
   /// Accounts for a frame of `payloadSize` bytes just added to the batch: rotation, flush.
   void afterFrame(size_t payloadSize);
   /// The queued frames, leaving the batch with the spare buffer's memory.
@@ -169,6 +180,8 @@ class LaneWriter {
   std::deque<uint64_t> spares_;  // acknowledged segments (by number) whose files can be reused
   io::Clock::time_point lastSegmentMade_ = io::Clock::now();
   std::vector<uint64_t> unwrittenAcks_;  // SegmentAck payloads queued since all was written
+  bool placedReservation_ = false;       // the pending reservation is in the current mapping
+  bool wakePending_ = false;             // frames were placed since the reader was last woken
   bool failed_ = false;
   bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on
   bool isClosed_ = false;

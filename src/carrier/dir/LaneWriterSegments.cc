@@ -133,6 +133,33 @@ bool LaneWriter::copyIntoMapping(Segment& segment, const iovec& iov, ssize_t& wr
   return true;
 }
 
+uint8_t* LaneWriter::placement(proto::FrameType type, size_t max) {
+  // Only where the frame is the next thing in the file: nothing queued or retried before it.
+  if (type != proto::FrameType::Data || current_.map == nullptr || !pending_.empty() ||
+      !frames_.batch().empty() || inEpisode_ || retryTimer_.armed() ||
+      current_.offset + proto::kHeaderSize + max > current_.mapSize) {
+    return nullptr;
+  }
+  return current_.map + current_.offset;
+}
+
+bool LaneWriter::wakeReader() {
+  // From a copy rather than from the mapping, whose page is the one the write overwrites.
+  uint8_t tail[kWakeBytes];
+  uint64_t at = current_.offset - kWakeBytes;
+  std::memcpy(tail, current_.map + at, kWakeBytes);
+  iovec iov{tail, kWakeBytes};
+  ssize_t n;
+  do {
+    n = ::pwritev(current_.fd.get(), &iov, 1, static_cast<off_t>(at));
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(kWakeBytes)) {
+    return stall(n < 0 ? errno : 0, currentName());
+  }
+  wakePending_ = false;
+  return true;
+}
+
 ssize_t LaneWriter::writeAt(Segment& segment, const iovec& iov) {
   if (ssize_t written = 0; copyIntoMapping(segment, iov, written)) {
     return written;

@@ -12,6 +12,8 @@ packages=(
   # tests and benchmarks: real peers and tools
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps iproute2
   samba smbnetfs
+  # scripts/bench-fuse.sh: its default mount is a bindfs of a tmpfs folder
+  bindfs
   # a mount that uploads only on close, refused at start (test_share_upload_on_close.sh)
   rclone
   # UDP forwarding tests (test_tunnel_udp.sh): a DNS server and client

@@ -103,11 +103,13 @@ std::span<uint8_t> DirCarrier::reserve(proto::FrameType type, uint32_t stream, s
 }
 
 void DirCarrier::commit(size_t n) {
-  if (closed_ || failed_ || n == 0) {
+  if (closed_ || failed_) {
     return;
   }
-  parts_.writer->commit(n);
-  afterSend(reservedType_);
+  parts_.writer->commit(n);  // a cancel too: the writer may have placed the room in a mapping
+  if (n > 0) {
+    afterSend(reservedType_);
+  }
 }
 
 void DirCarrier::afterSend(proto::FrameType type) {

@@ -113,7 +113,11 @@ std::span<uint8_t> LaneWriter::reserve(proto::FrameType type, uint32_t stream, s
 void LaneWriter::commit(size_t n) {
   if (failed_ || isClosed_ || n == 0) {
     frames_.commit(0);
-    placedReservation_ = false;
+    if (std::exchange(placedReservation_, false) && !failed_ && !isClosed_ && placedFileShrank()) {
+      // A socket read into a mapped page past the file's end fails with EFAULT (the kernel's
+      // copy faults, no SIGBUS): the stream sees an error, and the lane must end here.
+      stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+    }
     return;  // nothing was reserved, or the frame is cancelled
   }
   frames_.commit(n);
@@ -166,7 +170,11 @@ void LaneWriter::flush() {
   if (!frames_.batch().empty()) {
     pending_.push_back(Chunk{takeBatch(), false});
   }
-  if (writePending() && (!wakePending_ || wakeReader())) {
+  bool written = writePending();
+  // Frames placed in the mapping are in the file already: wake the reader even when what was
+  // queued after them stalled (it retries with back-off, up to a second).
+  bool woken = !wakePending_ || (!failed_ && wakeReader());
+  if (written && woken) {
     unwrittenAcks_.clear();
     recovered();
   }

@@ -118,6 +118,9 @@ class LaneWriter {
   /// segment's end again (identical bytes), whose IN_MODIFY wakes the reader. False if that
   /// stalled.
   bool wakeReader();
+  /// A cancelled reservation was placed in the mapping: whether the file is now shorter than the
+  /// mapping (someone truncated it, so the read into it failed with EFAULT).
+  bool placedFileShrank() const;
   /// Accounts for a frame of `payloadSize` bytes just added to the batch: rotation, flush.
   void afterFrame(size_t payloadSize);
   /// The queued frames, leaving the batch with the spare buffer's memory.

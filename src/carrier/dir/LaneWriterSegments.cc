@@ -4,6 +4,7 @@
 #include "carrier/dir/LaneWriter.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -21,10 +22,13 @@ namespace {
 
 // Spares kept in any case: enough for a rotation while the ack of the one before is in flight.
 constexpr size_t kMinSpares = 2;
-// A lane that made no segment for this long is idle: its spares beyond kMinSpares go.
+// A lane that made no segment for this long is idle: its spares beyond kMinSpares go, this many
+// per safety poll.
 constexpr io::Duration kIdleSpareTime = std::chrono::seconds(1);
-// Mapped writes (tmpfs): a mapping covers the segment size and this much more, for the frame
-// that crosses it and the Rotate after it; bytes beyond go with pwrite.
+constexpr int kSparesTrimmedPerPoll = 8;
+// Mapped writes (tmpfs): a mapping covers the segment size and an eighth more (at most 128 KiB),
+// for the frame that crosses it and the Rotate after it; bytes beyond go with pwrite. Small
+// segments get a small slack, so their files take at most 1.125 times the budget.
 constexpr uint64_t kMappedSlack = 128 * 1024;
 // Larger segments are written with pwrite: fallocate would take their whole size at once.
 constexpr uint64_t kMaxMappedSegment = 8ull << 20;
@@ -99,8 +103,10 @@ LaneWriter::Segment LaneWriter::writableSegment(io::Fd fd, uint64_t number) {
       refuseDirect(Names::segment(config_.lane, number), "at open", errno);
     }
   }
-  if (config_.mappedWrites && !segment.direct && config_.segmentSize <= kMaxMappedSegment) {
-    uint64_t capacity = config_.segmentSize + kMappedSlack;
+  // Not after a full disk: fallocate takes the slack too, and the space is scarce.
+  if (config_.mappedWrites && !segment.direct && !diskWasFull_ &&
+      config_.segmentSize <= kMaxMappedSegment) {
+    uint64_t capacity = config_.segmentSize + std::min(kMappedSlack, config_.segmentSize / 8);
     segment.map = mappings_.mapFor(segment.fd.get(), capacity);
     segment.mapSize = segment.map != nullptr ? capacity : 0;
   }
@@ -148,6 +154,9 @@ bool LaneWriter::wakeReader() {
   uint8_t tail[kWakeBytes];
   uint64_t at = current_.offset - kWakeBytes;
   std::memcpy(tail, current_.map + at, kWakeBytes);
+  if (mappings_.faulted(current_.map)) {
+    return stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+  }
   iovec iov{tail, kWakeBytes};
   ssize_t n;
   do {
@@ -158,6 +167,12 @@ bool LaneWriter::wakeReader() {
   }
   wakePending_ = false;
   return true;
+}
+
+bool LaneWriter::placedFileShrank() const {
+  struct stat info {};
+  return current_.map != nullptr && ::fstat(current_.fd.get(), &info) == 0 &&
+         static_cast<uint64_t>(info.st_size) < current_.mapSize;
 }
 
 ssize_t LaneWriter::writeAt(Segment& segment, const iovec& iov) {
@@ -213,15 +228,18 @@ void LaneWriter::keepOrRemove(uint64_t segment) {
     return;
   }
   // ENOENT or ESTALE: already gone (the reader frees segments itself while its lane is stuck).
-  removeEntry(config_.folderFd, Names::segment(config_.lane, segment).c_str());
+  std::string name = Names::segment(config_.lane, segment);
+  mappings_.dropFile(config_.folderFd, name.c_str());  // or its pages would stay allocated
+  removeEntry(config_.folderFd, name.c_str());
 }
 
 void LaneWriter::trimIdleSpares() {
   if (io::Clock::now() - lastSegmentMade_ < kIdleSpareTime) {
     return;
   }
-  // The oldest go: reuseSpare() takes the newest.
-  while (spares_.size() > kMinSpares) {
+  // The oldest go: reuseSpare() takes the newest. A few per poll: freeing a file's pages takes
+  // the loop about 0.1 ms per MiB on tmpfs.
+  for (int removed = 0; spares_.size() > kMinSpares && removed < kSparesTrimmedPerPoll; ++removed) {
     removeEntry(config_.folderFd, Names::segment(config_.lane, spares_.front()).c_str());
     spares_.pop_front();
   }

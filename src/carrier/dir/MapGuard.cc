@@ -18,8 +18,9 @@ struct Slot {
   std::atomic<bool> faulted{false};
 };
 
-// Enough for the kept mappings of 10 segments per lane reader of thousands of sessions; a reader
-// that finds no free slot reads with pread instead.
+// Enough for the kept mappings (68 per lane reader, 72 per tmpfs lane writer) of hundreds of
+// busy sessions (idle lanes drop theirs); a reader or writer that finds no free slot reads with
+// pread or writes with pwrite instead.
 constexpr size_t kSlots = 65536;
 std::array<Slot, kSlots> slots;
 std::atomic<size_t> nextFree{0};  // a hint where claiming starts

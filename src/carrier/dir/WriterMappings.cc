@@ -53,6 +53,16 @@ bool WriterMappings::faulted(const uint8_t* bytes) const {
   });
 }
 
+void WriterMappings::dropFile(int folderFd, const char* name) {
+  struct stat info {};
+  if (kept_.empty() || ::fstatat(folderFd, name, &info, AT_SYMLINK_NOFOLLOW) != 0) {
+    return;
+  }
+  std::erase_if(kept_, [&](const auto& mapping) {
+    return mapping->device == info.st_dev && mapping->inode == info.st_ino;
+  });
+}
+
 void WriterMappings::dropAllBut(std::initializer_list<const uint8_t*> keep) {
   std::erase_if(kept_, [&](const auto& mapping) {
     return std::find(keep.begin(), keep.end(), mapping->bytes) == keep.end();

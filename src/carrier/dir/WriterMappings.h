@@ -36,6 +36,9 @@ class WriterMappings {
   /// Drops every mapping except those of `keep` (null entries are ignored): the files they
   /// stood for were unlinked, or the lane is idle or closing.
   void dropAllBut(std::initializer_list<const uint8_t*> keep);
+  /// Drops the mapping of the file `name` in the folder open as `folderFd`, if one is kept (the
+  /// caller is about to unlink it).
+  void dropFile(int folderFd, const char* name);
 
  private:
   /// A writer cycles through a lane budget's worth of files (64 of 1 MiB by default), its

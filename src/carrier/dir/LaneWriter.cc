@@ -116,14 +116,14 @@ void LaneWriter::commit(size_t n) {
     if (std::exchange(placedReservation_, false) && !failed_ && !isClosed_ && placedFileShrank()) {
       // A socket read into a mapped page past the file's end fails with EFAULT (the kernel's
       // copy faults, no SIGBUS): the stream sees an error, and the lane must end here.
-      stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+      failLostMapping();
     }
     return;  // nothing was reserved, or the frame is cancelled
   }
   frames_.commit(n);
   if (std::exchange(placedReservation_, false)) {
     if (mappings_.faulted(current_.map)) {
-      stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+      failLostMapping();
       return;
     }
     current_.offset += proto::kHeaderSize + n;

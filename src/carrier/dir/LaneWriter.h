@@ -121,6 +121,8 @@ class LaneWriter {
   /// A cancelled reservation was placed in the mapping: whether the file is now shorter than the
   /// mapping (someone truncated it, so the read into it failed with EFAULT).
   bool placedFileShrank() const;
+  /// Ends the lane: the current segment lost pages under its mapping. Returns false.
+  bool failLostMapping();
   /// Accounts for a frame of `payloadSize` bytes just added to the batch: rotation, flush.
   void afterFrame(size_t payloadSize);
   /// The queued frames, leaving the batch with the spare buffer's memory.

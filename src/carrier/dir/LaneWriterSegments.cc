@@ -35,6 +35,8 @@ constexpr uint64_t kMaxMappedSegment = 8ull << 20;
 // The last bytes of a write into a mapping go with pwrite: inotify sees no store to a mapping,
 // and that pwrite's IN_MODIFY wakes the reader once the rest is in place.
 constexpr size_t kWakeBytes = 64;
+constexpr const char* kLostMapping =
+    " (the file shrank under its mapping: truncated by another writer of DIR?)";
 
 }  // namespace
 
@@ -121,10 +123,7 @@ bool LaneWriter::copyIntoMapping(Segment& segment, const iovec& iov, ssize_t& wr
   size_t copied = iov.iov_len - kWakeBytes;
   std::memcpy(segment.map + segment.offset, iov.iov_base, copied);
   if (mappings_.faulted(segment.map)) {
-    spdlog::warn(
-        "dir lane {}: the segment file shrank under its mapping (truncated by another "
-        "writer of DIR?)",
-        Names::segment(config_.lane, segment.number));
+    spdlog::warn("dir lane {}{}", Names::segment(config_.lane, segment.number), kLostMapping);
     errno = EFAULT;  // not retryable: the lane fails
     written = -1;
     return true;
@@ -155,7 +154,7 @@ bool LaneWriter::wakeReader() {
   uint64_t at = current_.offset - kWakeBytes;
   std::memcpy(tail, current_.map + at, kWakeBytes);
   if (mappings_.faulted(current_.map)) {
-    return stall(EFAULT, currentName() + " (the file shrank under its mapping: truncated?)");
+    return failLostMapping();
   }
   iovec iov{tail, kWakeBytes};
   ssize_t n;
@@ -167,6 +166,10 @@ bool LaneWriter::wakeReader() {
   }
   wakePending_ = false;
   return true;
+}
+
+bool LaneWriter::failLostMapping() {
+  return stall(EFAULT, currentName() + kLostMapping);
 }
 
 bool LaneWriter::placedFileShrank() const {

@@ -19,9 +19,9 @@ struct Slot {
 };
 
 // Enough for the kept mappings (68 per lane reader, 72 per tmpfs lane writer) of hundreds of
-// busy sessions (idle lanes drop theirs); a reader or writer that finds no free slot reads with
-// pread or writes with pwrite instead.
-constexpr size_t kSlots = 65536;
+// busy sessions (idle lanes drop theirs; KeptMappings caps them all); a reader or writer that
+// finds no free slot reads with pread or writes with pwrite instead.
+constexpr size_t kSlots = MapGuard::kSlots;
 std::array<Slot, kSlots> slots;
 std::atomic<size_t> nextFree{0};  // a hint where claiming starts
 uintptr_t pageSize = 4096;

@@ -16,6 +16,9 @@ namespace ferry::carrier::dir {
 /// touches nothing a signal handler must not.
 class MapGuard {
  public:
+  /// Ranges guarded at once, over the whole process.
+  static constexpr size_t kSlots = 65536;
+
   /// Guards [begin, begin + length); false when every slot is taken (the caller must then not
   /// map). Installs the handler on first use.
   bool guard(const void* begin, size_t length);

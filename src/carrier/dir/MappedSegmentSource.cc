@@ -10,14 +10,9 @@
 
 namespace ferry::carrier::dir {
 
-MappedSegmentSource::Mapping::~Mapping() {
-  guard.unguard();
-  ::munmap(const_cast<uint8_t*>(bytes), kWindow);
-}
-
-bool MappedSegmentSource::Mapping::covers(uint64_t at, uint64_t size) const {
-  uint64_t end = from + kWindow;
-  return at >= from && at <= end && (end >= size || end - at >= kAhead);
+bool MappedSegmentSource::covers(const KeptMappings::Mapping& mapping, uint64_t at, uint64_t size) {
+  uint64_t end = mapping.from + kWindow;
+  return at >= mapping.from && at <= end && (end >= size || end - at >= kAhead);
 }
 
 io::Result<void> MappedSegmentSource::open(const std::string& name) {
@@ -31,7 +26,7 @@ io::Result<void> MappedSegmentSource::open(const std::string& name) {
   device_ = facts.device;
   inode_ = facts.inode;
   unmappable_ = false;
-  current_ = keptMapping();
+  current_ = kept_.find(device_, inode_);
   return {};
 }
 
@@ -55,7 +50,7 @@ io::Result<std::optional<SegmentSource::View>> MappedSegmentSource::view(uint64_
     // Bytes the reader parsed are gone: a writer never shrinks a segment.
     return std::unexpected(io::Error{EIO, shrankMessage()});
   }
-  Mapping* mapping = mapForReading(at, size);
+  KeptMappings::Mapping* mapping = mapForReading(at, size);
   if (mapping == nullptr) {
     unmappable_ = true;
     return std::nullopt;
@@ -73,8 +68,8 @@ io::Result<void> MappedSegmentSource::intact() const {
 }
 
 void MappedSegmentSource::trimIdle() {
-  std::erase_if(kept_, [&](const std::unique_ptr<Mapping>& mapping) {
-    return mapping.get() != current_ && ++mapping->idlePasses >= kIdlePasses;
+  kept_.dropIf([&](KeptMappings::Mapping& mapping) {
+    return &mapping != current_ && ++mapping.idlePasses >= kIdlePasses;
   });
 }
 
@@ -87,45 +82,17 @@ io::Fd MappedSegmentSource::release() {
   return std::move(fd_);
 }
 
-MappedSegmentSource::Mapping* MappedSegmentSource::keptMapping() {
-  auto found = std::find_if(kept_.begin(), kept_.end(), [&](const auto& mapping) {
-    return mapping->device == device_ && mapping->inode == inode_;
-  });
-  if (found == kept_.end()) {
-    return nullptr;
-  }
-  std::rotate(kept_.begin(), found, found + 1);
-  return kept_.front().get();
-}
-
-MappedSegmentSource::Mapping* MappedSegmentSource::mapForReading(uint64_t at, uint64_t size) {
-  if (current_ != nullptr && current_->covers(at, size)) {
+KeptMappings::Mapping* MappedSegmentSource::mapForReading(uint64_t at, uint64_t size) {
+  if (current_ != nullptr && covers(*current_, at, size)) {
     return current_;
   }
   if (current_ != nullptr) {  // a window further on replaces it
-    std::erase_if(kept_, [&](const auto& mapping) { return mapping.get() == current_; });
+    kept_.dropIf([&](const KeptMappings::Mapping& mapping) { return &mapping == current_; });
     current_ = nullptr;
   }
   static const auto kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   uint64_t from = at - at % kPage;  // mmap offsets are page-aligned
-  void* bytes =
-      ::mmap(nullptr, kWindow, PROT_READ, MAP_SHARED, fd_.get(), static_cast<off_t>(from));
-  if (bytes == MAP_FAILED) {
-    return nullptr;
-  }
-  auto mapping = std::make_unique<Mapping>();
-  mapping->bytes = static_cast<const uint8_t*>(bytes);
-  if (!mapping->guard.guard(bytes, kWindow)) {
-    return nullptr;  // ~Mapping unmaps it
-  }
-  mapping->device = device_;
-  mapping->inode = inode_;
-  mapping->from = from;
-  if (kept_.size() == kKeptMappings) {
-    kept_.pop_back();
-  }
-  kept_.insert(kept_.begin(), std::move(mapping));
-  current_ = kept_.front().get();
+  current_ = kept_.map(fd_.get(), device_, inode_, from, kWindow, PROT_READ);
   return current_;
 }
 

@@ -2,10 +2,7 @@
 
 #include <sys/types.h>
 
-#include <memory>
-#include <vector>
-
-#include "carrier/dir/MapGuard.h"
+#include "carrier/dir/KeptMappings.h"
 #include "carrier/dir/SegmentSource.h"
 
 namespace ferry::carrier::dir {
@@ -16,7 +13,7 @@ namespace ferry::carrier::dir {
 /// a mapping copies nothing and touches only the frames it parses. The page cache is coherent
 /// there, and fstat gives the true size, which bounds what the reader may touch. Each mapping is
 /// guarded (MapGuard): a file truncated under its reader ends the lane, not the process. Where a
-/// segment cannot be mapped (mmap refused, or every guard slot taken) it is read with pread.
+/// segment cannot be mapped (KeptMappings::map refused) it is read with pread.
 class MappedSegmentSource : public SegmentSource {
  public:
   explicit MappedSegmentSource(int folderFd) : folderFd_(folderFd) {}
@@ -49,29 +46,16 @@ class MappedSegmentSource : public SegmentSource {
   /// writer unlinked holds that file's pages until it is dropped: oldest first, and after
   /// kIdlePasses safety polls (250 ms by default) without use. A writer that finds the disk full
   /// unlinks its spares, and their space must come back while the lanes stand still (SHARES rule
-  /// 11). The mappings of an idle reader are dropped, so kept ones count against vm.max_map_count
-  /// and the MapGuard slots only on busy lanes; where either runs out, segments are read with
-  /// pread.
+  /// 11). The mappings of an idle reader are dropped, so kept ones count against the process
+  /// budget (KeptMappings) only on busy lanes; where it runs out, segments are read with pread.
   static constexpr size_t kKeptMappings = 68;
   static constexpr int kIdlePasses = 5;
 
-  /// One mapped window of one file.
-  struct Mapping {
-    dev_t device = 0;
-    ino_t inode = 0;
-    uint64_t from = 0;   // the file offset of bytes[0]
-    int idlePasses = 0;  // trimIdle() calls since the last view
-    const uint8_t* bytes = nullptr;
-    MapGuard guard;
-    ~Mapping();
-    bool covers(uint64_t at, uint64_t size) const;
-  };
-
+  /// Whether `mapping`'s window holds `at` and, ahead of it, a whole frame or the file's end.
+  static bool covers(const KeptMappings::Mapping& mapping, uint64_t at, uint64_t size);
   /// The open segment's mapping, moved or made so that it covers `at`; null where the segment
   /// cannot be mapped.
-  Mapping* mapForReading(uint64_t at, uint64_t size);
-  /// The kept mapping of the open segment's file, made most recently used; null if none.
-  Mapping* keptMapping();
+  KeptMappings::Mapping* mapForReading(uint64_t at, uint64_t size);
   std::string shrankMessage() const;
 
   int folderFd_;
@@ -79,9 +63,9 @@ class MappedSegmentSource : public SegmentSource {
   io::Fd fd_;
   dev_t device_ = 0;  // of the open segment
   ino_t inode_ = 0;
-  bool unmappable_ = false;                     // this segment is read with pread
-  Mapping* current_ = nullptr;                  // the open segment's mapping, if any
-  std::vector<std::unique_ptr<Mapping>> kept_;  // most recently used first
+  bool unmappable_ = false;                   // this segment is read with pread
+  KeptMappings::Mapping* current_ = nullptr;  // the open segment's mapping, if any
+  KeptMappings kept_{kKeptMappings};          // one window per file
 };
 
 }  // namespace ferry::carrier::dir

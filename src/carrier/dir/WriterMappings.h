@@ -1,14 +1,10 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <memory>
-#include <vector>
 
-#include "carrier/dir/MapGuard.h"
+#include "carrier/dir/KeptMappings.h"
 
 namespace ferry::carrier::dir {
 
@@ -18,7 +14,8 @@ namespace ferry::carrier::dir {
 /// size update): about 18 % of a bulk client's CPU. tmpfs has no writeback, so a written page
 /// stays writable in the mapping; on a disk-backed file system each page would fault again after
 /// every writeback, which is why other file systems keep pwrite. Each mapping is guarded
-/// (MapGuard): a file truncated under it ends the lane, not the process.
+/// (MapGuard): a file truncated under it ends the lane, not the process. The mappings are kept
+/// and counted as KeptMappings says.
 class WriterMappings {
  public:
   WriterMappings() = default;
@@ -28,7 +25,7 @@ class WriterMappings {
   /// The first `capacity` bytes of the file open (read-write) as `fd`, mapped. A file not mapped
   /// yet first gets its pages allocated (fallocate, which also sets its size), so that a store
   /// never meets a full file system (tmpfs would raise SIGBUS). Null where any of that fails (no
-  /// space, mmap refused, no guard slot): the caller writes that file with pwrite.
+  /// space, or KeptMappings::map refused): the caller writes that file with pwrite.
   uint8_t* mapFor(int fd, size_t capacity);
   /// A store into the mapping at `bytes` met a page past its file's end (another writer
   /// truncated the file): what was written there is lost.
@@ -45,16 +42,7 @@ class WriterMappings {
   /// current and next segment, and a few created while spares were short.
   static constexpr size_t kKept = 72;
 
-  struct Mapping {
-    dev_t device = 0;
-    ino_t inode = 0;
-    uint8_t* bytes = nullptr;
-    size_t size = 0;
-    MapGuard guard;
-    ~Mapping();
-  };
-
-  std::vector<std::unique_ptr<Mapping>> kept_;  // most recently used first
+  KeptMappings kept_{kKept};
 };
 
 }  // namespace ferry::carrier::dir

@@ -11,6 +11,7 @@
 #include "carrier/dir/DirAcceptor.h"
 #include "carrier/dir/DirCarrier.h"
 #include "carrier/dir/DirConnector.h"
+#include "carrier/dir/KeptMappings.h"
 #include "carrier/dir/Names.h"
 
 namespace ferry::carrier::dir {
@@ -177,6 +178,36 @@ TEST_P(DirCarrierTest, ABurstOfAcksLeavesSparesForTheNextBurstUntilTheLaneIsIdle
   }
   // Idle for a second: the spares beyond 2 go, next to the current segment.
   EXPECT_TRUE(runUntil(loop_, [&] { return laneFiles('c').size() <= 3; })) << laneFiles('c').size();
+  EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
+}
+
+TEST_P(DirCarrierTest, AProcessMappingBudgetOfAFewStillDeliversEverythingInOrder) {
+  struct RestoreBudget {
+    ~RestoreBudget() { KeptMappings::setProcessLimit(0); }
+  } restore;
+  // Room for 3 mappings beyond what the process holds: the reader and (on tmpfs) the writer
+  // compete for them, give up their old ones, and read or write the rest with pread or pwrite.
+  size_t limit = KeptMappings::processCount() + 3;
+  KeptMappings::setProcessLimit(limit);
+  DirOptions small = options();
+  small.segmentSize = 4096;
+  connectPair(small);
+  ASSERT_NE(server_, nullptr);
+  constexpr int kFrames = 400;
+  for (int i = 0; i < kFrames; ++i) {
+    std::string payload(300, static_cast<char>('a' + i % 26));
+    client_->send(proto::FrameType::Data, 1, bytesOf(payload));
+    if (i % 20 == 0) {
+      loop_.runOnce(io::Duration::zero());
+      ASSERT_LE(KeptMappings::processCount(), limit);
+    }
+  }
+  ASSERT_TRUE(runUntil(loop_, [&] { return serverSeen_.frames.size() == kFrames; }))
+      << serverSeen_.frames.size() << " " << serverSeen_.failure();
+  for (int i = 0; i < kFrames; ++i) {
+    ASSERT_EQ(serverSeen_.frames[i].text(), std::string(300, static_cast<char>('a' + i % 26))) << i;
+  }
+  EXPECT_LE(KeptMappings::processCount(), limit);
   EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
 }
 

@@ -179,6 +179,9 @@ void LaneWriter::flush() {
     recovered();
   }
   updateWritable();
+  if (!failed_) {
+    touchAhead();
+  }
 }
 
 bool LaneWriter::writePending() {

@@ -105,6 +105,7 @@ class LaneWriter {
     bool direct = false;     // fd is O_DIRECT
     uint8_t* map = nullptr;  // mappedWrites: the file's first mapSize bytes, else null
     uint64_t mapSize = 0;
+    uint64_t touchedTo = 0;  // touchAhead() went this far into the mapping
   };
   struct Chunk {
     io::Buffer bytes;
@@ -118,6 +119,11 @@ class LaneWriter {
   /// segment's end again (identical bytes), whose IN_MODIFY wakes the reader. False if that
   /// stalled.
   bool wakeReader();
+  /// mappedWrites: touches the current segment's pages up to kTouchAhead past its write offset.
+  /// The first touch of a page through a new mapping faults, and on a VM with shadow paging (as
+  /// here) that costs about 15 µs, against 1.5 µs per page for a pwrite into a new file. Done
+  /// after the reader was woken, it is off a round trip's path, where the next copy would pay it.
+  void touchAhead();
   /// A cancelled reservation was placed in the mapping: whether the file is now shorter than the
   /// mapping (someone truncated it, so the read into it failed with EFAULT).
   bool placedFileShrank() const;

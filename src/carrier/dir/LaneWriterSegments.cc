@@ -35,6 +35,9 @@ constexpr uint64_t kMaxMappedSegment = 8ull << 20;
 // The last bytes of a write into a mapping go with pwrite: inotify sees no store to a mapping,
 // and that pwrite's IN_MODIFY wakes the reader once the rest is in place.
 constexpr size_t kWakeBytes = 64;
+// Mapped writes: after each flush, the pages this far past the write offset are touched, so
+// that the next batches find them mapped (see touchAhead()).
+constexpr uint64_t kTouchAhead = 128 * 1024;
 constexpr const char* kLostMapping =
     " (the file shrank under its mapping: truncated by another writer of DIR?)";
 
@@ -146,6 +149,22 @@ uint8_t* LaneWriter::placement(proto::FrameType type, size_t max) {
     return nullptr;
   }
   return current_.map + current_.offset;
+}
+
+void LaneWriter::touchAhead() {
+  Segment& segment = current_;
+  if (segment.map == nullptr) {
+    return;
+  }
+  static const auto kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t end = std::min(segment.mapSize, segment.offset + kTouchAhead);
+  for (uint64_t at = std::max(segment.touchedTo, segment.offset); at < end;
+       at = (at / kPage + 1) * kPage) {
+    // A read maps a tmpfs page writable (no write notification there); past the file's end
+    // (truncated by someone) the guard maps zeros and the next copy ends the lane.
+    (void)*reinterpret_cast<const volatile uint8_t*>(segment.map + at);
+  }
+  segment.touchedTo = std::max(segment.touchedTo, end);
 }
 
 bool LaneWriter::wakeReader() {

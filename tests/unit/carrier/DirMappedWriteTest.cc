@@ -93,6 +93,31 @@ TEST_F(MappedWriteTest, AReservedDataFrameIsInTheFileBeforeTheTickEnds) {
   EXPECT_EQ(failure_, "");
 }
 
+/// Whether the page holding `address` is mapped in this process's page tables (bit 63 of its
+/// /proc/self/pagemap entry), as opposed to faulting in at its first touch.
+bool pageMapped(const uint8_t* address) {
+  static const auto kPage = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  io::Fd pagemap(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+  uint64_t entry = 0;
+  off_t at = static_cast<off_t>(reinterpret_cast<uintptr_t>(address) / kPage * sizeof(entry));
+  return pagemap && ::pread(pagemap.get(), &entry, sizeof(entry), at) == sizeof(entry) &&
+         (entry >> 63) != 0;
+}
+
+TEST_F(MappedWriteTest, TheFlushTouchesThePagesAheadSoTheNextCopyFindsThemMapped) {
+  ASSERT_TRUE(writer_->open());
+  std::string text = "a frame in a new segment";
+  std::span<uint8_t> room = reserveAndFill(proto::FrameType::Data, text);
+  ASSERT_FALSE(room.empty());
+  writer_->commit(text.size());
+  const uint8_t* ahead = room.data() + 64 * 1024;  // within the touched span, past the frame
+  EXPECT_FALSE(pageMapped(ahead)) << "a new mapping's pages should fault in at first touch";
+  loop_.runOnce(io::Duration::zero());  // the flush, then the touch
+  EXPECT_TRUE(pageMapped(ahead));
+  EXPECT_EQ(framesOfSegmentZero(), std::vector<std::string>{text});  // the touch changed nothing
+  EXPECT_EQ(failure_, "");
+}
+
 TEST_F(MappedWriteTest, ASealedRecordNeverShowsItsPlaintextInTheShare) {
   ASSERT_TRUE(writer_->open());
   std::string plaintext = "secret until sealed";

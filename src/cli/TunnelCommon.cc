@@ -44,7 +44,10 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
   command
       ->add_option("--segment-size", options.segmentBytes,
                    "Bytes after which a lane moves on to a new segment file (default: 1 MiB on "
-                   "local, 8 MiB on network and FUSE file systems)")
+                   "local, 8 MiB on network and FUSE file systems). Suffixes K, M, G (powers of "
+                   "1024)")
+      ->type_name("BYTES")
+      ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
   command
       ->add_option("--session-buffer", options.sessionBuffer,

@@ -11,7 +11,7 @@ TIMEOUT=2
 SLACK=5
 # Large segments, so that the segment a fault hits is still the one being written (with small
 # ones it is soon complete, and deleting a complete segment its reader holds open is harmless).
-SEGMENT=$((8 << 20))
+SEGMENT=8M  # the suffix form, as a user writes it
 DIR="$WORK/dir"
 start_echo_server echo
 

@@ -18,6 +18,8 @@ expect_exit 2 'bad address' "$FERRY" server --dir "$WORK/d" --to nonsense
 expect_exit 2 'port' "$FERRY" server --dir "$WORK/d" --to 127.0.0.1:99999
 expect_exit 2 'bad address' "$FERRY" client --dir "$WORK/d" --listen 127.0.0.1:notaport
 expect_exit 2 'exactly one' "$FERRY" client --listen 0
+expect_exit 2 'segment-size.*not in range' "$FERRY" client --dir "$WORK/d" --listen 0 --segment-size 2K
+expect_exit 2 'segment-size' "$FERRY" server --dir "$WORK/d" --to 127.0.0.1:1 --segment-size 8Q
 expect_exit 2 'exactly one' "$FERRY" server --to 127.0.0.1:1
 expect_exit 2 'unknown|extra|not expected|following argument' "$FERRY" client --dir "$WORK/d" --listen 0 --bogus
 expect_exit 1 'missing/parent' "$FERRY" client --dir "$WORK/missing/parent/dir" --listen 127.0.0.1:0

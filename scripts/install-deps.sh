@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev clang-format
-  libsodium-dev libssl-dev libtomlplusplus-dev libsystemd-dev
+  libsodium-dev libssl-dev libtomlplusplus-dev libsystemd-dev libisal-dev
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
   clang-19 libclang-rt-19-dev
   # tests and benchmarks: real peers and tools

@@ -13,9 +13,10 @@ std::span<const uint8_t> bytesOf(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-/// Bit-at-a-time reference, independent of both implementations under test.
-uint32_t reference(std::span<const uint8_t> bytes) {
-  uint32_t crc = ~0u;
+/// Bit-at-a-time reference, independent of the implementation under test; `seed` is the CRC of
+/// the bytes before these.
+uint32_t reference(std::span<const uint8_t> bytes, uint32_t seed = 0) {
+  uint32_t crc = ~seed;
   for (uint8_t byte : bytes) {
     crc ^= byte;
     for (int bit = 0; bit < 8; ++bit) {
@@ -35,7 +36,7 @@ TEST(Crc32cTest, KnownVectors) {
     ascending[i] = i;
     descending[i] = static_cast<uint8_t>(31 - i);
   }
-  for (auto* function : {&crc32c, &crc32cPortable}) {
+  for (auto* function : {&crc32c, &reference}) {
     EXPECT_EQ(function(bytesOf("123456789"), 0), 0xE3069283u);
     EXPECT_EQ(function(zeros, 0), 0x8A9136AAu);
     EXPECT_EQ(function(ones, 0), 0x62A8AB43u);
@@ -45,7 +46,7 @@ TEST(Crc32cTest, KnownVectors) {
   }
 }
 
-TEST(Crc32cTest, HardwareAndTableAgreeOnRandomInputs) {
+TEST(Crc32cTest, AgreesWithTheReferenceOnSmallInputsAtAnyAlignment) {
   std::mt19937 random(12345);
   std::vector<uint8_t> bytes(70000);
   for (uint8_t& byte : bytes) {
@@ -56,27 +57,25 @@ TEST(Crc32cTest, HardwareAndTableAgreeOnRandomInputs) {
       std::span<const uint8_t> slice(bytes.data() + offset, size);
       uint32_t expected = reference(slice);
       ASSERT_EQ(crc32c(slice), expected) << "size " << size << " offset " << offset;
-      ASSERT_EQ(crc32cPortable(slice), expected) << "size " << size << " offset " << offset;
     }
   }
   for (size_t size : {1023u, 4096u, 65536u, 69999u}) {
     std::span<const uint8_t> slice(bytes.data() + 1, size);
-    EXPECT_EQ(crc32c(slice), crc32cPortable(slice)) << size;
     EXPECT_EQ(crc32c(slice), reference(slice)) << size;
   }
 }
 
-TEST(Crc32cTest, InterleavedChainsMatchTheTableOnLargeInputs) {
-  // crc32c() runs three interleaved chains over blocks of 3 x 8 KiB, then 3 x 256 bytes, then
-  // one chain: sizes around each block boundary, and random sizes up to 1 MiB at random
-  // alignments, must give what the byte-at-a-time table gives.
+TEST(Crc32cTest, AgreesWithTheReferenceOnLargeInputsAndSeeds) {
+  // The library folds in blocks (of 64 to 256 bytes, by version) and finishes with shorter
+  // steps: sizes around block boundaries, and random sizes up to 1 MiB at random alignments and
+  // seeds, must give what the bit-at-a-time reference gives.
   std::mt19937 random(777);
   std::vector<uint8_t> bytes((1u << 20) + 64);
   for (uint8_t& byte : bytes) {
     byte = static_cast<uint8_t>(random());
   }
   std::vector<size_t> sizes;
-  for (size_t block : {768u, 24576u}) {
+  for (size_t block : {64u, 256u, 768u, 24576u}) {
     for (size_t multiple : {1u, 2u, 3u}) {
       for (size_t delta : {0u, 1u, 7u, 8u, 9u}) {
         sizes.push_back(multiple * block + delta);
@@ -85,7 +84,7 @@ TEST(Crc32cTest, InterleavedChainsMatchTheTableOnLargeInputs) {
     }
   }
   std::uniform_int_distribution<size_t> anySize(0, 1u << 20);
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 16; ++i) {
     sizes.push_back(anySize(random));
   }
   sizes.push_back(1u << 20);
@@ -93,13 +92,13 @@ TEST(Crc32cTest, InterleavedChainsMatchTheTableOnLargeInputs) {
     size_t offset = random() % 64;
     uint32_t seed = static_cast<uint32_t>(random());
     std::span<const uint8_t> slice(bytes.data() + offset, size);
-    ASSERT_EQ(crc32c(slice, seed), crc32cPortable(slice, seed))
+    ASSERT_EQ(crc32c(slice, seed), reference(slice, seed))
         << "size " << size << " offset " << offset;
   }
 }
 
-TEST(Crc32cTest, ZerosOfAFullBlockKeepTheKnownValue) {
-  // 3 x 8 KiB of zeros runs through the joined chains; the value comes from the bit-at-a-time
+TEST(Crc32cTest, LongRunsOfOneByteKeepTheKnownValue) {
+  // Long runs of zeros and ones through the folding loop; the value comes from the bit-at-a-time
   // reference, which shares no code with crc32c().
   std::vector<uint8_t> zeros(3 * 8192, 0x00);
   EXPECT_EQ(crc32c(zeros), reference(zeros));
@@ -113,7 +112,6 @@ TEST(Crc32cTest, IncrementalEqualsOneShot) {
   for (size_t split = 0; split <= text.size(); ++split) {
     uint32_t first = crc32c(bytesOf(text.substr(0, split)));
     EXPECT_EQ(crc32c(bytesOf(text.substr(split)), first), whole) << split;
-    EXPECT_EQ(crc32cPortable(bytesOf(text.substr(split)), first), whole) << split;
   }
 }
 

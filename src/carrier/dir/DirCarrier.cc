@@ -129,9 +129,14 @@ void DirCarrier::fail(const io::Error& error) {
   failed_ = true;
   reader_->stop();
   safetyTimer_.cancel();
-  if (listener_ != nullptr) {
-    listener_->onCarrierFailed(
-        io::Error{error.code, fmt::format("dir session {}: {}", parts_.sessionId, error.message)});
+  failure_ =
+      io::Error{error.code, fmt::format("dir session {}: {}", parts_.sessionId, error.message)};
+  failureHook_.request();
+}
+
+void DirCarrier::reportFailure() {
+  if (!closed_ && listener_ != nullptr) {
+    listener_->onCarrierFailed(failure_);
   }
 }
 

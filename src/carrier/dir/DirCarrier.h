@@ -10,6 +10,7 @@
 #include "carrier/dir/SessionFolder.h"
 #include "carrier/dir/SharedDir.h"
 #include "io/Loop.h"
+#include "io/TickHook.h"
 #include "io/Timer.h"
 #include "mux/Carrier.h"
 #include "mux/Role.h"
@@ -57,7 +58,11 @@ class DirCarrier : public mux::Carrier {
   bool polling() const { return reader_->polling(); }
 
  private:
+  /// Stops this carrier at once and tells the listener at the end of the tick: a lane can fail
+  /// inside the session's own send() or commit() (a write into a mapping whose file was
+  /// truncated), and ending the session destroys its streams, one of which is on the stack then.
   void fail(const io::Error& error);
+  void reportFailure();
   void armSafetyPoll();
   void removeFiles(bool peerGone);
   /// A frame of `type` left: the reader's stuck deadline may start.
@@ -69,6 +74,8 @@ class DirCarrier : public mux::Carrier {
   std::unique_ptr<LaneReader> reader_;
   mux::CarrierListener* listener_ = nullptr;
   io::Timer safetyTimer_{loop_};
+  io::Error failure_;
+  io::TickHook failureHook_{loop_, [this] { reportFailure(); }};
   proto::FrameType reservedType_ = proto::FrameType::Data;
   bool started_ = false;
   bool failed_ = false;

@@ -211,6 +211,33 @@ TEST_P(DirCarrierTest, AProcessMappingBudgetOfAFewStillDeliversEverythingInOrder
   EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
 }
 
+TEST_P(DirCarrierTest, ALaneThatFailsInsideCommitTellsTheListenerOnlyAtTheEndOfTheTick) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  std::span<uint8_t> room = client_->reserve(proto::FrameType::Data, 1, 4096);
+  ASSERT_FALSE(room.empty());
+  auto* carrier = dynamic_cast<DirCarrier*>(client_.get());
+  std::string segment = tmp_.path() + "/share/" + Names::folder(carrier->sessionId()) + "/" +
+                        Names::segment(Names::kClientLane, 0);
+  ASSERT_EQ(::truncate(segment.c_str(), 0), 0);
+  int pipeFds[2];
+  ASSERT_EQ(::pipe(pipeFds), 0);
+  io::Fd readEnd(pipeFds[0]);
+  io::Fd writeEnd(pipeFds[1]);
+  ASSERT_EQ(::write(writeEnd.get(), "data", 4), 4);
+  if (::read(readEnd.get(), room.data(), room.size()) > 0) {
+    client_->commit(0);
+    GTEST_SKIP() << "the room is not in a mapping of the segment (tmpfs lanes only)";
+  }
+  ASSERT_EQ(errno, EFAULT);  // the room lay in pages past the truncated file's end
+  // A stream's socket read failed like this; it cancels the frame, and the lane fails. A session
+  // told here would end and destroy that stream while its commit() is still on the stack.
+  client_->commit(0);
+  EXPECT_FALSE(clientSeen_.failed()) << "told inside commit(): " << clientSeen_.failure();
+  ASSERT_TRUE(runUntil(loop_, [&] { return clientSeen_.failed(); }));
+  EXPECT_NE(clientSeen_.failure().find("shrank"), std::string::npos) << clientSeen_.failure();
+}
+
 TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing) {
   DirOptions small = options();
   small.segmentSize = 4096;

@@ -142,9 +142,20 @@ void LaneWriter::afterFrame(size_t payloadSize) {
     frames_.setSequenceMask(sequenceMask(logicalSegment_));
     pending_.push_back(Chunk{takeBatch(), true});
     logicalSize_ = SegmentHeader::kSize;
+    rotateNowIfMapped();
   }
   scheduleFlush();
   updateWritable();
+}
+
+void LaneWriter::rotateNowIfMapped() {
+  if (current_.map == nullptr || inEpisode_ || retryTimer_.armed() || failed_ || isClosed_) {
+    return;
+  }
+  // Its pwrite to the segment's end wakes the reader for the frames placed before it.
+  if (writePending()) {
+    wakePending_ = false;
+  }
 }
 
 io::Buffer LaneWriter::takeBatch() {

@@ -131,6 +131,10 @@ class LaneWriter {
   bool failLostMapping();
   /// Accounts for a frame of `payloadSize` bytes just added to the batch: rotation, flush.
   void afterFrame(size_t payloadSize);
+  /// mappedWrites: writes the chunk that ends with Rotate now rather than at the end of the
+  /// tick, so that this tick's next Data frames are placed in the next segment's mapping instead
+  /// of queued in the batch and copied twice (6 % of a 4-stream bulk client).
+  void rotateNowIfMapped();
   /// The queued frames, leaving the batch with the spare buffer's memory.
   io::Buffer takeBatch();
   void scheduleFlush();

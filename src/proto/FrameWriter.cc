@@ -19,11 +19,10 @@ void FrameWriter::append(FrameType type, uint32_t stream, std::span<const uint8_
 }
 
 std::span<uint8_t> FrameWriter::reserve(FrameType type, uint32_t stream, size_t max) {
-  reservedType_ = type;
-  reservedStream_ = stream;
-  reservedRoom_ = max;
-  reservedAt_ = nullptr;
-  return {batch_.prepareWrite(kHeaderSize + max) + kHeaderSize, max};
+  uint8_t* frame = batch_.prepareWrite(kHeaderSize + max);
+  std::span<uint8_t> room = reserveAt(frame, type, stream, max);
+  reservedAt_ = nullptr;  // in the batch: commit() appends it there
+  return room;
 }
 
 std::span<uint8_t> FrameWriter::reserveAt(uint8_t* frame, FrameType type, uint32_t stream,

@@ -33,12 +33,12 @@ reads_before=$(read_calls "$SERVER_PID")
 sleep 2  # four scans
 used=$(($(server_cpu_ticks "$SERVER_PID") - before))
 reads=$(($(read_calls "$SERVER_PID") - reads_before))
-# Reading the junk on every scan would take 50,000 reads per scan, 200,000 in 2 s. The cache
-# reads a junk manifest again 1 s after it first saw it, then 2, 4... up to 60 s later (still
-# being written, it may become valid): at most one read of each file in this window, and 8,600
-# to 26,000 when measured. A read count, unlike CPU time, does not grow with the machine's load
-# (a 60 cs CPU bound failed under ctest -j3 at 72 cs).
-[ "$reads" -lt 100000 ] || fail "the server made $reads read calls in 2 s of junk (junk read every scan?)"
+# Reading the junk on every scan would take 50,000 reads per scan: 200,000 in 2 s, and still
+# 100,000 if load halves the scans. The cache reads a junk manifest again 1 s after it first saw
+# it, then 2, 4... up to 60 s later (still being written, it may become valid): at most one read
+# of each file in this window (50,000), and 8,600 to 26,000 when measured. A read count, unlike
+# CPU time, does not grow with the machine's load (a 60 cs CPU bound failed under ctest -j3).
+[ "$reads" -lt 75000 ] || fail "the server made $reads read calls in 2 s of junk (junk read every scan?)"
 pass "junk costs little once seen: $reads read calls and $used cs of CPU in 2 s"
 find "$SHARE" -maxdepth 1 -name 'ferry-*-m' -size -6c -delete
 sleep 2

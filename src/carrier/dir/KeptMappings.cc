@@ -71,9 +71,6 @@ bool KeptMappings::reservePlace() {
 
 KeptMappings::Mapping* KeptMappings::map(int fd, dev_t device, ino_t inode, uint64_t from,
                                          size_t size, int protection) {
-  if (kept_.size() == capacity_ && !kept_.empty()) {
-    kept_.pop_back();
-  }
   if (capacity_ == 0 || !reservePlace()) {
     return nullptr;
   }
@@ -92,6 +89,9 @@ KeptMappings::Mapping* KeptMappings::map(int fd, dev_t device, ino_t inode, uint
   mapping->inode = inode;
   mapping->from = from;
   kept_.insert(kept_.begin(), std::move(mapping));
+  if (kept_.size() > capacity_) {
+    kept_.pop_back();  // only once the new one is in: a failed map() costs no kept mapping
+  }
   return kept_.front().get();
 }
 

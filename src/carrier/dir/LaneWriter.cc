@@ -152,9 +152,13 @@ void LaneWriter::rotateNowIfMapped() {
   if (current_.map == nullptr || inEpisode_ || retryTimer_.armed() || failed_ || isClosed_) {
     return;
   }
-  // Its pwrite to the segment's end wakes the reader for the frames placed before it.
   if (writePending()) {
+    // Its pwrite to the segment's end woke the reader for the frames placed before it, and the
+    // acks queued so far are in the file.
     wakePending_ = false;
+    unwrittenAcks_.clear();
+  } else if (wakePending_ && !failed_) {
+    wakeReader();  // what was placed is in the file; the retry writes the rest
   }
 }
 
@@ -189,10 +193,10 @@ void LaneWriter::flush() {
     unwrittenAcks_.clear();
     recovered();
   }
-  updateWritable();
   if (!failed_) {
     touchAhead();
   }
+  updateWritable();
 }
 
 bool LaneWriter::writePending() {

@@ -63,6 +63,8 @@ class LaneWriter {
   /// `onDiskFull`: a write found no space (ENOSPC, EDQUOT or a short write); its argument lists
   /// the segments whose SegmentAck this lane has queued but not written yet.
   using OnDiskFull = std::function<void(std::span<const uint64_t>)>;
+  /// `onFailed` and `onDiskFull` may run inside send() or commit() (with mappedWrites a rotation
+  /// is written at once): they must not call back into this writer.
   void setCallbacks(std::function<void()> onWritable,
                     std::function<void(const io::Error&)> onFailed, OnDiskFull onDiskFull = {});
 

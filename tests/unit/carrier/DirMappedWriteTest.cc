@@ -118,6 +118,24 @@ TEST_F(MappedWriteTest, TheFlushTouchesThePagesAheadSoTheNextCopyFindsThemMapped
   EXPECT_EQ(failure_, "");
 }
 
+TEST_F(MappedWriteTest, ARotationIsWrittenAtOnceSoTheNextFrameIsPlacedInTheNextSegment) {
+  ASSERT_TRUE(writer_->open());
+  // Frames of 4 KiB until segment 0 (64 KiB) is full and Rotate is queued, all in one tick.
+  std::string block(4096, 'r');
+  for (int i = 0; i < 16; ++i) {
+    writer_->send(proto::FrameType::Data, 1, bytesOf(block));
+  }
+  std::vector<uint8_t> next = segmentBytes(1);
+  ASSERT_GE(next.size(), SegmentHeader::kSize) << "segment 1 not written before the tick ended";
+  // The next Data frame goes into segment 1's mapping, not into the batch.
+  std::string text = "first frame of segment 1";
+  reserveAndFill(proto::FrameType::Data, text);
+  EXPECT_TRUE(contains(segmentBytes(1), text)) << "not placed in the next segment";
+  writer_->commit(text.size());
+  loop_.runOnce(io::Duration::zero());
+  EXPECT_EQ(failure_, "");
+}
+
 TEST_F(MappedWriteTest, ASealedRecordNeverShowsItsPlaintextInTheShare) {
   ASSERT_TRUE(writer_->open());
   std::string plaintext = "secret until sealed";

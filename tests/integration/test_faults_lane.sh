@@ -128,6 +128,12 @@ run_cases() {
   # finds a zero hole where those bytes were and the lane is stuck there.
   begin "truncate$1"
   local segment size
+  # The poking connection is made before the pause and sends when told through a FIFO: the
+  # server is silent while paused, so everything up to the resume must take well under the
+  # dead-peer timeout, and starting python under load can take most of it.
+  mkfifo "$WORK/go-$CASE"
+  start "poke-$CASE" python3 -c "import socket,time; s=socket.create_connection(('127.0.0.1',$PORT)); open('$WORK/poke-ready-$CASE','w').close(); open('$WORK/go-$CASE').read(1); s.sendall(b'x'*5000); time.sleep(30)"
+  wait_until 10 test -f "$WORK/poke-ready-$CASE" || fail "truncate: the poking connection was not made"
   # Stopped first, then measured: bytes past `size` are then surely unread by the server (SIGSTOP
   # lands asynchronously; measured before it, the server could read past `size` and the cut
   # would only remove bytes it already had).
@@ -136,7 +142,7 @@ run_cases() {
     fail "truncate: the server did not stop"
   segment=$(newest c)
   size=$(stat -c %s "$segment")
-  start "poke-$CASE" python3 -c "import socket,time; s=socket.create_connection(('127.0.0.1',$PORT)); s.sendall(b'x'*5000); time.sleep(30)"
+  timeout 5 sh -c "echo go > '$WORK/go-$CASE'" || fail "truncate: the poking connection is gone"
   wait_until 3 bash -c "[ \$(stat -c %s '$segment') -gt $((size + 1000)) ]" ||
     { kill -CONT "$SERVER_PID"; fail "truncate: the client wrote nothing while the server was paused"; }
   truncate -s "$size" "$segment"

@@ -11,6 +11,14 @@ std::string refuseEmptyKeyFile(const std::string& path) {
                       : std::string();
 }
 
+/// A size flag: takes K, M and G suffixes (powers of 1024), as its help says.
+CLI::Option* addBytesOption(CLI::App* command, const std::string& name, uint64_t& bytes,
+                            const std::string& help) {
+  return command->add_option(name, bytes, help + ". Suffixes K, M, G (powers of 1024)")
+      ->type_name("BYTES")
+      ->transform(CLI::AsSizeValue(false));
+}
+
 }  // namespace
 
 // One declaration after another, in the order --help lists them: split, that order would be
@@ -41,21 +49,14 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
                    "that is there has to complete the handshake (its Hello)")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
-  command
-      ->add_option("--segment-size", options.segmentBytes,
-                   "Bytes after which a lane moves on to a new segment file (default: 1 MiB on "
-                   "local, 8 MiB on network and FUSE file systems). Suffixes K, M, G (powers of "
-                   "1024)")
-      ->type_name("BYTES")
-      ->transform(CLI::AsSizeValue(false))
+  addBytesOption(command, "--segment-size", options.segmentBytes,
+                 "Bytes after which a lane moves on to a new segment file (default: 1 MiB on "
+                 "local, 8 MiB on network and FUSE file systems)")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
-  command
-      ->add_option("--session-buffer", options.sessionBuffer,
-                   "Bytes a session may hold for its streams' sockets plus the credit it granted "
-                   "and that is not used yet, over all streams; a bulk stream's window grows "
-                   "(up to 16 MiB) only within it. Suffixes K, M, G (powers of 1024)")
-      ->type_name("BYTES")
-      ->transform(CLI::AsSizeValue(false))
+  addBytesOption(command, "--session-buffer", options.sessionBuffer,
+                 "Bytes a session may hold for its streams' sockets plus the credit it granted "
+                 "and that is not used yet, over all streams; a bulk stream's window grows "
+                 "(up to 16 MiB) only within it")
       ->default_str("64M")
       ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40));
   command

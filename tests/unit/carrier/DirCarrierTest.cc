@@ -19,6 +19,8 @@ namespace ferry::carrier::dir {
 namespace {
 
 using testing::bytesOf;
+using testing::PipeReadResult;
+using testing::readFromAPipeInto;
 using testing::runUntil;
 using testing::TempDir;
 
@@ -226,17 +228,13 @@ TEST_P(DirCarrierTest, ALaneThatFailsInsideCommitTellsTheListenerOnlyAtTheEndOfT
   std::string segment = tmp_.path() + "/share/" + Names::folder(carrier->sessionId()) + "/" +
                         Names::segment(Names::kClientLane, 0);
   ASSERT_EQ(::truncate(segment.c_str(), 0), 0);
-  int pipeFds[2];
-  ASSERT_EQ(::pipe(pipeFds), 0);
-  io::Fd readEnd(pipeFds[0]);
-  io::Fd writeEnd(pipeFds[1]);
-  ASSERT_EQ(::write(writeEnd.get(), "data", 4), 4);
-  if (::read(readEnd.get(), room.data(), room.size()) > 0) {
+  PipeReadResult read = readFromAPipeInto(room);
+  if (read.result > 0) {
     client_->commit(0);
     ASSERT_NE(std::string(GetParam().base), "/dev/shm") << "a tmpfs lane placed no Data frame";
     GTEST_SKIP() << "the room is not in a mapping of the segment (tmpfs lanes only)";
   }
-  ASSERT_EQ(errno, EFAULT);  // the room lay in pages past the truncated file's end
+  ASSERT_EQ(read.error, EFAULT);  // the room lay in pages past the truncated file's end
   // A stream's socket read failed like this; it cancels the frame, and the lane fails. A session
   // told here would end and destroy that stream while its commit() is still on the stack.
   client_->commit(0);

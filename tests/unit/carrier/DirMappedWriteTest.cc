@@ -21,6 +21,8 @@ namespace ferry::carrier::dir {
 namespace {
 
 using testing::bytesOf;
+using testing::PipeReadResult;
+using testing::readFromAPipeInto;
 using testing::TempDir;
 
 class MappedWriteTest : public ::testing::Test {
@@ -153,15 +155,11 @@ TEST_F(MappedWriteTest, AReadIntoAFileTruncatedByAnotherWriterEndsTheLane) {
   ASSERT_EQ(::truncate(path.c_str(), 0), 0);
   // The room lies in pages past the file's new end: a read(2) into it fails with EFAULT (the
   // kernel's copy faults; no SIGBUS reaches the process), and the stream cancels the frame.
-  int pipeFds[2];
-  ASSERT_EQ(::pipe(pipeFds), 0);
-  io::Fd readEnd(pipeFds[0]);
-  io::Fd writeEnd(pipeFds[1]);
-  ASSERT_EQ(::write(writeEnd.get(), "data", 4), 4);
   std::span<uint8_t> room = writer_->reserve(proto::FrameType::Data, 1, 4096);
   ASSERT_FALSE(room.empty());
-  EXPECT_EQ(::read(readEnd.get(), room.data(), room.size()), -1);
-  EXPECT_EQ(errno, EFAULT);
+  PipeReadResult read = readFromAPipeInto(room);
+  EXPECT_EQ(read.result, -1);
+  EXPECT_EQ(read.error, EFAULT);
   writer_->commit(0);
   EXPECT_NE(failure_.find("shrank"), std::string::npos) << failure_;
 }

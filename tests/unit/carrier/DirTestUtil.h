@@ -1,8 +1,12 @@
 #pragma once
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,5 +46,24 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// What a read(2) into `room` from a pipe holding 4 bytes did, as a stream's socket read into a
+/// reserved frame would: the result, and errno when it failed.
+struct PipeReadResult {
+  ssize_t result = 0;
+  int error = 0;
+};
+
+inline PipeReadResult readFromAPipeInto(std::span<uint8_t> room) {
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0 || ::write(pipeFds[1], "data", 4) != 4) {
+    return {-1, EPIPE};  // nothing was read into the room, and the test says so
+  }
+  PipeReadResult outcome{::read(pipeFds[0], room.data(), room.size()), 0};
+  outcome.error = outcome.result < 0 ? errno : 0;
+  ::close(pipeFds[0]);
+  ::close(pipeFds[1]);
+  return outcome;
+}
 
 }  // namespace ferry::carrier::dir::testing

@@ -84,6 +84,12 @@ class Carrier {
   /// the peer's first frame instead of at start(). Such a carrier fails on its own when the
   /// peer shows up and then falls silent before its first frame.
   virtual bool peerPresentAtStart() const { return true; }
+  /// Bytes one stream may read from its socket per loop tick (fairness: level-triggered epoll
+  /// reports a socket with more again next tick). 256 KiB (socat's -b in the comparison): a
+  /// 100 KB message then crosses each hop in one batch. A carrier whose every write is a round
+  /// trip to a file server asks for more, so that a bulk tick leaves in fewer, larger writes.
+  static constexpr size_t kDefaultSocketReadBudget = 256 * 1024;
+  virtual size_t socketReadBudget() const { return kDefaultSocketReadBudget; }
 
  private:
   // The base reserve/commit: the reserved frame's type, stream and payload room.

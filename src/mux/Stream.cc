@@ -20,13 +20,6 @@ namespace {
 
 using proto::FrameType;
 
-// Fairness: a ready socket gets at most this many bytes and reads per tick, so one bulk stream
-// cannot starve many interactive ones (level-triggered epoll reports it again next tick).
-// 256 KiB (socat's -b in the comparison) rather than 64 KiB: a 100 KB message then crosses
-// each hop in one batch, which took the 100 KB echo over the TCP carrier from ~300 to ~250 us.
-constexpr size_t kReadBudgetBytes = 256 * 1024;
-constexpr int kMaxReadsPerTick = 4;
-
 // Credit beyond a few windows means a confused peer; clamping keeps the counter sane.
 constexpr uint64_t kMaxCredit = uint64_t{1} << 40;
 
@@ -162,8 +155,11 @@ void Stream::sendFirstBytes(std::string_view bytes) {
 }
 
 void Stream::readSocket() {
-  size_t budget = kReadBudgetBytes;
-  for (int reads = 0; reads < kMaxReadsPerTick && budget > 0 && sendCredit_ > 0; ++reads) {
+  // Fairness: a ready socket gets at most the carrier's budget per tick, so one bulk stream
+  // cannot starve many interactive ones (Carrier::socketReadBudget). Each read either fills its
+  // frame or ends the loop, so a tick makes at most budget / maxDataFrame + 1 reads.
+  size_t budget = context_.socketReadBudget;
+  while (budget > 0 && sendCredit_ > 0) {
     if (owner_.carrierCongested()) {
       owner_.waitForCarrier(*this);
       break;

@@ -56,7 +56,8 @@ struct StreamContext {
   CreditLimits limits;
   uint32_t streamWindow;  // a stream's initial window
   uint32_t maxDataFrame;
-  uint64_t committed = 0;  // over all streams: bytes in output queues + receiveCredit
+  size_t socketReadBudget;  // bytes a stream reads from its socket per tick (the carrier's)
+  uint64_t committed = 0;   // over all streams: bytes in output queues + receiveCredit
   uint64_t bytesFromSockets = 0;
   uint64_t bytesToSockets = 0;
   uint64_t sweepCount = 0;      // the session's idle sweeps so far

@@ -53,6 +53,10 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
 
 DirCarrier::~DirCarrier() = default;
 
+size_t DirCarrier::socketReadBudget() const {
+  return parts_.remote || parts_.fuse ? kShareSocketReadBudget : kDefaultSocketReadBudget;
+}
+
 void DirCarrier::start() {
   if (started_ || closed_) {
     return;

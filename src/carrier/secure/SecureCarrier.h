@@ -62,6 +62,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
     return info;
   }
   bool peerPresentAtStart() const override { return inner_->peerPresentAtStart(); }
+  size_t socketReadBudget() const override { return inner_->socketReadBudget(); }
 
   /// True once the peer proved that it holds the key.
   bool authenticated() const { return handshake_.state() == Handshake::State::Done; }

@@ -243,6 +243,15 @@ TEST_P(DirCarrierTest, ALaneThatFailsInsideCommitTellsTheListenerOnlyAtTheEndOfT
   EXPECT_NE(clientSeen_.failure().find("shrank"), std::string::npos) << clientSeen_.failure();
 }
 
+TEST_P(DirCarrierTest, OnlyLanesOnAShareAskStreamsForLargerSocketReads) {
+  connectPair(options());
+  ASSERT_NE(server_, nullptr);
+  size_t expected = GetParam().assumeRemote ? DirCarrier::kShareSocketReadBudget
+                                            : mux::Carrier::kDefaultSocketReadBudget;
+  EXPECT_EQ(client_->socketReadBudget(), expected);
+  EXPECT_EQ(server_->socketReadBudget(), expected);
+}
+
 TEST_P(DirCarrierTest, ReservedFramesCrossRotationsAndCancelledOnesLeaveNothing) {
   DirOptions small = options();
   small.segmentSize = 4096;

@@ -1,5 +1,6 @@
 // Stream's life states against a fake owner and a real socket pair: half-close ordering and
 // states that only move forward, which the session tests see only from the outside.
+#include "mux/Carrier.h"
 #include "mux/Stream.h"
 
 #include <sys/socket.h>
@@ -27,7 +28,8 @@ using proto::FrameType;
 struct FakeOwner : mux::StreamOwner {
   io::Loop loop;
   io::ChunkPool pool;
-  mux::StreamContext context{loop, pool, {1 << 20, 64 << 20}, 256 * 1024, 16 * 1024};
+  mux::StreamContext context{loop,       pool,      {1 << 20, 64 << 20},
+                             256 * 1024, 16 * 1024, mux::Carrier::kDefaultSocketReadBudget};
   std::unique_ptr<Stream> stream;
   std::vector<FrameType> frames;
   std::vector<uint8_t> room;
@@ -172,6 +174,23 @@ TEST_F(StreamFixture, DataAfterFinFailsTheStream) {
   owner.stream->onData(bytes("late"));
   EXPECT_EQ(owner.failure, "protocol error: Data after Fin");
   EXPECT_EQ(owner.stream, nullptr);
+}
+
+TEST_F(StreamFixture, ATickReadsUpToTheCarriersBudgetFromTheSocket) {
+  std::string sent(120000, 'b');  // over 4 frames of 16 KiB, the reads a tick once made at most
+  ASSERT_EQ(::write(app.get(), sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  owner.context.socketReadBudget = 64 * 1024;
+  owner.loop.runOnce(std::chrono::milliseconds(100));
+  EXPECT_EQ(owner.dataSent.size(), 64u * 1024) << "the first tick stops at the budget";
+  owner.loop.runOnce(std::chrono::milliseconds(100));
+  EXPECT_EQ(owner.dataSent.size(), sent.size()) << "the next tick reads the rest";
+
+  // A share's carrier asks for 1 MiB: one tick takes all that is there, in 8 reads.
+  owner.dataSent.clear();
+  owner.context.socketReadBudget = 1024 * 1024;
+  ASSERT_EQ(::write(app.get(), sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  owner.loop.runOnce(std::chrono::milliseconds(100));
+  EXPECT_EQ(owner.dataSent.size(), sent.size());
 }
 
 TEST_F(StreamFixture, AFailedDirectWriteLeavesNoCommittedBytesBehind) {

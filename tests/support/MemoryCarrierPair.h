@@ -60,6 +60,8 @@ class MemoryCarrierPair {
   /// The client end then reports that its peer may not exist yet, like an unclaimed directory
   /// session.
   void setClientAwaitsPeer() { state_->clientAwaitsPeer = true; }
+  /// What both ends answer to socketReadBudget(), as a share's carrier would.
+  void setSocketReadBudget(size_t bytes) { state_->socketReadBudget = bytes; }
 
  private:
   class End;
@@ -74,6 +76,7 @@ class MemoryCarrierPair {
     uint64_t nextSequence[2] = {0, 0};
     bool closed[2] = {false, false};
     bool clientAwaitsPeer = false;
+    size_t socketReadBudget = mux::Carrier::kDefaultSocketReadBudget;
 
     static void post(const std::shared_ptr<State>& state, Side to, Frame frame) {
       state->loop.defer([state, to, frame = std::move(frame)] {
@@ -137,6 +140,7 @@ class MemoryCarrierPair {
     bool peerPresentAtStart() const override {
       return side_ == kServer || !state_->clientAwaitsPeer;
     }
+    size_t socketReadBudget() const override { return state_->socketReadBudget; }
 
     /// Hands `frame` to the listener, numbered like a real carrier's verified frames.
     void deliver(const Frame& frame) {

@@ -54,7 +54,7 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
 DirCarrier::~DirCarrier() = default;
 
 size_t DirCarrier::socketReadBudget() const {
-  return parts_.remote || parts_.fuse ? kShareSocketReadBudget : kDefaultSocketReadBudget;
+  return parts_.remote ? kShareSocketReadBudget : kDefaultSocketReadBudget;
 }
 
 void DirCarrier::start() {

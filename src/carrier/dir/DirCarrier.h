@@ -55,10 +55,10 @@ class DirCarrier : public mux::Carrier {
   /// A client's session may wait for a server indefinitely; once claimed, the lane reader's
   /// stuck timeout bounds the wait for the server's first frame.
   bool peerPresentAtStart() const override { return parts_.role == mux::Role::Server; }
-  /// 1 MiB on FUSE and network shares, where each lane write is a request to the file server
-  /// that costs about 0.4 ms before its first byte (SMB through smbnetfs): 1 MiB ticks wrote at
-  /// 382 MB/s against 290 MB/s for 256 KiB ones. Local file systems keep the default, which
-  /// served a 4-stream tmpfs transfer better.
+  /// 1 MiB on FUSE and network shares (remote), where each lane write is a request to the file
+  /// server that costs about 0.4 ms before its first byte (SMB through smbnetfs): writes of
+  /// ~800 KB ran at 290-382 MB/s, those of 256 KiB at about 250. Local file systems keep the
+  /// default, which served a 4-stream tmpfs transfer better.
   size_t socketReadBudget() const override;
 
   const std::string& sessionId() const { return parts_.sessionId; }

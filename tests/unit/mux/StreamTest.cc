@@ -1,6 +1,5 @@
 // Stream's life states against a fake owner and a real socket pair: half-close ordering and
 // states that only move forward, which the session tests see only from the outside.
-#include "mux/Carrier.h"
 #include "mux/Stream.h"
 
 #include <sys/socket.h>
@@ -14,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mux/Carrier.h"
 #include "support/RunUntil.h"
 #include "support/SocketPair.h"
 

@@ -10,7 +10,9 @@ start_echo_server echo
 
 # A stale socket (its process is gone) at the server's --control path is replaced.
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$WORK/server.sock"
-python3 "$TOOLS/notify_listen.py" "$WORK/notify.sock" "$WORK/notify.txt" --seconds 20 &
+# Bounded, and stopped with the test's other processes: under ASan this test outlasted a 20 s
+# listener, which then missed the server's STOPPING=1.
+python3 "$TOOLS/notify_listen.py" "$WORK/notify.sock" "$WORK/notify.txt" --seconds 300 &
 STARTED_PIDS+=("$!")
 wait_until 5 test -S "$WORK/notify.sock" || fail "notify stand-in did not start"
 NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=200000 \
@@ -86,7 +88,7 @@ pass "metrics scraped with curl pass promtool check metrics and count bytes and 
 stop_and_wait "$CLIENT_PID" || fail "client exit"
 stop_and_wait "$SERVER_PID" || fail "server exit"
 [ ! -e "${SOCKETS[0]}" ] && [ ! -e "$WORK/server.sock" ] || fail "control sockets left behind"
-grep -q 'STOPPING=1' "$WORK/notify.txt" || fail "no STOPPING=1"
+wait_until 5 grep -q 'STOPPING=1' "$WORK/notify.txt" || fail "no STOPPING=1"
 python3 - "$WORK/server.log" <<'PY' || fail "server log is not JSON lines"
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()

@@ -2,14 +2,17 @@
 # Measures Direct, a socat pair, ssh -L (when sshd is installed), a ferry tunnel and a keyed
 # ferry tunnel in one run: the echo table, message rate, bulk throughput, connection scale and
 # request/response, each against the same servers; then prints the ratios issue 9 sets goals
-# for, and with --svg draws the figures as a chart.
+# for, and with --svg draws the figures as a chart. --rounds R measures every mode R times in
+# turn (Direct, socat, ..., Ferry, Direct, ...), so that each ratio compares figures taken minutes
+# apart at most, and the goals use the median of the R ratios: on a noisy VM one round's Direct
+# request/response figure varied 1.7-fold between runs.
 # Usage: scripts/bench-suite.sh BUILD/ferry [--count N] [--seconds S] [--connections N]
-#          [--rr-connections N] [--reply-sizes MIN-MAX] [--poll] [--svg FILE]
+#          [--rr-connections N] [--reply-sizes MIN-MAX] [--poll] [--rounds R] [--svg FILE]
 set -euo pipefail
 FERRY=${1:?usage: scripts/bench-suite.sh PATH_TO_FERRY [options]}
 shift
 COUNT=1000 SECONDS_EACH=3 CONNECTIONS=1000 RATE_COUNT=200000
-RR_CONNECTIONS=100 REPLY_SIZES=1024-16384 SVG='' BASE_FERRY_ARGS=''
+RR_CONNECTIONS=100 REPLY_SIZES=1024-16384 SVG='' BASE_FERRY_ARGS='' ROUNDS=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
@@ -18,10 +21,12 @@ while [[ $# -gt 0 ]]; do
     --rr-connections) RR_CONNECTIONS=$2; shift 2 ;;
     --reply-sizes) REPLY_SIZES=$2; shift 2 ;;
     --poll) BASE_FERRY_ARGS="--poll"; shift ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --svg) SVG=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive count, not '$ROUNDS'" >&2; exit 2; }
 HERE=$(dirname "$0")
 source "$HERE/paths.sh"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -62,16 +67,15 @@ open_path() {
   esac
 }
 
-: >"$WORK/modes.tsv"
-for mode in "${MODES[@]}"; do
-  printf '%s\t%s\n' "$mode" "$(label "$mode")" >>"$WORK/modes.tsv"
+# measure MODE DIR: runs every benchmark through MODE's paths, results in DIR/MODE.*.
+measure() {
+  local mode=$1 out="$2/$1" echo_path sink_path rr_path
   open_path "$mode" "$ECHO_ADDR" echo
   echo_path=$PATH_ADDR
   open_path "$mode" "$SINK_ADDR"
   sink_path=$PATH_ADDR
   open_path "$mode" "$RR_ADDR"
   rr_path=$PATH_ADDR
-  out="$WORK/$mode"
   "$FERRY" bench echo --connect "$echo_path" --count "$COUNT" --mode "$(label "$mode")" |
     tee "$out.echo"
   "$FERRY" bench rate --connect "$sink_path" --count "$RATE_COUNT" | tee "$out.rate"
@@ -83,6 +87,16 @@ for mode in "${MODES[@]}"; do
   "$FERRY" bench rr --connect "$rr_path" --connections "$RR_CONNECTIONS" \
     --seconds "$SECONDS_EACH" --reply-sizes "$REPLY_SIZES" | tee "$out.rr"
   echo
+}
+
+for round in $(seq "$ROUNDS"); do
+  mkdir -p "$WORK/r$round"
+  ((ROUNDS == 1)) || echo "== round $round of $ROUNDS"
+  : >"$WORK/r$round/modes.tsv"
+  for mode in "${MODES[@]}"; do
+    printf '%s\t%s\n' "$mode" "$(label "$mode")" >>"$WORK/r$round/modes.tsv"
+    measure "$mode" "$WORK/r$round"
+  done
 done
 
 # field FILE KEY [N]: the value of the Nth KEY=VALUE in FILE (empty when there is none).
@@ -93,53 +107,79 @@ ratio() {
 }
 has_mode() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
 
-# relative SUBJECT BASE: SUBJECT's figures as ratios of BASE's.
-relative() {
-  local s="$WORK/$1" b="$WORK/$2"
-  echo "$(label "$1") vs $(label "$2"):" \
-    "echo 1 B x$(ratio "$(echo_ms "$s.echo" 1)" "$(echo_ms "$b.echo" 1)")," \
-    "echo 100000 B x$(ratio "$(echo_ms "$s.echo" 100000)" "$(echo_ms "$b.echo" 100000)")," \
-    "throughput 1 stream x$(ratio "$(field "$s.tput" Gbit/s)" "$(field "$b.tput" Gbit/s)")," \
-    "4 streams x$(ratio "$(field "$s.tput" Gbit/s 2)" "$(field "$b.tput" Gbit/s 2)")," \
-    "rate x$(ratio "$(field "$s.rate" msgs/s)" "$(field "$b.rate" msgs/s)")," \
-    "rr x$(ratio "$(field "$s.rr" req/s)" "$(field "$b.rr" req/s)")"
+# value KIND FILES: one figure of a mode's results (FILES: DIR/MODE).
+value() {
+  case $1 in
+    tput1) field "$2.tput" Gbit/s ;;
+    tput4) field "$2.tput" Gbit/s 2 ;;
+    echo1) echo_ms "$2.echo" 1 ;;
+    echo100k) echo_ms "$2.echo" 100000 ;;
+    rate) field "$2.rate" msgs/s ;;
+    rr) field "$2.rr" req/s ;;
+  esac
 }
 
-# goal TEXT VALUE BASE OP LIMIT: "TEXT: xRATIO (goal OP LIMIT, met|not met)".
+# ratios KIND SUBJECT BASE: SUBJECT's figure as a ratio of BASE's, one per round, sorted.
+ratios() {
+  local round
+  for round in $(seq "$ROUNDS"); do
+    ratio "$(value "$1" "$WORK/r$round/$2")" "$(value "$1" "$WORK/r$round/$3")"
+    echo
+  done | grep -v n/a | sort -n || true
+}
+
+# median KIND SUBJECT BASE: the median of ratios(), or n/a.
+median() {
+  ratios "$@" | awk '{ r[NR] = $1 } END {
+    if (NR == 0) print "n/a"; else printf "%.2f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
+}
+
+# relative SUBJECT BASE: SUBJECT's figures as ratios of BASE's (medians over the rounds).
+relative() {
+  echo "$(label "$1") vs $(label "$2"):" \
+    "echo 1 B x$(median echo1 "$1" "$2")," \
+    "echo 100000 B x$(median echo100k "$1" "$2")," \
+    "throughput 1 stream x$(median tput1 "$1" "$2")," \
+    "4 streams x$(median tput4 "$1" "$2")," \
+    "rate x$(median rate "$1" "$2")," \
+    "rr x$(median rr "$1" "$2")"
+}
+
+# goal TEXT KIND SUBJECT BASE OP LIMIT: "TEXT: xMEDIAN (goal OP LIMIT, met|not met)", with each
+# round's ratio when there are several.
 goal() {
-  awk -v text="$1" -v a="$2" -v b="$3" -v op="$4" -v limit="$5" 'BEGIN {
-    if (!(a > 0 && b > 0)) { printf "%s: n/a (goal %s %s)\n", text, op, limit; exit }
-    r = a / b
+  local text=$1 kind=$2 subject=$3 base=$4 op=$5 limit=$6 all
+  all=$(ratios "$kind" "$subject" "$base" | sed 's/^/x/' | paste -sd' ')
+  awk -v text="$text" -v r="$(median "$kind" "$subject" "$base")" -v op="$op" -v limit="$limit" \
+    -v all="$all" -v rounds="$ROUNDS" 'BEGIN {
+    if (r == "n/a") { printf "%s: n/a (goal %s %s)\n", text, op, limit; exit }
     met = (op == ">=") ? r >= limit : r <= limit
-    printf "%s: x%.2f (goal %s %s, %s)\n", text, r, op, limit, met ? "met" : "not met"
+    printf "%s: x%.2f (goal %s %s, %s)%s\n", text, r, op, limit, met ? "met" : "not met",
+      (rounds != 1) ? "; rounds: " all : ""
   }'
 }
 
-echo "Relative figures (same run; latency: lower is better, rates: higher is better)"
+((ROUNDS == 1)) && echo "Relative figures (same run; latency: lower is better, rates: higher is better)"
+((ROUNDS > 1)) && echo "Relative figures (medians of $ROUNDS rounds; latency: lower is better, rates: higher is better)"
 for base in Direct socat; do
   if has_mode "$base"; then relative Ferry "$base"; fi
 done
 if has_mode ssh; then relative FerryKeyed ssh; fi
 echo
-F="$WORK/Ferry" K="$WORK/FerryKeyed" S="$WORK/socat" H="$WORK/ssh" D="$WORK/Direct"
 echo "Issue 9 targets (ferry on tmpfs; ratio = ferry / other path)"
-goal "tmpfs bulk 1 stream vs socat pair" "$(field "$F.tput" Gbit/s)" "$(field "$S.tput" Gbit/s)" \
-  ">=" 1.0
-goal "tmpfs bulk 4 streams vs socat pair" "$(field "$F.tput" Gbit/s 2)" \
-  "$(field "$S.tput" Gbit/s 2)" ">=" 1.0
-goal "100 KB echo vs socat pair" "$(echo_ms "$F.echo" 100000)" "$(echo_ms "$S.echo" 100000)" \
-  "<=" 1.2
-goal "1 B echo vs socat pair" "$(echo_ms "$F.echo" 1)" "$(echo_ms "$S.echo" 1)" "<=" 1.0
-goal "keyed bulk 1 stream vs ssh -L" "$(field "$K.tput" Gbit/s)" "$(field "$H.tput" Gbit/s)" \
-  ">=" 1.3
-goal "keyed 100 KB echo vs ssh -L" "$(echo_ms "$K.echo" 100000)" "$(echo_ms "$H.echo" 100000)" \
-  "<=" 0.1
-goal "rr requests/s vs direct" "$(field "$F.rr" req/s)" "$(field "$D.rr" req/s)" ">=" 0.6
+goal "tmpfs bulk 1 stream vs socat pair" tput1 Ferry socat ">=" 1.0
+goal "tmpfs bulk 4 streams vs socat pair" tput4 Ferry socat ">=" 1.0
+goal "100 KB echo vs socat pair" echo100k Ferry socat "<=" 1.2
+goal "1 B echo vs socat pair" echo1 Ferry socat "<=" 1.0
+goal "keyed bulk 1 stream vs ssh -L" tput1 FerryKeyed ssh ">=" 1.3
+goal "keyed 100 KB echo vs ssh -L" echo100k FerryKeyed ssh "<=" 0.1
+goal "rr requests/s vs direct" rr Ferry Direct ">=" 0.6
 
 if [[ -n $SVG ]]; then
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
   machine="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ${cpu:-unknown}, kernel $(uname -r)"
-  python3 "$HERE/bench-svg.py" "$WORK" "$SVG" "$machine"
+  ((ROUNDS == 1)) || machine+=", round 1 of $ROUNDS"
+  python3 "$HERE/bench-svg.py" "$WORK/r1" "$SVG" "$machine"
   echo "chart written to $SVG"
 fi
 stop_ferry_paths

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "io/Fd.h"
 #include "support/RecordingListener.h"
 #include "support/RunUntil.h"
 
@@ -56,13 +58,16 @@ struct PipeReadResult {
 
 inline PipeReadResult readFromAPipeInto(std::span<uint8_t> room) {
   int pipeFds[2];
-  if (::pipe(pipeFds) != 0 || ::write(pipeFds[1], "data", 4) != 4) {
-    return {-1, EPIPE};  // nothing was read into the room, and the test says so
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+    return {-1, EMFILE};  // nothing was read into the room, and the test says so
   }
-  PipeReadResult outcome{::read(pipeFds[0], room.data(), room.size()), 0};
+  io::Fd readEnd(pipeFds[0]);
+  io::Fd writeEnd(pipeFds[1]);  // both ends closed on every path
+  if (::write(writeEnd.get(), "data", 4) != 4) {
+    return {-1, EPIPE};
+  }
+  PipeReadResult outcome{::read(readEnd.get(), room.data(), room.size()), 0};
   outcome.error = outcome.result < 0 ? errno : 0;
-  ::close(pipeFds[0]);
-  ::close(pipeFds[1]);
   return outcome;
 }
 

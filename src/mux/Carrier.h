@@ -90,6 +90,10 @@ class Carrier {
   /// trip to a file server asks for more, so that a bulk tick leaves in fewer, larger writes.
   static constexpr size_t kDefaultSocketReadBudget = 256 * 1024;
   virtual size_t socketReadBudget() const { return kDefaultSocketReadBudget; }
+  /// A stream ran out of send credit with bytes waiting and told the peer so (Blocked, just
+  /// sent): the peer's Window is awaited. A carrier that polls for the peer's frames should
+  /// look soon rather than at its one-way upload pace.
+  virtual void creditAwaited() {}
 
  private:
   // The base reserve/commit: the reserved frame's type, stream and payload room.

@@ -52,6 +52,9 @@ Stream& Session::Impl::addStream(uint32_t id, io::Fd socket, Stream::Phase phase
 
 void Session::Impl::sendFrame(FrameType type, uint32_t id, std::span<const uint8_t> payload) {
   send(type, id, payload);
+  if (type == FrameType::Blocked) {
+    carrier_->creditAwaited();
+  }
 }
 
 std::span<uint8_t> Session::Impl::reserveData(uint32_t id, size_t max) {

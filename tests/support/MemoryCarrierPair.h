@@ -62,6 +62,8 @@ class MemoryCarrierPair {
   void setClientAwaitsPeer() { state_->clientAwaitsPeer = true; }
   /// What both ends answer to socketReadBudget(), as a share's carrier would.
   void setSocketReadBudget(size_t bytes) { state_->socketReadBudget = bytes; }
+  /// How often `side`'s session told its carrier that it awaits credit (Carrier::creditAwaited).
+  int creditAwaitedCalls(Side side) const { return state_->creditAwaitedCalls[side]; }
 
  private:
   class End;
@@ -77,6 +79,7 @@ class MemoryCarrierPair {
     bool closed[2] = {false, false};
     bool clientAwaitsPeer = false;
     size_t socketReadBudget = mux::Carrier::kDefaultSocketReadBudget;
+    int creditAwaitedCalls[2] = {0, 0};
 
     static void post(const std::shared_ptr<State>& state, Side to, Frame frame) {
       state->loop.defer([state, to, frame = std::move(frame)] {
@@ -141,6 +144,7 @@ class MemoryCarrierPair {
       return side_ == kServer || !state_->clientAwaitsPeer;
     }
     size_t socketReadBudget() const override { return state_->socketReadBudget; }
+    void creditAwaited() override { state_->creditAwaitedCalls[side_]++; }
 
     /// Hands `frame` to the listener, numbered like a real carrier's verified frames.
     void deliver(const Frame& frame) {

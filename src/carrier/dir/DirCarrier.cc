@@ -49,6 +49,11 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
       },
       [this](const io::Error& error) { fail(error); },
       [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
+  parts_.writer->setOnAckAwaited([this] {
+    if (!failed_ && !closed_) {
+      reader_->onReplyAwaited();
+    }
+  });
 }
 
 DirCarrier::~DirCarrier() = default;
@@ -119,6 +124,12 @@ void DirCarrier::commit(size_t n) {
 void DirCarrier::afterSend(proto::FrameType type) {
   if (type != proto::FrameType::Ping) {  // a heartbeat expects no reply
     reader_->onLocalSend();
+  }
+}
+
+void DirCarrier::creditAwaited() {
+  if (!closed_ && !failed_) {
+    reader_->onReplyAwaited();
   }
 }
 

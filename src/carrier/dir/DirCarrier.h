@@ -60,6 +60,8 @@ class DirCarrier : public mux::Carrier {
   /// ~800 KB ran at 290-382 MB/s, those of 256 KiB at about 250. Local file systems keep the
   /// default, which served a 4-stream tmpfs transfer better.
   size_t socketReadBudget() const override;
+  /// The peer's Window is awaited: the lane reader polls at its tightest again (PollSchedule).
+  void creditAwaited() override;
 
   const std::string& sessionId() const { return parts_.sessionId; }
   bool polling() const { return reader_->polling(); }

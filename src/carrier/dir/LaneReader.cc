@@ -247,9 +247,9 @@ bool LaneReader::deliver(const proto::Frame& frame) {
                                frame.payload.size()));
       return false;
     }
-    // Counts as traffic: while we upload, acks are what frees the spare segments our next
-    // rotations reuse (seen late, a rotation creates a new file instead).
-    wake_.noteTraffic();
+    // Not traffic: during an upload acks come back with the credit, and must not hold the poll
+    // at pollMin either (PollSchedule, one-way sending). A rotation that finds no spare for want
+    // of them asks for a tight poll instead (LaneWriter's onAckAwaited).
     callbacks_.onSegmentAck(proto::getU64(frame.payload.data()));
   } else {
     // A heartbeat alone is not traffic: it must not hold the poll in its tight tier, or an

@@ -65,6 +65,9 @@ class LaneReader {
   void stop();
   /// We just sent something: a reply is likely, so poll tightly for a while.
   void onLocalSend() { wake_.onLocalSend(); }
+  /// We wait for a frame of the peer's (its Window after our Blocked, a SegmentAck for our next
+  /// rotation): poll for it soon.
+  void onReplyAwaited() { wake_.onReplyAwaited(); }
   /// Called every pollMax by the owner. Re-reads (so a stuck tail times out even without events)
   /// and switches to polling if it finds data that no inotify event announced.
   void safetyPoll() {

@@ -149,7 +149,15 @@ void LaneWake::onPollTimer() {
 
 void LaneWake::onLocalSend() {
   io::TimePoint now = io::Clock::now();
-  io::Duration wait = schedule_.onLocalSend(now);
+  pollWithin(now, schedule_.onLocalSend(now));
+}
+
+void LaneWake::onReplyAwaited() {
+  io::TimePoint now = io::Clock::now();
+  pollWithin(now, schedule_.onReplyAwaited(now));
+}
+
+void LaneWake::pollWithin(io::TimePoint now, io::Duration wait) {
   if (polling_ && pollTimer_.armed() && pollDeadline_ > now + wait) {
     armPoll(wait);  // replaces the later one
   }

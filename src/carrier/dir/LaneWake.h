@@ -56,6 +56,8 @@ class LaneWake {
   void noteTraffic() { trafficSeen_ = true; }
   /// We just sent something: a reply is likely, so poll tightly for a while.
   void onLocalSend();
+  /// We wait for a frame of the peer's: the next poll comes within pollMin (PollSchedule).
+  void onReplyAwaited();
   /// Called every pollMax by the owner on inotify lanes: reads (so a stuck tail times out even
   /// without events), and switches to polling if it finds data that no event announced.
   void safetyPoll();
@@ -64,6 +66,8 @@ class LaneWake {
   void switchToPolling(const std::string& why);
   void removeWatches();
   void armPoll(io::Duration delay);
+  /// Brings the armed poll forward to `now + wait` if it is later.
+  void pollWithin(io::TimePoint now, io::Duration wait);
   void onPollTimer();
 
   io::Loop& loop_;

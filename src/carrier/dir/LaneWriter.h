@@ -67,6 +67,11 @@ class LaneWriter {
   /// is written at once): they must not call back into this writer.
   void setCallbacks(std::function<void()> onWritable,
                     std::function<void(const io::Error&)> onFailed, OnDiskFull onDiskFull = {});
+  /// `onAckAwaited`: a rotation found no spare while segments await the peer's SegmentAck (it
+  /// makes a new file instead): read the peer's lane soon, so that the next one finds a spare.
+  void setOnAckAwaited(std::function<void()> onAckAwaited) {
+    onAckAwaited_ = std::move(onAckAwaited);
+  }
 
   void send(proto::FrameType type, uint32_t stream, std::span<const uint8_t> payload);
   /// Zero-copy send (mux::Carrier::reserve): room for a payload of at most `max` bytes in the
@@ -180,6 +185,7 @@ class LaneWriter {
   std::function<void()> onWritable_;
   std::function<void(const io::Error&)> onFailed_;
   OnDiskFull onDiskFull_;
+  std::function<void()> onAckAwaited_;
   std::array<uint8_t, 16> maskKey_{};  // random per lane: the key of sequenceMask()
   proto::FrameWriter frames_;
   uint64_t logicalSegment_ = 0;  // segment that frames sent now will land in

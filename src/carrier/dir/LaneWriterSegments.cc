@@ -47,6 +47,9 @@ bool LaneWriter::createSegment(uint64_t number) {
   std::string name = Names::segment(config_.lane, number);
   io::Fd fd = reuseSpare(name);
   if (!fd) {
+    if (!closed_.empty() && onAckAwaited_) {
+      onAckAwaited_();
+    }
     fd = openSegmentFile(name, true);
   }
   if (!fd) {

@@ -23,6 +23,12 @@ io::Duration PollSchedule::onLocalSend(io::TimePoint now) {
   return current_;
 }
 
+io::Duration PollSchedule::onReplyAwaited(io::TimePoint now) {
+  onLocalSend(now);
+  current_ = pollMin_;
+  return current_;
+}
+
 io::Duration PollSchedule::next(io::TimePoint now) {
   if (!sentSincePoll_) {
     emptyPollsWhileSending_ = 0;

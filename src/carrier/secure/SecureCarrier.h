@@ -63,6 +63,7 @@ class SecureCarrier : public mux::Carrier, private mux::CarrierListener {
   }
   bool peerPresentAtStart() const override { return inner_->peerPresentAtStart(); }
   size_t socketReadBudget() const override { return inner_->socketReadBudget(); }
+  void creditAwaited() override { inner_->creditAwaited(); }
 
   /// True once the peer proved that it holds the key.
   bool authenticated() const { return handshake_.state() == Handshake::State::Done; }

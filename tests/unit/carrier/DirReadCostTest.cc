@@ -90,7 +90,7 @@ TEST(DirReopenSource, FirstReadUsesTheFdOpenMade) {
   EXPECT_FALSE(source.read(10, 4096, buffer)) << "later reads open the segment again";
 }
 
-TEST(DirPollSchedule, OneWaySendingBacksOffToEightTimesPollMin) {
+TEST(DirPollSchedule, OneWaySendingBacksOffTo32TimesPollMin) {
   PollSchedule schedule(1ms, 50ms);
   io::TimePoint t{};
   t += 1h;
@@ -101,12 +101,34 @@ TEST(DirPollSchedule, OneWaySendingBacksOffToEightTimesPollMin) {
     intervals.push_back(next);
     t += next;
   }
-  std::vector<io::Duration> expected{1ms, 1ms, 1ms, 2ms, 4ms, 8ms, 8ms, 8ms, 8ms, 8ms};
+  std::vector<io::Duration> expected{1ms, 1ms, 1ms, 2ms, 4ms, 8ms, 16ms, 32ms, 32ms, 32ms};
   EXPECT_EQ(intervals, expected);
-  EXPECT_EQ(schedule.onLocalSend(t), 8ms) << "our sends no longer tighten the poll";
+  EXPECT_EQ(schedule.onLocalSend(t), 32ms) << "our sends no longer tighten the poll";
   schedule.onActivity(t);  // the peer wrote traffic: a reply is likely again
   EXPECT_EQ(schedule.next(t), 1ms);
   EXPECT_EQ(schedule.onLocalSend(t), 1ms);
+}
+
+TEST(DirPollSchedule, WaitingForCreditPollsAtPollMinThenBacksOffAgain) {
+  PollSchedule schedule(1ms, 50ms);
+  io::TimePoint t{};
+  t += 1h;
+  for (int poll = 0; poll < 10; ++poll) {
+    schedule.onLocalSend(t);
+    t += schedule.next(t);
+  }
+  ASSERT_EQ(schedule.current(), 32ms);
+  // A stream ran out of credit mid-upload (we sent Blocked): the Window is looked for at once.
+  EXPECT_EQ(schedule.onReplyAwaited(t), 1ms);
+  std::vector<io::Duration> intervals;
+  for (int poll = 0; poll < 6; ++poll) {
+    schedule.onLocalSend(t);  // the upload goes on once the credit came, still one way
+    io::Duration next = schedule.next(t);
+    intervals.push_back(next);
+    t += next;
+  }
+  std::vector<io::Duration> expected{2ms, 4ms, 8ms, 16ms, 32ms, 32ms};
+  EXPECT_EQ(intervals, expected) << "not back to 20 ms of polls at pollMin";
 }
 
 TEST(DirPollSchedule, APollWithoutOurSendEndsOneWayMode) {
@@ -117,7 +139,7 @@ TEST(DirPollSchedule, APollWithoutOurSendEndsOneWayMode) {
     schedule.onLocalSend(t);
     t += schedule.next(t);
   }
-  EXPECT_EQ(schedule.current(), 8ms);
+  EXPECT_EQ(schedule.current(), 32ms);
   schedule.next(t);  // the upload paused: no send before this poll
   EXPECT_EQ(schedule.onLocalSend(t), 1ms) << "a request after a pause is polled for tightly";
 }

@@ -97,13 +97,15 @@ TEST(SecureCarrierTest, ReservedFramesAreSealedInPlaceAndCancelledOnesNeverTrave
   EXPECT_EQ(ends.pair.carried(MemoryCarrierPair::kClient).size() - carriedBefore, 30u);
 }
 
-TEST(SecureCarrierTest, StreamsReadWhatTheInnerCarrierAsksFor) {
+TEST(SecureCarrierTest, StreamsReadAndAwaitCreditAsTheInnerCarrierDoes) {
   io::Loop loop;
   MemoryCarrierPair pair(loop);
   pair.setSocketReadBudget(1024 * 1024);  // as a dir carrier on a share
   Key key = Key::generate();
   SecureCarrier keyed(loop, pair.take(MemoryCarrierPair::kClient), key, Role::Client);
   EXPECT_EQ(keyed.socketReadBudget(), 1024u * 1024);
+  keyed.creditAwaited();  // the inner carrier polls for the peer's Window as if unkeyed
+  EXPECT_EQ(pair.creditAwaitedCalls(MemoryCarrierPair::kClient), 1);
 }
 
 TEST(SecureCarrierTest, NothingIsDeliveredBeforeThePeersProof) {

@@ -12,13 +12,13 @@ namespace ferry::test {
 /// One session whose peer is the test, speaking through `peer` (the other end of the pair).
 struct ScriptedPeer {
   io::Loop loop;
+  MemoryCarrierPair pair{loop};  // the session holds its kClient end, `peer` the other
   TestHandler handler;
   mux::CarrierPtr peer;
   std::unique_ptr<mux::Session> session;
 
   explicit ScriptedPeer(mux::Role role, mux::SessionConfig config = {},
                         bool presentAtStart = true) {
-    MemoryCarrierPair pair(loop);
     if (!presentAtStart) {
       pair.setClientAwaitsPeer();
     }

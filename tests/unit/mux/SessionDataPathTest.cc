@@ -188,6 +188,8 @@ TEST(CreditTuning, ASenderOutOfCreditSaysBlockedOncePerWindow) {
     scripted.loop.runOnce(1ms);
   }
   EXPECT_EQ(scripted.sink.count(proto::FrameType::Blocked), 1);
+  // Each Blocked also tells the carrier, so that a polling one looks for the Window soon.
+  EXPECT_EQ(scripted.pair.creditAwaitedCalls(MemoryCarrierPair::kClient), 1);
   // New credit, used up again by a full read: a second Blocked.
   uint8_t increment[4];
   proto::putU32(increment, 4096);
@@ -196,6 +198,7 @@ TEST(CreditTuning, ASenderOutOfCreditSaysBlockedOncePerWindow) {
     dest.pump();
     return sentData() == kInitial + 4096 && scripted.sink.count(proto::FrameType::Blocked) == 2;
   }));
+  EXPECT_EQ(scripted.pair.creditAwaitedCalls(MemoryCarrierPair::kClient), 2);
 }
 
 TEST(CreditTuning, WindowStaysForAStalledDestination) {

@@ -109,14 +109,20 @@ TEST(DirPollSchedule, OneWaySendingBacksOffTo32TimesPollMin) {
   EXPECT_EQ(schedule.onLocalSend(t), 1ms);
 }
 
-TEST(DirPollSchedule, WaitingForCreditPollsAtPollMinThenBacksOffAgain) {
+/// A schedule (pollMin 1 ms) after 10 polls of an upload, each following a send of ours and
+/// finding nothing: one way, at its cap. `t` moves on to the time of the last poll.
+PollSchedule uploadingAtTheCap(io::TimePoint& t) {
   PollSchedule schedule(1ms, 50ms);
-  io::TimePoint t{};
-  t += 1h;
   for (int poll = 0; poll < 10; ++poll) {
     schedule.onLocalSend(t);
     t += schedule.next(t);
   }
+  return schedule;
+}
+
+TEST(DirPollSchedule, WaitingForCreditPollsAtPollMinThenBacksOffAgain) {
+  io::TimePoint t = io::TimePoint{} + 1h;
+  PollSchedule schedule = uploadingAtTheCap(t);
   ASSERT_EQ(schedule.current(), 32ms);
   // A stream ran out of credit mid-upload (we sent Blocked): the Window is looked for at once.
   EXPECT_EQ(schedule.onReplyAwaited(t), 1ms);
@@ -132,13 +138,8 @@ TEST(DirPollSchedule, WaitingForCreditPollsAtPollMinThenBacksOffAgain) {
 }
 
 TEST(DirPollSchedule, APollWithoutOurSendEndsOneWayMode) {
-  PollSchedule schedule(1ms, 50ms);
-  io::TimePoint t{};
-  t += 1h;
-  for (int poll = 0; poll < 8; ++poll) {
-    schedule.onLocalSend(t);
-    t += schedule.next(t);
-  }
+  io::TimePoint t = io::TimePoint{} + 1h;
+  PollSchedule schedule = uploadingAtTheCap(t);
   EXPECT_EQ(schedule.current(), 32ms);
   schedule.next(t);  // the upload paused: no send before this poll
   EXPECT_EQ(schedule.onLocalSend(t), 1ms) << "a request after a pause is polled for tightly";

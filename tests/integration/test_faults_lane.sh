@@ -23,17 +23,19 @@ start_server() {
   wait_for_log "$SERVER_LOG" 'serving'
 }
 
-# begin CASE: a fresh client (so a fresh session) with a verifying stream flowing through it.
+# begin CASE [SEGMENT_SIZE BLOCK]: a fresh client (so a fresh session) with a verifying stream
+# flowing through it in blocks of BLOCK bytes (default flow.py's 16 KiB), its lane cut into
+# segments of SEGMENT_SIZE (default $SEGMENT).
 begin() {
   CASE=$1
   start "client-$CASE" "$FERRY" client --dir "$DIR" --listen 127.0.0.1:0 \
-    --dead-peer-timeout $TIMEOUT --segment-size $SEGMENT "${KEY_ARGS[@]}"
+    --dead-peer-timeout $TIMEOUT --segment-size "${2:-$SEGMENT}" "${KEY_ARGS[@]}"
   CLIENT_PID=$LAST_PID
   wait_for_log "client-$CASE" 'listening on'
   PORT=$(port_from_log "client-$CASE")
   start "flow-$CASE" python3 "$TOOLS/flow.py" --port "$PORT" --stall $((TIMEOUT + SLACK)) \
     --ready-file "$WORK/ready-$CASE" --stop-file "$WORK/stop-$CASE" \
-    --progress-file "$WORK/progress-$CASE"
+    --progress-file "$WORK/progress-$CASE" ${3:+--block "$3"}
   FLOW_PID=$LAST_PID
   wait_until 10 test -f "$WORK/ready-$CASE" || fail "$CASE: the stream never flowed"
   SID=$(ls "$DIR" | sed -nE 's/^ferry-([0-9a-f]{32})-m$/\1/p')
@@ -126,7 +128,12 @@ run_cases() {
   # (b) The client's lane is cut below bytes its reader has not read yet: the server is paused
   # so that unread bytes exist, the segment is truncated, the server resumed. The reader then
   # finds a zero hole where those bytes were and the lane is stuck there.
-  begin "truncate$1"
+  # One fresh segment file for the whole case. With 16 KiB blocks 8 MiB segments rotate about
+  # every 0.4 s: a reused file keeps its old size while it is overwritten from the start, and a
+  # rotation after the pause moves the poke's bytes to the next file, so the measured size stayed
+  # as it was (a failure in CI). 1 KiB blocks take 20 s or more to fill 48 MiB, which stays
+  # inside the client's 64 MiB lane budget.
+  begin "truncate$1" 48M 1024
   local segment size
   # The poking connection is made before the pause and sends when told through a FIFO: the
   # server is silent while paused, so everything up to the resume must take well under the

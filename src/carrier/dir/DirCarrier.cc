@@ -49,11 +49,8 @@ DirCarrier::DirCarrier(io::Loop& loop, const DirOptions& options, Parts parts)
       },
       [this](const io::Error& error) { fail(error); },
       [this](std::span<const uint64_t> unacked) { reader_->freeConsumed(unacked); });
-  parts_.writer->setOnAckAwaited([this] {
-    if (!failed_ && !closed_) {
-      reader_->onReplyAwaited();
-    }
-  });
+  // An ack our next rotation waits for is polled for as awaited credit is.
+  parts_.writer->setOnAckAwaited([this] { creditAwaited(); });
 }
 
 DirCarrier::~DirCarrier() = default;

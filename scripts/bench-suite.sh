@@ -128,11 +128,14 @@ ratios() {
   done | grep -v n/a | sort -n || true
 }
 
-# median KIND SUBJECT BASE: the median of ratios(), or n/a.
-median() {
-  ratios "$@" | awk '{ r[NR] = $1 } END {
-    if (NR == 0) print "n/a"; else printf "%.2f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
+# median_of: the median of the sorted numbers on stdin (empty lines skipped), or n/a.
+median_of() {
+  awk 'NF { r[++n] = $1 } END {
+    if (n == 0) print "n/a"; else printf "%.2f", (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2 }'
 }
+
+# median KIND SUBJECT BASE: the median of ratios(), or n/a.
+median() { ratios "$@" | median_of; }
 
 # relative SUBJECT BASE: SUBJECT's figures as ratios of BASE's (medians over the rounds).
 relative() {
@@ -148,9 +151,10 @@ relative() {
 # goal TEXT KIND SUBJECT BASE OP LIMIT: "TEXT: xMEDIAN (goal OP LIMIT, met|not met)", with each
 # round's ratio when there are several.
 goal() {
-  local text=$1 kind=$2 subject=$3 base=$4 op=$5 limit=$6 all
-  all=$(ratios "$kind" "$subject" "$base" | sed 's/^/x/' | paste -sd' ')
-  awk -v text="$text" -v r="$(median "$kind" "$subject" "$base")" -v op="$op" -v limit="$limit" \
+  local text=$1 kind=$2 subject=$3 base=$4 op=$5 limit=$6 sorted all
+  sorted=$(ratios "$kind" "$subject" "$base")
+  all=$(sed -n 's/^./x&/p' <<<"$sorted" | paste -sd' ')
+  awk -v text="$text" -v r="$(median_of <<<"$sorted")" -v op="$op" -v limit="$limit" \
     -v all="$all" -v rounds="$ROUNDS" 'BEGIN {
     if (r == "n/a") { printf "%s: n/a (goal %s %s)\n", text, op, limit; exit }
     met = (op == ">=") ? r >= limit : r <= limit

@@ -37,7 +37,7 @@ struct SessionConfig {
   /// the handshake deadline, counted from when the peer is present (Carrier::peerPresentAtStart).
   io::Duration deadPeerTimeout = std::chrono::seconds(10);
   /// Largest DATA frame payload, in bytes.
-  uint32_t maxDataFrame = 64 * 1024;
+  uint32_t maxDataFrame = 256 * 1024;
 };
 
 /// What a session asks of its owner. All calls happen on the loop thread.

@@ -9,9 +9,9 @@ packages=(
   libsodium-dev libssl-dev libtomlplusplus-dev libsystemd-dev libisal-dev
   # fuzzing (make fuzz-smoke): clang with libFuzzer and the sanitizer runtimes
   clang-19 libclang-rt-19-dev
-  # tests and benchmarks: real peers and tools
+  # tests and benchmarks: real peers and tools (strace: system calls made on a FUSE mount)
   socat iperf3 curl python3 openssh-server openssh-client sshfs fuse3 procps iproute2
-  samba smbnetfs
+  samba smbnetfs strace
   # scripts/bench-fuse.sh: its default mount is a bindfs of a tmpfs folder
   bindfs
   # a mount that uploads only on close, refused at start (test_share_upload_on_close.sh)

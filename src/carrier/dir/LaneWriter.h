@@ -206,7 +206,8 @@ class LaneWriter {
   bool placedReservation_ = false;       // the pending reservation is in the current mapping
   bool wakePending_ = false;             // frames were placed since the reader was last woken
   bool failed_ = false;
-  bool directRefused_ = false;  // O_DIRECT was refused once: buffered from then on
+  bool directRefused_ = false;     // O_DIRECT was refused once: buffered from then on
+  bool noReplaceRefused_ = false;  // renameat2(RENAME_NOREPLACE) was refused once (EINVAL)
   bool isClosed_ = false;
   bool reportedCongested_ = false;
   io::Timer retryTimer_{loop_};

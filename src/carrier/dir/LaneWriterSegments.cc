@@ -70,10 +70,13 @@ io::Fd LaneWriter::reuseSpare(const std::string& name) {
     std::string spare = Names::segment(config_.lane, spares_.back());
     spares_.pop_back();
     // Within the session folder only. RENAME_NOREPLACE keeps a file planted under the new name
-    // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL: then plain rename.
-    int renamed = ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str(),
-                              RENAME_NOREPLACE);
-    if (renamed != 0 && errno == EINVAL) {
+    // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL, each time after a
+    // round trip to the daemon: from the first refusal on, plain renames.
+    int renamed = noReplaceRefused_ ? -1
+                                    : ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd,
+                                                  name.c_str(), RENAME_NOREPLACE);
+    if (renamed != 0 && (noReplaceRefused_ || errno == EINVAL)) {
+      noReplaceRefused_ = true;
       renamed = ::renameat(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str());
     }
     if (renamed != 0) {

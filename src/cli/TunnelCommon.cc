@@ -51,7 +51,7 @@ void addCommonOptions(CLI::App* command, CommonOptions& options) {
       ->check(CLI::Range(0.5, 3600.0));
   addBytesOption(command, "--segment-size", options.segmentBytes,
                  "Bytes after which a lane moves on to a new segment file (default: 1 MiB on "
-                 "local, 8 MiB on network and FUSE file systems)")
+                 "tmpfs, 8 MiB on other file systems)")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 32));
   addBytesOption(command, "--session-buffer", options.sessionBuffer,
                  "Bytes a session may hold for its streams' sockets plus the credit it granted "

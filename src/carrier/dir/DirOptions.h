@@ -22,9 +22,10 @@ struct DirOptions {
   /// Idle poll interval, also the period of the safety poll on local file systems.
   io::Duration pollMax = std::chrono::milliseconds(50);
   /// A lane segment is rotated once it holds this many bytes. Zero picks the default: 1 MiB on
-  /// a local file system (deleting a consumed segment frees its pages on the loop thread, about
-  /// 1 ms for 8 MiB on tmpfs, which showed as p99 spikes), 8 MiB elsewhere (fewer files and
-  /// metadata round trips).
+  /// tmpfs (deleting a consumed segment frees its pages on the loop thread, about 1 ms for 8 MiB,
+  /// which showed as p99 spikes), 8 MiB elsewhere: fewer files and metadata round trips, and on
+  /// a local disk (often a share's export) larger reads for a peer that reads through the share,
+  /// one round trip each, never past a segment's end.
   uint64_t segmentSize = 0;
   /// congested() while more than this many written bytes are not yet acknowledged (64 MiB).
   uint64_t laneBudget = 64ull << 20;

@@ -153,7 +153,10 @@ uint64_t SharedDir::segmentSize(const DirOptions& options) const {
   if (options.segmentSize > 0) {
     return options.segmentSize;
   }
-  return remote ? uint64_t{8} << 20 : uint64_t{1} << 20;
+  // Only tmpfs keeps small segments (see DirOptions::segmentSize). A directory on a local disk
+  // file system is often the export of a share whose other side reads through SMB or NFS, where
+  // each read is a round trip that ends at the segment's end.
+  return remote || !fs.tmpfs() ? uint64_t{8} << 20 : uint64_t{1} << 20;
 }
 
 io::Fd SharedDir::dup() const {

@@ -47,7 +47,8 @@ io::Result<io::Fd> openRegularFile(int dirFd, const std::string& name, int flags
         io::Error{0, described + " is " + fileTypeName(info.stx_mode) + ", not a regular file"});
   }
   if (facts != nullptr) {
-    *facts = RegularFileFacts{makedev(info.stx_dev_major, info.stx_dev_minor), info.stx_ino};
+    *facts = RegularFileFacts{makedev(info.stx_dev_major, info.stx_dev_minor), info.stx_ino,
+                              info.stx_size};
   }
   // Local file systems ignore O_NONBLOCK on regular files, but a FUSE daemon is told the open
   // flags and may honour it with EAGAIN: reads block (briefly) as they did before the check.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <string>
 
 #include "io/Error.h"
@@ -24,6 +25,7 @@ enum class Freshness { Cached, ForceSync };
 struct RegularFileFacts {
   dev_t device = 0;
   ino_t inode = 0;
+  uint64_t size = 0;  // as the check saw it: fresh with Freshness::ForceSync
 };
 io::Result<io::Fd> openRegularFile(int dirFd, const std::string& name, int flags,
                                    const std::string& what, Freshness freshness = Freshness::Cached,

@@ -90,6 +90,28 @@ TEST(DirReopenSource, FirstReadUsesTheFdOpenMade) {
   EXPECT_FALSE(source.read(10, 4096, buffer)) << "later reads open the segment again";
 }
 
+TEST(DirReopenSource, ARequestEndingJustBeforeTheSegmentsEndTakesTheTail) {
+  testing::TempDir tmp("/dev/shm");
+  io::Fd folder(::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::ofstream(tmp.path() + "/c-0000000000") << std::string(10000, 'x');
+  ReopenSegmentSource source(folder.get());
+  ASSERT_TRUE(source.open("c-0000000000"));
+  io::Buffer buffer;
+  // 8192 of 10000 bytes would leave a 1808-byte tail, within a quarter of the request: a segment
+  // ends a frame and a Rotate past its nominal size, and that tail is not worth a round trip.
+  auto first = source.read(0, 8192, buffer);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(*first) << "all that was asked for, tail included";
+  EXPECT_EQ(buffer.readable(), 10000u);
+  // Through a reopen (the size comes from its forced statx): 4096 at 2000 would leave 3904.
+  buffer.consume(buffer.readable());
+  ASSERT_TRUE(source.read(2000, 4096, buffer));
+  EXPECT_EQ(buffer.readable(), 4096u) << "a tail larger than a quarter of the request waits";
+  buffer.consume(buffer.readable());
+  ASSERT_TRUE(source.read(6096, 3500, buffer));
+  EXPECT_EQ(buffer.readable(), 3904u);
+}
+
 TEST(DirPollSchedule, OneWaySendingBacksOffTo32TimesPollMin) {
   PollSchedule schedule(1ms, 50ms);
   io::TimePoint t{};

@@ -38,7 +38,7 @@ lane_is_direct() {
 traced() { [ "$(awk '$1 == "TracerPid:" { print $2 }' "/proc/$1/status")" != 0 ]; }
 
 # start_rename_trace NAME PID: records PID's renameat2 and renameat calls (all threads) into
-# $WORK/renames-NAME.txt until stop_rename_trace; sets TRACE_PID.
+# $WORK/renames-NAME.txt until check_renames NAME stops it; sets TRACE_PID.
 start_rename_trace() {
   start "strace-$1" strace -f -qq -e trace=renameat2,renameat -o "$WORK/renames-$1.txt" -p "$2"
   TRACE_PID=$LAST_PID

@@ -145,12 +145,17 @@ TEST_P(DirCarrierTest, RotationWrapsThroughAFewReusedFilesAndDeliversEverything)
   }
   // 600 frames of 128 bytes in 1 KiB segments: dozens of rotations, through the current, the
   // next and two spare files (format version 2), not a new file per rotation. What stays is the
-  // current segment and at most two spares. Remote lanes poll for acks at their one-way pace
-  // (1 ms and up) until a rotation finds no spare, so there a few more files serve.
+  // current segment and at most two spares. Polled lanes read the acks at their one-way pace
+  // (pollMin and up) until a rotation finds no spare, so there every rotation that comes before
+  // the poll that finds its ack takes a new file: how many depends on how many rotations the
+  // machine makes per poll (8-12 of 75 seen on one 2-vCPU machine, at most 6 on another).
   ASSERT_TRUE(runUntil(loop_, [&] { return laneFiles('c').size() <= 3; })) << laneFiles('c').size();
-  EXPECT_GE(laneFiles('c').back(), "c-0000000060");
-  EXPECT_LE(files.size(), GetParam().assumeRemote ? 12u : 6u)
-      << "files created for the client lane";
+  std::string last = laneFiles('c').back();
+  EXPECT_GE(last, "c-0000000060");
+  size_t rotations = std::stoul(last.substr(2));
+  bool polled = GetParam().forcePoll || GetParam().assumeRemote;
+  EXPECT_LE(files.size(), polled ? rotations / 3 : 6u)
+      << "files created for the client lane in " << rotations << " rotations";
   EXPECT_FALSE(clientSeen_.failed() || serverSeen_.failed()) << serverSeen_.failure();
 }
 

@@ -16,6 +16,11 @@ namespace ferry::carrier::dir {
 namespace {
 
 constexpr int kMaxReadsPerWake = 64;  // fairness: other lanes and sockets get their turn
+/// What a wake-up of a reading (not mapping) source takes before it lets the tick end: the
+/// session writes its lane at the end of the tick, and on a share (2 MiB per read, each a round
+/// trip of ~5 ms) a wake-up that read all there was held back the Window that lets the peer
+/// write on, which then stopped and started again.
+constexpr uint64_t kReadBytesPerWake = 2 * SegmentSource::kMaxRequest;
 
 LaneWake::Config wakeConfig(const LaneReader::Config& config) {
   return LaneWake::Config{config.folderPath, config.poll, config.pollMin, config.pollMax};
@@ -85,7 +90,8 @@ bool LaneReader::openSegment() {
 
 bool LaneReader::readAvailable() {
   bool gotBytes = false;
-  for (int reads = 0; reads < kMaxReadsPerWake; ++reads) {
+  uint64_t bytesRead = 0;
+  for (int reads = 0; reads < kMaxReadsPerWake && bytesRead < kReadBytesPerWake; ++reads) {
     if (stopped_ || (!segmentOpen_ && !openAnnounced())) {
       return gotBytes;
     }
@@ -96,6 +102,9 @@ bool LaneReader::readAvailable() {
     if (!more) {
       fail(more.error());
       return gotBytes;
+    }
+    if (!viewing_) {
+      bytesRead += buffer_.readable() - bufferedBefore;
     }
     parse();
     if (auto intact = source_->intact(); !intact) {

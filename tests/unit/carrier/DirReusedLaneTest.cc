@@ -2,6 +2,8 @@
 // unlinking, disk-full episodes, reading cost and forged frames.
 #include "LaneReaderTestUtil.h"
 #include "carrier/dir/SegmentHeader.h"
+#include "carrier/dir/SegmentSource.h"
+#include "io/TickHook.h"
 #include "proto/FrameWriter.h"
 
 namespace ferry::carrier::dir {
@@ -97,6 +99,35 @@ TEST_F(ReusedLaneTest, StaleFramesAreNeverDeliveredAndATornHeaderWaits) {
   runFor(*reader, std::chrono::milliseconds(50));
   EXPECT_EQ(payloads_, (std::vector<std::string>{"a0", "b0-stale", "c1", "a5", "d6"}));
   EXPECT_EQ(failures_, 0) << failure_;
+}
+
+TEST_F(ReusedLaneTest, AReadingSourceLetsTheTickEndEveryTwoLargestReads) {
+  // The session writes its lane at the end of a tick: a reader on a share that read all there
+  // was in one wake-up held back the Window that lets its peer write on.
+  constexpr size_t kFrames = 60;
+  constexpr size_t kPayload = 200000;  // 12 MB in all, 6 reads of the largest size
+  std::string lane = header(0);
+  for (size_t i = 0; i < kFrames; ++i) {
+    lane += data(std::string(kPayload, static_cast<char>('a' + i % 26)));
+  }
+  writeAt(0, 0, lane);
+  size_t sinceTickEnd = 0;
+  size_t mostPerWake = 0;
+  io::TickHook tickEnd(loop_, [&] {
+    mostPerWake = std::max(mostPerWake, sinceTickEnd);
+    sinceTickEnd = 0;
+  });
+  frameSeen_ = [&] {
+    ++sinceTickEnd;
+    tickEnd.request();  // runs after the wake-up that delivered this frame
+  };
+  auto reader = makeReader(true, std::chrono::seconds(5));  // reopen + pread per read (FUSE)
+  reader->start();
+  ASSERT_TRUE(runUntil(loop_, [&] { return payloads_.size() == kFrames; }));
+  EXPECT_EQ(failures_, 0) << failure_;
+  EXPECT_GE(mostPerWake, SegmentSource::kMaxRequest / kPayload) << "at least one largest read";
+  EXPECT_LE(mostPerWake, 2 * SegmentSource::kMaxRequest / kPayload + 2)
+      << "frames delivered in one wake-up";
 }
 
 TEST_F(ReusedLaneTest, ReaderUnlinksConsumedSegmentsOnlyWhileItsOwnLaneIsStalled) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ class HostileLaneTest : public ::testing::Test {
     callbacks.onFrame = [this](const proto::Frame& frame) {
       frames_++;
       payloads_.emplace_back(frame.payload.begin(), frame.payload.end());
+      if (frameSeen_) {
+        frameSeen_();
+      }
     };
     callbacks.onSegmentAck = [](uint64_t) {};
     callbacks.onSegmentDone = [this](uint64_t segment) { done_.push_back(segment); };
@@ -79,6 +83,7 @@ class HostileLaneTest : public ::testing::Test {
   std::string sid_ = Names::randomId();
   io::Loop loop_;
   int frames_ = 0;
+  std::function<void()> frameSeen_;  // also called for each frame delivered, when set
   std::vector<std::string> payloads_;
   std::vector<uint64_t> done_;
   bool ownLaneStalled_ = false;

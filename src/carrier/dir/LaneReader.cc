@@ -15,11 +15,13 @@
 namespace ferry::carrier::dir {
 namespace {
 
-constexpr int kMaxReadsPerWake = 64;  // fairness: other lanes and sockets get their turn
-/// What a wake-up of a reading (not mapping) source takes before it lets the tick end: the
-/// session writes its lane at the end of the tick, and on a share (2 MiB per read, each a round
-/// trip of ~5 ms) a wake-up that read all there was held back the Window that lets the peer
-/// write on, which then stopped and started again.
+/// A wake-up that finds more stops after this many reads, or (reading, not mapping) after
+/// kReadBytesPerWake, and goes on once the loop has looked at its sockets and timers: other
+/// lanes and sockets get their turn, and the tick's end writes our lane. On a share (2 MiB per
+/// read, each a round trip of ~5 ms) a wake-up that read all there was held back the Window that
+/// lets the peer write on (it stopped, then started again), and every socket of the process
+/// waited for the reader to catch up.
+constexpr int kMaxReadsPerWake = 64;
 constexpr uint64_t kReadBytesPerWake = 2 * SegmentSource::kMaxRequest;
 
 LaneWake::Config wakeConfig(const LaneReader::Config& config) {
@@ -128,7 +130,7 @@ bool LaneReader::readAvailable() {
       return gotBytes;
     }
   }
-  wake_.scheduleRead();
+  wake_.readAfterEvents();
   return gotBytes;
 }
 

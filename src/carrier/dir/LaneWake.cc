@@ -33,6 +33,7 @@ void LaneWake::stop() {
   stopped_ = true;
   removeWatches();
   pollTimer_.cancel();
+  resumeTimer_.cancel();
 }
 
 void LaneWake::removeWatches() {
@@ -95,13 +96,19 @@ void LaneWake::scheduleRead() {
   }
 }
 
+void LaneWake::readAfterEvents() {
+  if (!stopped_ && !resumeTimer_.armed()) {
+    resumeTimer_.armAfter(io::Duration::zero(), [this] { read_(); });
+  }
+}
+
 void LaneWake::safetyPoll() {
   if (stopped_ || polling_) {
     return;
   }
   bool watched = fileWatch_ != 0;
   uint64_t endedBefore = segmentsEnded_;
-  bool announced = readHook_.requested();
+  bool announced = readHook_.requested() || resumeTimer_.armed();  // a read already due
   eventSeen_ = false;
   inotify_->drain();
   bool gotBytes = read_();

@@ -52,6 +52,10 @@ class LaneWake {
 
   /// A read from the loop's next tick (coalesced).
   void scheduleRead();
+  /// A read once the loop has looked at its sockets and timers again (a zero-delay timer): for
+  /// a reader that stops while there is more, so that a busy lane does not keep every socket
+  /// of the process waiting until it catches up with its writer.
+  void readAfterEvents();
   /// A frame other than Ping arrived: keep the poll tight.
   void noteTraffic() { trafficSeen_ = true; }
   /// We just sent something: a reply is likely, so poll tightly for a while.
@@ -89,6 +93,7 @@ class LaneWake {
   io::Timer pollTimer_{loop_};
   io::TimePoint pollDeadline_{};
   io::TickHook readHook_{loop_, [this] { read_(); }};
+  io::Timer resumeTimer_{loop_};  // readAfterEvents()
 };
 
 }  // namespace ferry::carrier::dir

@@ -4,6 +4,7 @@
 #include "carrier/dir/SegmentHeader.h"
 #include "carrier/dir/SegmentSource.h"
 #include "io/TickHook.h"
+#include "io/Timer.h"
 #include "proto/FrameWriter.h"
 
 namespace ferry::carrier::dir {
@@ -101,9 +102,10 @@ TEST_F(ReusedLaneTest, StaleFramesAreNeverDeliveredAndATornHeaderWaits) {
   EXPECT_EQ(failures_, 0) << failure_;
 }
 
-TEST_F(ReusedLaneTest, AReadingSourceLetsTheTickEndEveryTwoLargestReads) {
+TEST_F(ReusedLaneTest, AReadingSourceLetsTheLoopTurnEveryTwoLargestReads) {
   // The session writes its lane at the end of a tick: a reader on a share that read all there
-  // was in one wake-up held back the Window that lets its peer write on.
+  // was in one wake-up held back the Window that lets its peer write on. And the loop's sockets
+  // and timers must not wait until a busy lane catches up with its writer.
   constexpr size_t kFrames = 60;
   constexpr size_t kPayload = 200000;  // 12 MB in all, 6 reads of the largest size
   std::string lane = header(0);
@@ -117,9 +119,14 @@ TEST_F(ReusedLaneTest, AReadingSourceLetsTheTickEndEveryTwoLargestReads) {
     mostPerWake = std::max(mostPerWake, sinceTickEnd);
     sinceTickEnd = 0;
   });
+  size_t framesWhenTimerFired = 0;
+  io::Timer dueAtOnce(loop_);
   frameSeen_ = [&] {
     ++sinceTickEnd;
     tickEnd.request();  // runs after the wake-up that delivered this frame
+    if (payloads_.size() == 1) {
+      dueAtOnce.armAfter(io::Duration::zero(), [&] { framesWhenTimerFired = payloads_.size(); });
+    }
   };
   auto reader = makeReader(true, std::chrono::seconds(5));  // reopen + pread per read (FUSE)
   reader->start();
@@ -128,6 +135,8 @@ TEST_F(ReusedLaneTest, AReadingSourceLetsTheTickEndEveryTwoLargestReads) {
   EXPECT_GE(mostPerWake, SegmentSource::kMaxRequest / kPayload) << "at least one largest read";
   EXPECT_LE(mostPerWake, 2 * SegmentSource::kMaxRequest / kPayload + 2)
       << "frames delivered in one wake-up";
+  EXPECT_GT(framesWhenTimerFired, 0u) << "a timer due at the first frame had not fired at the last";
+  EXPECT_LE(framesWhenTimerFired, mostPerWake) << "a timer due at the first frame waited longer";
 }
 
 TEST_F(ReusedLaneTest, ReaderUnlinksConsumedSegmentsOnlyWhileItsOwnLaneIsStalled) {

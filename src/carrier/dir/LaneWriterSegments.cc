@@ -72,11 +72,13 @@ io::Fd LaneWriter::reuseSpare(const std::string& name) {
     // Within the session folder only. RENAME_NOREPLACE keeps a file planted under the new name
     // (O_EXCL would refuse it too); FUSE file systems answer it with EINVAL, each time after a
     // round trip to the daemon: from the first refusal on, plain renames.
-    int renamed = noReplaceRefused_ ? -1
-                                    : ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd,
-                                                  name.c_str(), RENAME_NOREPLACE);
-    if (renamed != 0 && (noReplaceRefused_ || errno == EINVAL)) {
-      noReplaceRefused_ = true;
+    int renamed = -1;
+    if (!noReplaceRefused_) {
+      renamed = ::renameat2(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str(),
+                            RENAME_NOREPLACE);
+      noReplaceRefused_ = renamed != 0 && errno == EINVAL;
+    }
+    if (noReplaceRefused_) {
       renamed = ::renameat(config_.folderFd, spare.c_str(), config_.folderFd, name.c_str());
     }
     if (renamed != 0) {
